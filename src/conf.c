@@ -1,0 +1,630 @@
+/* conf: the configuration file.  One X-macro table (CONF_TABLE) gives each
+ * key its type, field and range; the parser, conf_print and conf_keys[] are
+ * all driven by it, so a key cannot be parsed but not printed or listed.
+ * Every error is printed as "file:line: message" quoting the token and what
+ * is allowed, and parsing goes on to collect them all (like bgpd's parse.y).
+ * A key given twice is an error: silently letting the later line win hides
+ * the typo in whichever of the two the operator meant. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "conf.h"
+
+#define CONF_LINE_MAX 1024		/* bytes per line, newline excluded */
+#define CONF_FILE_MAX (1024 * 1024)	/* bytes per file */
+
+#define KI UINT64_C(1024)
+#define MI (KI * 1024)
+#define GI (MI * 1024)
+#define MS UINT64_C(1)
+#define SEC (1000 * MS)
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+
+enum conf_type {
+	CONF_T_UINT,		/* decimal integer */
+	CONF_T_HEX,		/* decimal or 0x hex, printed in hex */
+	CONF_T_SIZE,		/* integer with optional Ki/Mi/Gi */
+	CONF_T_DURATION,	/* integer with optional ms/s/m/h/d, kept in ms */
+	CONF_T_ENUM,		/* a word from the key's names[] table */
+	CONF_T_PATH,		/* absolute path, at most sizeof(field) - 1 bytes */
+};
+
+#define CONF_F_ZERO_OK	1u	/* 0 is allowed outside [min, max] */
+#define CONF_F_EMPTY_OK	2u	/* empty value is allowed (paths) */
+
+struct conf_name {
+	const char *name;
+	unsigned value;
+};
+
+/* Words accepted for each enum key; the first word of a value is the one
+ * conf_print writes.  New modes are one more line here. */
+static const struct conf_name mode_names[] = {
+	{ "monitor", CONF_MODE_MONITOR },
+	{ "always", CONF_MODE_ALWAYS },
+	{ NULL, 0 },
+};
+
+static const struct conf_name verdict_names[] = {
+	{ "accept", CONF_VERDICT_ACCEPT },
+	{ "drop", CONF_VERDICT_DROP },
+	{ NULL, 0 },
+};
+
+static const struct conf_name bool_names[] = {
+	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 },
+	{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 },
+	{ NULL, 0 },
+};
+
+static const struct conf_name level_names[] = {
+	{ "error", LOG_ERR },
+	{ "warning", LOG_WARNING },
+	{ "notice", LOG_NOTICE },
+	{ "info", LOG_INFO },
+	{ "debug", LOG_DEBUG },
+	{ NULL, 0 },
+};
+
+/* key, struct conf field, type, flags, min, max, names (enums) */
+#define CONF_TABLE(X) \
+	X(queue,            queue,             UINT,     0, 0, 65535, NULL) \
+	X(mode,             mode,              ENUM,     0, 0, 0, mode_names) \
+	X(copy_range,       copy_range,        UINT,     0, 64, 65535, NULL) \
+	X(queue_maxlen,     queue_maxlen,      UINT,     0, 1, 10000000, NULL) \
+	X(rcvbuf,           rcvbuf,            SIZE,     CONF_F_ZERO_OK, 64 * KI, GI, NULL) \
+	X(fail_open,        fail_open,         ENUM,     0, 0, 0, bool_names) \
+	X(mark,             mark,              HEX,      0, 1, UINT32_MAX, NULL) \
+	X(error_verdict,    error_verdict,     ENUM,     0, 0, 0, verdict_names) \
+	X(key_rotate,       key_rotate_ms,     DURATION, 0, SEC, DAY, NULL) \
+	X(secret_file,      secret_file,       PATH,     CONF_F_EMPTY_OK, 0, 0, NULL) \
+	X(verified_ttl,     verified_ttl_ms,   DURATION, 0, SEC, 30 * DAY, NULL) \
+	X(verified_max,     verified_max,      SIZE,     0, 64, 64 * MI, NULL) \
+	X(verified_prefix4, verified_prefix4,  UINT,     0, 8, 32, NULL) \
+	X(verified_prefix6, verified_prefix6,  UINT,     0, 16, 128, NULL) \
+	X(retransmit_min,   retransmit_min_ms, DURATION, 0, 0, 60 * SEC, NULL) \
+	X(retransmit_max,   retransmit_max_ms, DURATION, 0, MS, 60 * SEC, NULL) \
+	X(retransmit_table, retransmit_table,  SIZE,     0, 64, 64 * MI, NULL) \
+	X(socket,           socket,            PATH,     0, 0, 0, NULL) \
+	X(log_level,        log_level,         ENUM,     0, 0, 0, level_names)
+
+enum {
+#define X(key, field, type, flags, min, max, names) CONF_K_##key,
+	CONF_TABLE(X)
+#undef X
+	CONF_NKEYS
+};
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	unsigned flags;
+	size_t off, size;
+	uint64_t min, max;
+	const struct conf_name *names;
+};
+
+#define FIELD_SIZE(f) sizeof(((struct conf *)0)->f)
+
+static const struct conf_key conf_table[CONF_NKEYS] = {
+#define X(key, field, type, flags, min, max, names) \
+	{ #key, CONF_T_##type, flags, offsetof(struct conf, field), \
+	  FIELD_SIZE(field), min, max, names },
+	CONF_TABLE(X)
+#undef X
+};
+
+const char *const conf_keys[] = {
+#define X(key, field, type, flags, min, max, names) #key,
+	CONF_TABLE(X)
+#undef X
+	NULL
+};
+
+struct conf_unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+/* Largest first: conf_print uses the first unit that divides exactly.  The
+ * bare "" entry is for parsing only (a bare duration means seconds). */
+static const struct conf_unit duration_units[] = {
+	{ "d", DAY }, { "h", HOUR }, { "m", MIN }, { "s", SEC }, { "ms", MS },
+	{ "", SEC }, { NULL, 0 },
+};
+
+static const struct conf_unit size_units[] = {
+	{ "Gi", GI }, { "Mi", MI }, { "Ki", KI }, { "", 1 }, { NULL, 0 },
+};
+
+static const struct conf_unit no_units[] = {
+	{ "", 1 }, { NULL, 0 },
+};
+
+void conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->queue = 0;
+	c->mode = CONF_MODE_ALWAYS;
+	c->copy_range = 128;
+	c->queue_maxlen = 16384;
+	c->rcvbuf = 8 * MI;
+	c->fail_open = false;
+	c->mark = 0x5347;
+	c->error_verdict = CONF_VERDICT_DROP;
+	c->key_rotate_ms = 60 * SEC;
+	c->secret_file[0] = '\0';
+	c->verified_ttl_ms = 600 * SEC;
+	c->verified_max = 1 * MI;
+	c->verified_prefix4 = 32;
+	c->verified_prefix6 = 64;
+	c->retransmit_min_ms = 500 * MS;
+	c->retransmit_max_ms = 5 * SEC;
+	c->retransmit_table = 256 * KI;
+	strcpy(c->socket, CONF_DEFAULT_SOCKET);
+	c->log_level = LOG_INFO;
+}
+
+/* --- field access -------------------------------------------------------- */
+
+static void field_store(struct conf *c, const struct conf_key *k, uint64_t v)
+{
+	unsigned char *p = (unsigned char *)c + k->off;
+	uint8_t v8 = (uint8_t)v;
+	uint16_t v16 = (uint16_t)v;
+	uint32_t v32 = (uint32_t)v;
+
+	switch (k->size) {
+	case 1: memcpy(p, &v8, 1); break;	/* also bool: stores 0 or 1 */
+	case 2: memcpy(p, &v16, 2); break;
+	case 4: memcpy(p, &v32, 4); break;	/* also enums and int */
+	default: memcpy(p, &v, 8); break;
+	}
+}
+
+static uint64_t field_load(const struct conf *c, const struct conf_key *k)
+{
+	const unsigned char *p = (const unsigned char *)c + k->off;
+	uint8_t v8;
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v;
+
+	switch (k->size) {
+	case 1: memcpy(&v8, p, 1); return v8;
+	case 2: memcpy(&v16, p, 2); return v16;
+	case 4: memcpy(&v32, p, 4); return v32;
+	default: memcpy(&v, p, 8); return v;
+	}
+}
+
+static const struct conf_unit *key_units(const struct conf_key *k)
+{
+	if (k->type == CONF_T_DURATION)
+		return duration_units;
+	if (k->type == CONF_T_SIZE)
+		return size_units;
+	return no_units;
+}
+
+/* --- formatting (conf_print and messages) -------------------------------- */
+
+static void fmt_number(const struct conf_key *k, uint64_t v, char *buf, size_t size)
+{
+	const struct conf_unit *u;
+
+	if (k->type == CONF_T_HEX) {
+		snprintf(buf, size, "0x%" PRIx64, v);
+		return;
+	}
+	for (u = key_units(k); v != 0 && u->suffix; u++) {
+		if (u->suffix[0] != '\0' && v % u->mult == 0) {
+			snprintf(buf, size, "%" PRIu64 "%s", v / u->mult, u->suffix);
+			return;
+		}
+	}
+	snprintf(buf, size, "%" PRIu64, v);
+}
+
+static const char *enum_name(const struct conf_name *names, uint64_t v)
+{
+	for (; names->name; names++)
+		if (names->value == v)
+			return names->name;
+	return "?";
+}
+
+/* The canonical text of a key's value, as conf_print writes it. */
+static void fmt_value(const struct conf *c, const struct conf_key *k, char *buf, size_t size)
+{
+	if (k->type == CONF_T_PATH)
+		snprintf(buf, size, "%s", (const char *)c + k->off);
+	else if (k->type == CONF_T_ENUM)
+		snprintf(buf, size, "%s", enum_name(k->names, field_load(c, k)));
+	else
+		fmt_number(k, field_load(c, k), buf, size);
+}
+
+/* "0..65535", "1s..1d", "0 or 64Ki..1Gi" */
+static void fmt_range(const struct conf_key *k, char *buf, size_t size)
+{
+	char lo[32], hi[32];
+
+	fmt_number(k, k->min, lo, sizeof(lo));
+	fmt_number(k, k->max, hi, sizeof(hi));
+	snprintf(buf, size, "%s%s..%s", (k->flags & CONF_F_ZERO_OK) ? "0 or " : "", lo, hi);
+}
+
+/* "monitor or always", "yes, no, ... 1 or 0" */
+static void fmt_names(const struct conf_name *names, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (; names->name && len < size; names++) {
+		const char *sep = len == 0 ? "" : names[1].name ? ", " : " or ";
+		int n = snprintf(buf + len, size - len, "%s%s", sep, names->name);
+
+		len += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* What a key accepts, for "expected ..." in messages. */
+static void fmt_expected(const struct conf_key *k, char *buf, size_t size)
+{
+	char range[80];
+
+	fmt_range(k, range, sizeof(range));
+	switch (k->type) {
+	case CONF_T_UINT:
+		snprintf(buf, size, "an integer %s", range);
+		break;
+	case CONF_T_HEX:
+		snprintf(buf, size, "an integer %s, decimal or 0x hex", range);
+		break;
+	case CONF_T_SIZE:
+		snprintf(buf, size, "a size %s: an integer with optional suffix Ki, Mi or Gi", range);
+		break;
+	case CONF_T_DURATION:
+		snprintf(buf, size, "a duration %s: an integer with optional unit ms, s, m, h or d "
+			 "(none = seconds)", range);
+		break;
+	case CONF_T_ENUM:
+		fmt_names(k->names, buf, size);
+		break;
+	case CONF_T_PATH:
+		snprintf(buf, size, "an absolute path of at most %zu bytes%s", k->size - 1,
+			 (k->flags & CONF_F_EMPTY_OK) ? ", or empty" : "");
+		break;
+	}
+}
+
+void conf_print(const struct conf *c, FILE *out)
+{
+	char buf[CONF_PATH_MAX + CONF_SOCKET_MAX];
+	size_t i;
+
+	for (i = 0; i < CONF_NKEYS; i++) {
+		fmt_value(c, &conf_table[i], buf, sizeof(buf));
+		fprintf(out, "%s =%s%s\n", conf_table[i].name, buf[0] ? " " : "", buf);
+	}
+}
+
+/* --- parsing ------------------------------------------------------------- */
+
+struct parser {
+	struct conf *c;
+	const char *name;
+	FILE *errs;
+	unsigned line;
+	int nerr;
+	unsigned seen[CONF_NKEYS];	/* line a key was first given on, 0 = not given */
+	bool bad[CONF_NKEYS];		/* its value was rejected */
+};
+
+__attribute__((format(printf, 3, 4)))
+static void parse_error(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->nerr++;
+	if (!p->errs)
+		return;
+	fprintf(p->errs, "%s:%u: ", p->name, line);
+	va_start(ap, fmt);
+	vfprintf(p->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->errs);
+}
+
+static void error_invalid(struct parser *p, const struct conf_key *k, const char *value)
+{
+	char expected[160];
+
+	fmt_expected(k, expected, sizeof(expected));
+	parse_error(p, p->line, "invalid value '%s' for '%s': expected %s", value, k->name, expected);
+}
+
+static void error_range(struct parser *p, const struct conf_key *k, const char *value)
+{
+	char range[80];
+
+	fmt_range(k, range, sizeof(range));
+	parse_error(p, p->line, "value '%s' for '%s' out of range: expected %s", value, k->name, range);
+}
+
+static int digit_value(char ch, unsigned base)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (base == 16 && ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (base == 16 && ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+enum { NUM_OK, NUM_INVALID, NUM_RANGE };
+
+/* Digits (0x hex if allowed) and one optional unit suffix, nothing else: no
+ * sign, no spaces, no fraction.  Overflow of uint64_t is NUM_RANGE. */
+static int parse_number(const char *s, bool hex_ok, const struct conf_unit *units, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+	bool overflow = false;
+	const char *d;
+	int dv;
+
+	if (hex_ok && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (d = s; (dv = digit_value(*d, base)) >= 0; d++) {
+		if (v > (UINT64_MAX - (unsigned)dv) / base)
+			overflow = true;
+		else
+			v = v * base + (unsigned)dv;
+	}
+	if (d == s)
+		return NUM_INVALID;
+	while (units->suffix && strcmp(units->suffix, d) != 0)
+		units++;
+	if (!units->suffix)
+		return NUM_INVALID;
+	if (overflow || v > UINT64_MAX / units->mult)
+		return NUM_RANGE;
+	*out = v * units->mult;
+	return NUM_OK;
+}
+
+static bool set_number(struct parser *p, const struct conf_key *k, const char *value)
+{
+	uint64_t v = 0;
+	int r = parse_number(value, k->type == CONF_T_HEX, key_units(k), &v);
+
+	if (r == NUM_INVALID) {
+		error_invalid(p, k, value);
+		return false;
+	}
+	if (r == NUM_RANGE || ((v < k->min || v > k->max) && !(v == 0 && (k->flags & CONF_F_ZERO_OK)))) {
+		error_range(p, k, value);
+		return false;
+	}
+	field_store(p->c, k, v);
+	return true;
+}
+
+static bool set_enum(struct parser *p, const struct conf_key *k, const char *value)
+{
+	const struct conf_name *n;
+
+	for (n = k->names; n->name; n++) {
+		if (strcmp(n->name, value) == 0) {
+			field_store(p->c, k, n->value);
+			return true;
+		}
+	}
+	error_invalid(p, k, value);
+	return false;
+}
+
+static bool set_path(struct parser *p, const struct conf_key *k, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (len > 0 && value[0] != '/') {
+		error_invalid(p, k, value);
+		return false;
+	}
+	if (len >= k->size) {
+		parse_error(p, p->line, "value '%s' for '%s' too long: %zu bytes, expected at most %zu",
+			    value, k->name, len, k->size - 1);
+		return false;
+	}
+	memcpy((char *)p->c + k->off, value, len + 1);
+	return true;
+}
+
+static bool set_value(struct parser *p, const struct conf_key *k, const char *value)
+{
+	if (value[0] == '\0' && !(k->flags & CONF_F_EMPTY_OK)) {
+		char expected[160];
+
+		fmt_expected(k, expected, sizeof(expected));
+		parse_error(p, p->line, "empty value for '%s': expected %s", k->name, expected);
+		return false;
+	}
+	switch (k->type) {
+	case CONF_T_ENUM:
+		return set_enum(p, k, value);
+	case CONF_T_PATH:
+		return set_path(p, k, value);
+	default:
+		return set_number(p, k, value);
+	}
+}
+
+static const struct conf_key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_table[i].name, name) == 0)
+			return &conf_table[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *end = s + strlen(s);
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+/* One line, comment removed and trimmed: empty, or "key = value". */
+static void parse_setting(struct parser *p, char *line)
+{
+	const struct conf_key *k;
+	char *eq = strchr(line, '='), *key, *value;
+	size_t i;
+
+	if (line[0] == '\0')
+		return;
+	if (!eq || eq == line) {
+		parse_error(p, p->line, "expected 'key = value', got '%s'", line);
+		return;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	k = find_key(key);
+	if (!k) {
+		parse_error(p, p->line, "unknown key '%s'", key);
+		return;
+	}
+	i = (size_t)(k - conf_table);
+	if (p->seen[i]) {
+		parse_error(p, p->line, "duplicate key '%s' (first set on line %u)", key, p->seen[i]);
+		return;
+	}
+	p->seen[i] = p->line;
+	p->bad[i] = !set_value(p, k, value);
+}
+
+/* A raw line of n bytes (no newline, not NUL-terminated). */
+static void parse_line(struct parser *p, const char *s, size_t n)
+{
+	char buf[CONF_LINE_MAX + 1];
+	const char *hash;
+	size_t i;
+
+	if (n > CONF_LINE_MAX) {
+		parse_error(p, p->line, "line too long: %zu bytes, at most %d allowed", n, CONF_LINE_MAX);
+		return;
+	}
+	hash = memchr(s, '#', n);
+	if (hash)
+		n = (size_t)(hash - s);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		/* Refused rather than quoted back: they could rewrite a terminal. */
+		if ((ch < 0x20 && ch != '\t' && ch != '\r') || ch == 0x7f) {
+			parse_error(p, p->line, "control character 0x%02x in column %zu: "
+				    "only printable text, tabs and spaces are allowed", ch, i + 1);
+			return;
+		}
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	parse_setting(p, trim(buf));
+}
+
+/* Checks across keys, once the whole file is read, reported at the line of
+ * the key that was given (the later-named one if both were). */
+static void check_retransmit(struct parser *p)
+{
+	const struct conf_key *kmin = &conf_table[CONF_K_retransmit_min];
+	const struct conf_key *kmax = &conf_table[CONF_K_retransmit_max];
+	unsigned lmin = p->seen[CONF_K_retransmit_min], lmax = p->seen[CONF_K_retransmit_max];
+	char vmin[32], vmax[32];
+
+	if (p->bad[CONF_K_retransmit_min] || p->bad[CONF_K_retransmit_max] || (!lmin && !lmax))
+		return;
+	if (p->c->retransmit_max_ms > p->c->retransmit_min_ms)
+		return;
+	fmt_value(p->c, kmin, vmin, sizeof(vmin));
+	fmt_value(p->c, kmax, vmax, sizeof(vmax));
+	if (lmax)
+		parse_error(p, lmax, "value '%s' for '%s' must be greater than %s (%s)",
+			    vmax, kmax->name, kmin->name, vmin);
+	else
+		parse_error(p, lmin, "value '%s' for '%s' must be less than %s (%s)",
+			    vmin, kmin->name, kmax->name, vmax);
+}
+
+static int parse_buf(struct conf *c, const char *name, const char *text, size_t len, FILE *errs)
+{
+	struct parser p = { .c = c, .name = name, .errs = errs };
+	const char *s = text, *end = text + len;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+
+		p.line++;
+		parse_line(&p, s, n);
+		s += n + (nl != NULL);
+	}
+	check_retransmit(&p);
+	return p.nerr;
+}
+
+int conf_parse_text(struct conf *c, const char *name, const char *text, FILE *errs)
+{
+	return parse_buf(c, name, text, strlen(text), errs);
+}
+
+int conf_load(struct conf *c, const char *path, FILE *errs)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+	int r = -1;
+
+	if (!f) {
+		if (errs)
+			fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
+		return -1;
+	}
+	/* One byte more than allowed, to tell "exactly 1 MiB" from "larger". */
+	buf = malloc(CONF_FILE_MAX + 1);
+	errno = ENOMEM;
+	n = buf ? fread(buf, 1, CONF_FILE_MAX + 1, f) : 0;
+	if (!buf || ferror(f)) {
+		if (errs)
+			fprintf(errs, "%s: cannot read: %s\n", path, strerror(errno));
+	} else if (n > CONF_FILE_MAX) {
+		if (errs)
+			fprintf(errs, "%s: file too large: more than %d bytes\n", path, CONF_FILE_MAX);
+	} else {
+		/* NUL bytes are not cut here: parse_line reports them. */
+		r = parse_buf(c, path, buf, n, errs);
+	}
+	free(buf);
+	fclose(f);
+	return r;
+}

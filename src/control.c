@@ -1,0 +1,310 @@
+/* control: accept, read a line, answer from a fixed buffer, repeat.  A
+ * client that sends too much, never reads, or idles is dropped; nothing a
+ * client does can block the loop that serves the queue. */
+#include "control.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct control_client {
+	struct control *ctl;
+	ev_io io;
+	ev_timer idle;
+	char in[CONTROL_LINE_MAX];
+	size_t inlen;
+	char out[CONTROL_OUT_MAX];
+	size_t outlen, outoff;
+	int closing;
+};
+
+struct control {
+	struct ev_loop *loop;
+	ev_io accept_io;
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	control_cmd_fn fn;
+	void *arg;
+	struct control_client *clients[CONTROL_CLIENTS_MAX];
+};
+
+static void vappend(struct control_reply *r, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (r->len >= r->cap)
+		return;
+	n = vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
+	if (n < 0)
+		return;
+	r->len += (size_t)n < r->cap - r->len ? (size_t)n : r->cap - r->len - 1;
+}
+
+void control_printf(struct control_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vappend(r, fmt, ap);
+	va_end(ap);
+}
+
+void control_error(struct control_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->len = 0;
+	r->error = 1;
+	va_start(ap, fmt);
+	vappend(r, fmt, ap);
+	va_end(ap);
+}
+
+static void client_free(struct control_client *cl)
+{
+	struct control *c = cl->ctl;
+
+	for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		if (c->clients[i] == cl)
+			c->clients[i] = NULL;
+	ev_io_stop(c->loop, &cl->io);
+	ev_timer_stop(c->loop, &cl->idle);
+	close(cl->io.fd);
+	free(cl);
+}
+
+/* Body lines must not contain an empty line (it ends the reply). */
+static void answer(struct control_client *cl, const char *line)
+{
+	char body[CONTROL_OUT_MAX - 128];
+	struct control_reply r = { body, 0, sizeof(body), 0 };
+	char cmd[64] = "";
+	const char *args;
+	size_t room = sizeof(cl->out) - cl->outlen;
+	int n;
+
+	args = line + strcspn(line, " \t");
+	snprintf(cmd, sizeof(cmd), "%.*s", (int)(args - line), line);
+	args += strspn(args, " \t");
+	body[0] = '\0';
+	if (cmd[0] == '\0')
+		control_error(&r, "empty command");
+	else
+		cl->ctl->fn(cl->ctl->arg, cmd, args, &r);
+	if (r.error)
+		n = snprintf(cl->out + cl->outlen, room, "%s error %.*s\n\n", CONTROL_PROTO,
+			     (int)strcspn(body, "\n"), body);
+	else
+		n = snprintf(cl->out + cl->outlen, room, "%s ok\n%.*s%s\n", CONTROL_PROTO,
+			     (int)r.len, body, r.len && body[r.len - 1] != '\n' ? "\n" : "");
+	if (n < 0 || (size_t)n >= room) {
+		cl->closing = 1;	/* a client that does not read its replies */
+		return;
+	}
+	cl->outlen += (size_t)n;
+}
+
+static void handle_input(struct control_client *cl)
+{
+	char *nl;
+
+	while ((nl = memchr(cl->in, '\n', cl->inlen)) != NULL) {
+		size_t linelen = (size_t)(nl - cl->in);
+
+		*nl = '\0';
+		if (linelen && cl->in[linelen - 1] == '\r')
+			cl->in[linelen - 1] = '\0';
+		answer(cl, cl->in);
+		memmove(cl->in, nl + 1, cl->inlen - linelen - 1);
+		cl->inlen -= linelen + 1;
+	}
+	if (cl->inlen == sizeof(cl->in)) {
+		snprintf(cl->out + cl->outlen, sizeof(cl->out) - cl->outlen,
+			 "%s error line too long (max %d bytes)\n\n", CONTROL_PROTO,
+			 CONTROL_LINE_MAX - 1);
+		cl->outlen = strlen(cl->out);
+		cl->closing = 1;
+	}
+}
+
+static int client_write(struct control_client *cl)
+{
+	while (cl->outoff < cl->outlen) {
+		ssize_t n = send(cl->io.fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		cl->outoff += (size_t)n;
+	}
+	cl->outoff = cl->outlen = 0;
+	return 0;
+}
+
+static int client_read(struct control_client *cl)
+{
+	ssize_t n = recv(cl->io.fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen, MSG_DONTWAIT);
+
+	if (n == 0)
+		return -1;
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	cl->inlen += (size_t)n;
+	handle_input(cl);
+	return 0;
+}
+
+static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control_client *cl = w->data;
+	int events;
+
+	ev_timer_again(loop, &cl->idle);
+	if ((revents & EV_READ) && cl->outlen == 0 && !cl->closing && client_read(cl) < 0) {
+		client_free(cl);
+		return;
+	}
+	if (client_write(cl) < 0 || (cl->closing && cl->outlen == 0)) {
+		client_free(cl);
+		return;
+	}
+	/* Read the next request only once the last reply is out: bounded output. */
+	events = cl->outlen ? EV_WRITE : EV_READ;
+	if ((w->events & (EV_READ | EV_WRITE)) != events) {
+		ev_io_stop(loop, w);
+		ev_io_set(w, w->fd, events);
+		ev_io_start(loop, w);
+	}
+}
+
+static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	client_free(w->data);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control *c = w->data;
+	int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct control_client *cl;
+	size_t slot;
+
+	if (fd < 0)
+		return;
+	for (slot = 0; slot < CONTROL_CLIENTS_MAX && c->clients[slot]; slot++)
+		;
+	cl = slot < CONTROL_CLIENTS_MAX ? calloc(1, sizeof(*cl)) : NULL;
+	if (!cl) {
+		static const char busy[] = CONTROL_PROTO " error too many clients\n\n";
+
+		(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		return;
+	}
+	cl->ctl = c;
+	c->clients[slot] = cl;
+	ev_io_init(&cl->io, client_cb, fd, EV_READ);
+	cl->io.data = cl;
+	ev_io_start(loop, &cl->io);
+	ev_timer_init(&cl->idle, idle_cb, 0., CONTROL_IDLE_S);
+	cl->idle.data = cl;
+	ev_timer_again(loop, &cl->idle);
+}
+
+/* A socket file that accepts connections belongs to a live instance. */
+static int socket_in_use(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int live;
+
+	if (fd < 0)
+		return 0;
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return live;
+}
+
+static void make_parent_dir(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warn("control: cannot create %s: %s", dir, strerror(errno));
+	}
+}
+
+static int listen_at(struct control *c, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (socket_in_use(&sa)) {
+		log_err("control: %s is in use: another synguardd is running", path);
+		errno = EADDRINUSE;
+		return -1;
+	}
+	unlink(path);	/* stale socket of a dead instance */
+	make_parent_dir(path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0660) < 0 || listen(c->fd, 16) < 0)
+		return -1;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	return 0;
+}
+
+struct control *control_open(struct ev_loop *loop, const char *path, control_cmd_fn fn,
+			     void *arg)
+{
+	struct control *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->loop = loop;
+	c->fn = fn;
+	c->arg = arg;
+	c->fd = -1;
+	if (listen_at(c, path) < 0) {
+		if (errno != EADDRINUSE)
+			log_err("control: cannot listen on %s: %s", path, strerror(errno));
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c);
+		return NULL;
+	}
+	ev_io_init(&c->accept_io, accept_cb, c->fd, EV_READ);
+	c->accept_io.data = c;
+	ev_io_start(loop, &c->accept_io);
+	return c;
+}
+
+void control_close(struct control *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		if (c->clients[i])
+			client_free(c->clients[i]);
+	ev_io_stop(c->loop, &c->accept_io);
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+}

@@ -1,0 +1,41 @@
+/* control: the Unix-socket control server.  Line protocol, version 1:
+ * the client sends one command per line; every reply starts with
+ * "synguard/1 ok" or "synguard/1 error <text>", then body lines, then an
+ * empty line.  Non-blocking, bounded per client, served from the loop. */
+#ifndef SYNGUARD_CONTROL_H
+#define SYNGUARD_CONTROL_H
+
+#include <stddef.h>
+
+#define CONTROL_PROTO "synguard/1"
+#define CONTROL_LINE_MAX 512
+#define CONTROL_OUT_MAX 65536
+#define CONTROL_CLIENTS_MAX 16
+#define CONTROL_IDLE_S 30.0
+
+struct ev_loop;
+struct control;
+
+struct control_reply {
+	char *buf;
+	size_t len, cap;
+	int error;		/* set by control_error */
+};
+
+/* Fill r for the command line (without newline): body via control_printf,
+ * or control_error. */
+typedef void (*control_cmd_fn)(void *arg, const char *cmd, const char *args,
+			       struct control_reply *r);
+
+/* Create the socket at path (its directory too, if missing).  A live
+ * socket of another instance makes this fail; a stale one is replaced. */
+struct control *control_open(struct ev_loop *loop, const char *path, control_cmd_fn fn,
+			     void *arg);
+void control_close(struct control *c);
+
+void control_printf(struct control_reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void control_error(struct control_reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,387 @@
+/* daemon: glue between the queue, the pure modules and the sockets.  One
+ * explicit context (struct synguard), one libev loop, no globals beyond the
+ * signal watchers' back pointer in the loop data. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "control.h"
+#include "cookie.h"
+#include "log.h"
+#include "nfq.h"
+#include "pkt.h"
+#include "policy.h"
+#include "stats.h"
+#include "table.h"
+#include "tx.h"
+
+#define SECRET_MAX 4096
+#define SWEEP_BUCKETS_PER_TICK 4096
+
+struct synguard {
+	struct conf conf;
+	const char *conf_path;
+	struct stats stats;
+	struct cookie_ctx cookies;
+	struct table verified, retrans;
+	struct policy_ctx policy;
+	struct nfq *nfq;
+	struct tx *tx;
+	struct control *control;
+	struct ev_loop *loop;
+	ev_io nfq_io;
+	ev_timer tick;
+	ev_signal sig_term, sig_int, sig_hup;
+	uint64_t started_ms;
+};
+
+static int random_bytes(void *buf, size_t len)
+{
+	ssize_t n = getrandom(buf, len, 0);
+
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static int random_key(struct siphash_key *k)
+{
+	do {
+		if (random_bytes(k, sizeof(*k)) < 0)
+			return -1;
+	} while (k->k0 == 0 && k->k1 == 0);	/* a zero seed is never used */
+	return 0;
+}
+
+static int read_secret(const char *path, struct siphash_key *master)
+{
+	uint8_t buf[SECRET_MAX + 1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		log_err("secret_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 16 || n > SECRET_MAX) {
+		log_err("secret_file %s: %zd bytes; expected 16..%d (e.g. head -c 32 /dev/urandom)",
+			path, n, SECRET_MAX);
+		return -1;
+	}
+	cookie_master_from_secret(master, buf, (size_t)n);
+	memset(buf, 0, sizeof(buf));
+	return 0;
+}
+
+static uint32_t key_period_s(const struct conf *c)
+{
+	return c->key_rotate_ms / 1000 ? c->key_rotate_ms / 1000 : 1;
+}
+
+static int keys_init(struct synguard *sg)
+{
+	struct siphash_key master, seed1, seed2;
+
+	if (sg->conf.secret_file[0] ? read_secret(sg->conf.secret_file, &master) < 0
+				    : random_key(&master) < 0)
+		return -1;
+	cookie_init(&sg->cookies, &master,
+		    cookie_epoch_of(clock_wall_s(), key_period_s(&sg->conf)));
+	if (random_key(&seed1) < 0 || random_key(&seed2) < 0 ||
+	    random_key(&sg->policy.fp_key) < 0)
+		return -1;
+	if (table_init(&sg->verified, sg->conf.verified_max, POLICY_SRCKEY_LEN, &seed1) < 0 ||
+	    table_init(&sg->retrans, sg->conf.retransmit_table, POLICY_RETRANS_KEYLEN, &seed2) < 0) {
+		log_err("cannot allocate tables: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void rotate_keys(struct synguard *sg)
+{
+	uint64_t epoch = cookie_epoch_of(clock_wall_s(), key_period_s(&sg->conf));
+
+	if (cookie_set_epoch(&sg->cookies, epoch)) {
+		sg->stats.key_rotations++;
+		log_debug("cookie keys rotated to epoch %llu", (unsigned long long)epoch);
+	}
+}
+
+/* --- packet path ----------------------------------------------------------- */
+
+static enum nfq_verdict to_nfq(enum policy_verdict v)
+{
+	return v == POLICY_ACCEPT ? NFQ_ACCEPT : NFQ_DROP;
+}
+
+static enum nfq_verdict error_verdict(const struct synguard *sg)
+{
+	return sg->conf.error_verdict == CONF_VERDICT_ACCEPT ? NFQ_ACCEPT : NFQ_DROP;
+}
+
+static void send_challenge(struct synguard *sg, const struct pkt *p,
+			   const struct policy_result *r, uint32_t tag)
+{
+	uint8_t *frame = tx_frame(sg->tx);
+	size_t len;
+
+	if (!frame) {
+		tx_flush(sg->tx, NULL, NULL);	/* cannot happen with TX_BATCH >= rx batch */
+		frame = tx_frame(sg->tx);
+	}
+	/* MSS 1460 (1440 for v6): any plausible value; the client only answers
+	 * this SYN+ACK with a RST. */
+	len = pkt_build_synack(frame, TX_FRAME_MAX, p, r->synack_seq, r->synack_ack,
+			       p->family == AF_INET6 ? 1440 : 1460, 65535);
+	tx_commit(sg->tx, p->family, p->src, len, tag);
+}
+
+static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uint32_t tag)
+{
+	struct synguard *sg = arg;
+	struct policy_result r;
+	struct pkt p;
+	enum pkt_status st = pkt_parse(buf, len, &p);
+
+	policy_decide(&sg->policy, st, &p, clock_mono_ms(), &r);
+	if (r.challenge)
+		send_challenge(sg, &p, &r, tag);
+	return to_nfq(r.verdict);
+}
+
+static void on_tx_fail(void *arg, uint32_t tag, int err)
+{
+	struct synguard *sg = arg;
+
+	sg->stats.challenges_failed++;
+	sg->stats.verdict_errors++;
+	nfq_override_verdict(sg->nfq, tag, error_verdict(sg));
+	log_rl_at(LOG_WARNING, "cannot send cookie SYN+ACK: %s", strerror(err));
+}
+
+static void on_flush(void *arg)
+{
+	struct synguard *sg = arg;
+
+	sg->stats.challenges_sent += tx_flush(sg->tx, on_tx_fail, sg);
+}
+
+static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct synguard *sg = w->data;
+
+	rotate_keys(sg);	/* one time() per batch keeps epochs exact */
+	nfq_read(sg->nfq);
+}
+
+/* --- control ------------------------------------------------------------------ */
+
+static void put_stat(const char *name, const char *help, uint64_t value, void *arg)
+{
+	control_printf(arg, "%s %llu\n", name, (unsigned long long)value);
+}
+
+static void cmd_stats(struct synguard *sg, struct control_reply *r)
+{
+	uint64_t now = clock_mono_ms();
+
+	stats_foreach(&sg->stats, put_stat, r);
+	control_printf(r, "verified_sources %zu\n", sg->verified.count);
+	control_printf(r, "verified_capacity %zu\n", table_capacity(&sg->verified));
+	control_printf(r, "challenged_syns %zu\n", sg->retrans.count);
+	control_printf(r, "uptime_s %llu\n", (unsigned long long)((now - sg->started_ms) / 1000));
+	control_printf(r, "mode %s\n", sg->conf.mode == CONF_MODE_MONITOR ? "monitor" : "always");
+}
+
+static void on_command(void *arg, const char *cmd, const char *args, struct control_reply *r)
+{
+	struct synguard *sg = arg;
+
+	if (strcmp(cmd, "stats") == 0)
+		cmd_stats(sg, r);
+	else if (strcmp(cmd, "ping") == 0)
+		control_printf(r, "pong\n");
+	else
+		control_error(r, "unknown command '%.40s' (known: stats, ping)", cmd);
+}
+
+/* --- timers and signals ------------------------------------------------------- */
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct synguard *sg = w->data;
+	uint64_t now = clock_mono_ms();
+
+	rotate_keys(sg);
+	/* Reclaim expired slots a slice at a time so the counts stay honest
+	 * without ever walking a whole table in one go. */
+	table_sweep(&sg->verified, now, SWEEP_BUCKETS_PER_TICK);
+	table_sweep(&sg->retrans, now, SWEEP_BUCKETS_PER_TICK);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_notice("signal %d: stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void reload(struct synguard *sg)
+{
+	struct conf next;
+	int errors;
+
+	conf_defaults(&next);
+	errors = conf_load(&next, sg->conf_path, stderr);
+	if (errors != 0) {
+		log_err("reload: %s has errors; keeping the running configuration", sg->conf_path);
+		return;
+	}
+	/* Settings bound to allocated state stay as they are until restart. */
+	if (next.queue != sg->conf.queue || next.copy_range != sg->conf.copy_range ||
+	    next.rcvbuf != sg->conf.rcvbuf || next.verified_max != sg->conf.verified_max ||
+	    next.retransmit_table != sg->conf.retransmit_table ||
+	    strcmp(next.socket, sg->conf.socket) != 0 ||
+	    strcmp(next.secret_file, sg->conf.secret_file) != 0 ||
+	    next.verified_prefix4 != sg->conf.verified_prefix4 ||
+	    next.verified_prefix6 != sg->conf.verified_prefix6)
+		log_warn("reload: queue, copy_range, rcvbuf, table sizes, prefixes, socket and "
+			 "secret_file change only on restart; kept the running values");
+	sg->conf.mode = next.mode;
+	sg->conf.fail_open = next.fail_open;
+	sg->conf.queue_maxlen = next.queue_maxlen;
+	sg->conf.error_verdict = next.error_verdict;
+	sg->conf.key_rotate_ms = next.key_rotate_ms;
+	sg->conf.verified_ttl_ms = next.verified_ttl_ms;
+	sg->conf.retransmit_min_ms = next.retransmit_min_ms;
+	sg->conf.retransmit_max_ms = next.retransmit_max_ms;
+	sg->conf.log_level = next.log_level;
+	if (sg->conf.mark != next.mark && tx_set_mark(sg->tx, next.mark) == 0)
+		sg->conf.mark = next.mark;
+	log_set_level(sg->conf.log_level);
+	log_notice("reloaded %s", sg->conf_path);
+}
+
+static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct synguard *sg = w->data;
+	struct nfq_params np;
+
+	reload(sg);
+	memset(&np, 0, sizeof(np));
+	np.error_verdict = error_verdict(sg);
+	np.fail_open = sg->conf.fail_open;
+	np.queue_maxlen = sg->conf.queue_maxlen;
+	if (nfq_reconfigure(sg->nfq, &np) < 0)
+		log_warn("reload: cannot update queue settings: %s", strerror(errno));
+}
+
+/* --- setup --------------------------------------------------------------------- */
+
+static int open_queue(struct synguard *sg)
+{
+	struct nfq_params np = {
+		.queue = sg->conf.queue,
+		.copy_range = sg->conf.copy_range,
+		.queue_maxlen = sg->conf.queue_maxlen,
+		.rcvbuf = sg->conf.rcvbuf,
+		.fail_open = sg->conf.fail_open,
+		.error_verdict = error_verdict(sg),
+	};
+
+	sg->nfq = nfq_bind(&np, &sg->stats, on_packet, on_flush, sg);
+	return sg->nfq ? 0 : -1;
+}
+
+static void start_watchers(struct synguard *sg)
+{
+	ev_io_init(&sg->nfq_io, nfq_cb, nfq_get_fd(sg->nfq), EV_READ);
+	sg->nfq_io.data = sg;
+	ev_io_start(sg->loop, &sg->nfq_io);
+	ev_timer_init(&sg->tick, tick_cb, 1., 1.);
+	sg->tick.data = sg;
+	ev_timer_start(sg->loop, &sg->tick);
+	ev_signal_init(&sg->sig_term, stop_cb, SIGTERM);
+	ev_signal_init(&sg->sig_int, stop_cb, SIGINT);
+	ev_signal_init(&sg->sig_hup, hup_cb, SIGHUP);
+	sg->sig_hup.data = sg;
+	ev_signal_start(sg->loop, &sg->sig_term);
+	ev_signal_start(sg->loop, &sg->sig_int);
+	ev_signal_start(sg->loop, &sg->sig_hup);
+}
+
+static void log_settings(const struct synguard *sg)
+{
+	const struct conf *c = &sg->conf;
+
+	log_info("started: queue %u mode %s copy_range %u queue_maxlen %u fail_open %s mark 0x%x "
+		 "key_rotate %us keys %s verified_max %zu (%zu KiB) ttl %us prefix /%u /%u "
+		 "retransmit %u..%ums table %zu socket %s",
+		 c->queue, c->mode == CONF_MODE_MONITOR ? "monitor" : "always", c->copy_range,
+		 c->queue_maxlen, c->fail_open ? "yes" : "no", c->mark, key_period_s(c),
+		 c->secret_file[0] ? c->secret_file : "random", table_capacity(&sg->verified),
+		 table_bytes(&sg->verified) / 1024, c->verified_ttl_ms / 1000, c->verified_prefix4,
+		 c->verified_prefix6, c->retransmit_min_ms, c->retransmit_max_ms,
+		 table_capacity(&sg->retrans), c->socket);
+}
+
+static int setup(struct synguard *sg)
+{
+	sg->policy.conf = &sg->conf;
+	sg->policy.cookies = &sg->cookies;
+	sg->policy.verified = &sg->verified;
+	sg->policy.retrans = &sg->retrans;
+	sg->policy.stats = &sg->stats;
+	if (keys_init(sg) < 0)
+		return -1;
+	sg->tx = tx_open(sg->conf.mark);
+	if (!sg->tx || open_queue(sg) < 0)
+		return -1;
+	sg->control = control_open(sg->loop, sg->conf.socket, on_command, sg);
+	if (!sg->control)
+		return -1;
+	start_watchers(sg);
+	return 0;
+}
+
+static void teardown(struct synguard *sg)
+{
+	/* Unbind first: with --queue-bypass the kernel then passes traffic
+	 * instead of queueing it for a process that is going away. */
+	nfq_unbind(sg->nfq);
+	control_close(sg->control);
+	tx_close(sg->tx);
+	table_free(&sg->verified);
+	table_free(&sg->retrans);
+}
+
+int daemon_run(const struct conf *conf, const char *conf_path)
+{
+	struct synguard *sg = calloc(1, sizeof(*sg));
+	int rc = 1;
+
+	if (!sg)
+		return 1;
+	sg->conf = *conf;
+	sg->conf_path = conf_path;
+	sg->started_ms = clock_mono_ms();
+	log_set_level(conf->log_level);
+	sg->loop = ev_default_loop(EVFLAG_AUTO);
+	if (sg->loop && setup(sg) == 0) {
+		log_settings(sg);
+		ev_run(sg->loop, 0);
+		rc = 0;
+	}
+	teardown(sg);
+	free(sg);
+	return rc;
+}

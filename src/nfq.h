@@ -1,0 +1,48 @@
+/* nfq: NFQUEUE I/O over libmnl.  Reads queued packets in batches, hands
+ * each to a callback, and returns verdicts in FIFO order, one batch verdict
+ * per run of equal verdicts.  The only module that talks to the queue. */
+#ifndef SYNGUARD_NFQ_H
+#define SYNGUARD_NFQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats.h"
+
+enum nfq_verdict { NFQ_ACCEPT, NFQ_DROP };
+
+struct nfq_params {
+	uint16_t queue;
+	uint32_t copy_range;
+	uint32_t queue_maxlen;
+	uint32_t rcvbuf;		/* 0 = leave the kernel default */
+	bool fail_open;
+	enum nfq_verdict error_verdict;	/* for packets whose handling failed */
+};
+
+/* Called once per queued packet with the copied bytes (from the IP header).
+ * tag identifies the packet until the next on_flush returns. */
+typedef enum nfq_verdict (*nfq_packet_fn)(void *arg, const uint8_t *pkt, size_t len,
+					  uint32_t tag);
+/* Called after each received batch, before its verdicts go out; it may still
+ * change verdicts with nfq_override_verdict (e.g. when a reply failed to send). */
+typedef void (*nfq_flush_fn)(void *arg);
+
+struct nfq;
+
+/* Open, bind and configure the queue.  Logs and returns NULL on failure. */
+struct nfq *nfq_bind(const struct nfq_params *p, struct stats *st, nfq_packet_fn on_packet,
+		     nfq_flush_fn on_flush, void *arg);
+int nfq_get_fd(const struct nfq *q);
+/* Drain up to a bounded number of packets; call when the fd is readable.
+ * Returns the number of packets handled. */
+size_t nfq_read(struct nfq *q);
+void nfq_override_verdict(struct nfq *q, uint32_t tag, enum nfq_verdict v);
+/* Update settings that can change while bound (error verdict, fail_open,
+ * queue_maxlen).  Returns 0 or -1. */
+int nfq_reconfigure(struct nfq *q, const struct nfq_params *p);
+/* Unbind the queue and free everything. */
+void nfq_unbind(struct nfq *q);
+
+#endif

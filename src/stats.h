@@ -1,0 +1,46 @@
+/* stats: the daemon's counters.  One X-macro list gives each counter its
+ * stable name, used verbatim on the control socket, in text, JSON and the
+ * docs, so the names cannot drift apart. */
+#ifndef SYNGUARD_STATS_H
+#define SYNGUARD_STATS_H
+
+#include <stdint.h>
+
+#define STATS_COUNTERS(X) \
+	X(packets,             "packets received from the queue") \
+	X(syn,                 "TCP SYNs seen") \
+	X(syn_accepted,        "SYNs accepted (verified source, retransmission, or monitor mode)") \
+	X(syn_verified,        "SYNs accepted because their source was verified") \
+	X(challenges_sent,     "cookie SYN+ACKs sent") \
+	X(challenges_failed,   "cookie SYN+ACKs that could not be sent") \
+	X(would_challenge,     "SYNs monitor mode would have challenged") \
+	X(cookies_valid,       "RSTs carrying a valid cookie (source verified)") \
+	X(cookies_invalid,     "RSTs without ACK carrying an invalid cookie (dropped)") \
+	X(rst_other,           "RSTs with ACK set: not a cookie answer, accepted") \
+	X(tcp_other,           "other TCP packets queued (accepted)") \
+	X(not_tcp,             "non-TCP packets queued (accepted)") \
+	X(malformed,           "malformed or truncated packets (dropped)") \
+	X(bad_checksum,        "packets with a bad checksum (dropped)") \
+	X(fragments,           "IP fragments (dropped)") \
+	X(retransmit_accepted, "SYN retransmissions accepted without verification") \
+	X(retransmit_evictions,"challenged-SYN table evictions") \
+	X(verified_evictions,  "verified-source table evictions") \
+	X(verdicts_accept,     "packets given ACCEPT") \
+	X(verdicts_drop,       "packets given DROP") \
+	X(verdict_msgs,        "verdict messages sent to the kernel") \
+	X(verdict_errors,      "verdict errors (send failure, missing id, lost packets)") \
+	X(nfq_overruns,        "netlink receive buffer overruns (ENOBUFS)") \
+	X(nfq_lost,            "queued packets whose message was lost (id gap)") \
+	X(key_rotations,       "cookie key rotations")
+
+struct stats {
+#define STATS_FIELD(name, help) uint64_t name;
+	STATS_COUNTERS(STATS_FIELD)
+#undef STATS_FIELD
+};
+
+
+
+typedef void (*stats_visit_fn)(const char *name, const char *help, uint64_t value, void *arg);
+void stats_foreach(const struct stats *s, stats_visit_fn fn, void *arg);
+#endif

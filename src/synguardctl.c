@@ -1,0 +1,190 @@
+/* synguardctl: talk to synguardd over its control socket and render the
+ * answers for people (aligned text) or programs (JSON). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "control.h"
+
+#define REPLY_MAX (CONTROL_OUT_MAX + 1)
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: synguardctl [-s SOCKET] COMMAND [--json]\n"
+		"  -s SOCKET  control socket (default " CONF_DEFAULT_SOCKET ")\n"
+		"commands:\n"
+		"  stats [--json]  counters and gauges\n"
+		"  ping            check that the daemon answers\n");
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "synguardctl: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "synguardctl: cannot connect to %s: %s (is synguardd running?)\n",
+			path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send one request and read its reply up to the terminating empty line. */
+static int request(const char *path, const char *line, char *reply, size_t cap)
+{
+	int fd = connect_to(path);
+	size_t len = 0;
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
+		fprintf(stderr, "synguardctl: send: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	while (len + 1 < cap) {
+		ssize_t n = recv(fd, reply + len, cap - 1 - len, 0);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		reply[len] = '\0';
+		if (strstr(reply, "\n\n"))
+			break;
+	}
+	close(fd);
+	reply[len] = '\0';
+	return 0;
+}
+
+/* Split "synguard/1 ok\nbody\n\n": returns the body or NULL on error. */
+static char *reply_body(char *reply)
+{
+	size_t plen = strlen(CONTROL_PROTO);
+	char *nl = strchr(reply, '\n');
+	char *end;
+
+	if (strncmp(reply, CONTROL_PROTO " ", plen + 1) != 0 || !nl) {
+		fprintf(stderr, "synguardctl: unexpected reply (protocol mismatch?)\n");
+		return NULL;
+	}
+	*nl = '\0';
+	if (strncmp(reply + plen + 1, "ok", 2) != 0) {
+		fprintf(stderr, "synguardctl: daemon says: %s\n", reply + plen + 1);
+		return NULL;
+	}
+	end = strstr(nl + 1, "\n\n");
+	if (end)
+		end[1] = '\0';
+	return nl + 1;
+}
+
+static int is_number(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void render(char *body, int json)
+{
+	int first = 1;
+
+	if (json)
+		putchar('{');
+	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
+		char *val = strchr(line, ' ');
+
+		if (!val)
+			continue;
+		*val++ = '\0';
+		if (!json) {
+			printf("%-24s %s\n", line, val);
+			continue;
+		}
+		printf("%s", first ? "" : ",");
+		json_string(line);
+		putchar(':');
+		if (is_number(val))
+			printf("%s", val);
+		else
+			json_string(val);
+		first = 0;
+	}
+	if (json)
+		puts("}");
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = CONF_DEFAULT_SOCKET;
+	static char reply[REPLY_MAX];
+	int opt, json = 0;
+	char line[CONTROL_LINE_MAX];
+	char *body;
+
+	while ((opt = getopt(argc, argv, "+s:h")) != -1) {
+		switch (opt) {
+		case 's': path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (int i = optind + 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else {
+			fprintf(stderr, "synguardctl: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (strcmp(argv[optind], "stats") != 0 && strcmp(argv[optind], "ping") != 0) {
+		fprintf(stderr, "synguardctl: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	snprintf(line, sizeof(line), "%s\n", argv[optind]);
+	if (request(path, line, reply, sizeof(reply)) < 0)
+		return 1;
+	body = reply_body(reply);
+	if (!body)
+		return 1;
+	render(body, json);
+	return 0;
+}

@@ -1,0 +1,458 @@
+/*
+ * synflood — spoofed TCP SYN flood generator for synguard's namespace labs.
+ *
+ * Valid SYNs (correct IP and TCP checksums, a Linux-like option set) from random
+ * sources of a benchmark range, sent through a header-including raw socket with
+ * sendmmsg. A safety guard refuses destinations outside the documentation ranges
+ * and sources outside 198.18.0.0/15 and 2001:db8:ff00::/40, and every run is
+ * bounded in time (default 5 s, at most 120 s). SIGTERM/SIGINT end it early,
+ * still printing the summary.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_BATCH 1024
+#define MAX_SECONDS 120.0
+#define TCP_HLEN 40 /* 20 bytes of header + 20 bytes of options */
+#define IP4_HLEN 20
+#define IP6_HLEN 40
+#define PKT_MAX (IP6_HLEN + TCP_HLEN)
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct cidr {
+	int family;
+	uint8_t addr[16];
+	int plen;
+};
+
+struct flood {
+	struct cidr src;
+	struct cidr dst; /* plen = full length */
+	uint16_t port;
+	double rate;     /* packets per second, 0 = unpaced */
+	double seconds;
+	uint64_t count;  /* 0 = unlimited */
+	int batch;
+	uint64_t rng;
+};
+
+/* Ranges the guard allows. Destinations: documentation ranges (RFC 5737, 3849);
+ * sources: RFC 2544 benchmark range and the project's IPv6 spoof block. */
+static const char *const dst_allowed[] = {
+	"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32",
+};
+static const char *const src_allowed[] = {
+	"198.18.0.0/15", "2001:db8:ff00::/40",
+};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: synflood -d DSTADDR -p PORT [-s SRC_CIDR] [-r PPS] "
+		"[-t SECONDS] [-n COUNT] [-b BATCH]\n");
+	exit(2);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "synflood: %s\n", what);
+	exit(1);
+}
+
+static int cidr_parse(const char *text, struct cidr *c)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash, *end;
+	long plen;
+
+	if (strlen(text) >= sizeof(buf))
+		return -1;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		c->plen = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		c->plen = 128;
+	} else {
+		return -1;
+	}
+	if (!slash)
+		return 0;
+	errno = 0;
+	plen = strtol(slash + 1, &end, 10);
+	if (errno || *end || end == slash + 1 || plen < 0 || plen > c->plen)
+		return -1;
+	c->plen = (int)plen;
+	return 0;
+}
+
+/* True if every address of inner lies inside outer. */
+static int cidr_within(const struct cidr *inner, const struct cidr *outer)
+{
+	int full = outer->plen / 8, rest = outer->plen % 8;
+
+	if (inner->family != outer->family || inner->plen < outer->plen)
+		return 0;
+	if (memcmp(inner->addr, outer->addr, (size_t)full) != 0)
+		return 0;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+		if ((inner->addr[full] & mask) != (outer->addr[full] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+static int cidr_allowed(const struct cidr *c, const char *const *list, size_t n)
+{
+	struct cidr range;
+
+	for (size_t i = 0; i < n; i++)
+		if (cidr_parse(list[i], &range) == 0 && cidr_within(c, &range))
+			return 1;
+	return 0;
+}
+
+static double parse_num(const char *text, double lo, double hi, const char *name)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || *end || end == text || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "synflood: %s '%s' out of range [%g, %g]\n", name, text, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop)
+		;
+}
+
+/* xorshift64*: plenty for addresses, ports and ISNs, and a few ns per call. */
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* Random address inside the source CIDR. */
+static void src_random(struct flood *f, uint8_t *out)
+{
+	int alen = f->src.family == AF_INET ? 4 : 16;
+	uint64_t r[2] = { rng_next(&f->rng), rng_next(&f->rng) };
+	const uint8_t *rb = (const uint8_t *)r;
+
+	for (int i = 0; i < alen; i++) {
+		int bits = f->src.plen - i * 8; /* prefix bits in this byte */
+		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+		out[i] = (uint8_t)((f->src.addr[i] & mask) | (rb[i] & ~mask));
+	}
+}
+
+/* TCP SYN header with the option set Linux sends: MSS, SACK-permitted,
+ * timestamps, NOP, window scale 7. Checksum left zero. */
+static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
+{
+	static const uint8_t opts_tmpl[20] = {
+		2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7,
+	};
+	uint64_t r = rng_next(&f->rng);
+
+	memset(t, 0, 20);
+	put16(t, (uint16_t)(1024 + (r % 64512)));   /* source port 1024..65535 */
+	put16(t + 2, f->port);
+	put32(t + 4, (uint32_t)(r >> 32));          /* ISN */
+	t[12] = (TCP_HLEN / 4) << 4;
+	t[13] = 0x02;                               /* SYN */
+	put16(t + 14, 64240);
+	memcpy(t + 20, opts_tmpl, sizeof(opts_tmpl));
+	put16(t + 22, mss);
+	put32(t + 28, (uint32_t)rng_next(&f->rng)); /* TSval; TSecr stays 0 */
+}
+
+static size_t build_v4(struct flood *f, uint8_t *p)
+{
+	uint8_t *t = p + IP4_HLEN;
+	uint32_t sum;
+
+	memset(p, 0, IP4_HLEN);
+	p[0] = 0x45;
+	put16(p + 2, IP4_HLEN + TCP_HLEN);
+	put16(p + 4, (uint16_t)(rng_next(&f->rng) | 1)); /* id 0 would be replaced */
+	p[6] = 0x40;                                        /* DF */
+	p[8] = 64;
+	p[9] = IPPROTO_TCP;
+	src_random(f, p + 12);
+	memcpy(p + 16, f->dst.addr, 4);
+	put16(p + 10, csum_fold(csum_add(0, p, IP4_HLEN)));
+
+	tcp_fill(f, t, 1460);
+	sum = csum_add(0, p + 12, 8) + IPPROTO_TCP + TCP_HLEN;
+	put16(t + 16, csum_fold(csum_add(sum, t, TCP_HLEN)));
+	return IP4_HLEN + TCP_HLEN;
+}
+
+static size_t build_v6(struct flood *f, uint8_t *p)
+{
+	uint8_t *t = p + IP6_HLEN;
+	uint32_t sum;
+
+	memset(p, 0, 8);
+	p[0] = 0x60;
+	put16(p + 4, TCP_HLEN);
+	p[6] = IPPROTO_TCP;
+	p[7] = 64;
+	src_random(f, p + 8);
+	memcpy(p + 24, f->dst.addr, 16);
+
+	tcp_fill(f, t, 1440); /* 1500-byte MTU minus 60: what Linux sends over IPv6 */
+	sum = csum_add(0, p + 8, 32) + IPPROTO_TCP + TCP_HLEN;
+	put16(t + 16, csum_fold(csum_add(sum, t, TCP_HLEN)));
+	return IP6_HLEN + TCP_HLEN;
+}
+
+static int raw_open(const struct flood *f)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (f->dst.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, f->dst.addr, 4);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, f->dst.addr, 16);
+		sl = sizeof(*sin6);
+	}
+	fd = socket(f->dst.family, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0) {
+		perror("synflood: socket(SOCK_RAW, IPPROTO_RAW)");
+		exit(1);
+	}
+	/* IPPROTO_RAW implies header inclusion for both families; say it anyway. */
+	if (f->dst.family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof(one));
+	/* connect() so sendmmsg needs no per-message address. */
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+		perror("synflood: connect");
+		exit(1);
+	}
+	return fd;
+}
+
+static void parse_args(int argc, char **argv, struct flood *f)
+{
+	const char *dst = NULL, *src = NULL;
+	int c;
+
+	memset(f, 0, sizeof(*f));
+	f->seconds = 5;
+	f->batch = 64;
+	while ((c = getopt(argc, argv, "d:p:s:r:t:n:b:h")) != -1) {
+		switch (c) {
+		case 'd': dst = optarg; break;
+		case 'p': f->port = (uint16_t)parse_num(optarg, 1, 65535, "port"); break;
+		case 's': src = optarg; break;
+		case 'r': f->rate = parse_num(optarg, 0, 1e8, "rate"); break;
+		case 't': f->seconds = parse_num(optarg, 0.001, MAX_SECONDS, "seconds"); break;
+		case 'n': f->count = (uint64_t)parse_num(optarg, 1, 1e12, "count"); break;
+		case 'b': f->batch = (int)parse_num(optarg, 1, MAX_BATCH, "batch"); break;
+		default: usage();
+		}
+	}
+	if (!dst || !f->port || optind != argc)
+		usage();
+	if (cidr_parse(dst, &f->dst) < 0 || strchr(dst, '/'))
+		die("destination must be a plain IPv4 or IPv6 address");
+	if (!cidr_allowed(&f->dst, dst_allowed, 4))
+		die("refusing destination outside 192.0.2.0/24, 198.51.100.0/24, "
+		    "203.0.113.0/24, 2001:db8::/32");
+	if (!src)
+		src = src_allowed[f->dst.family == AF_INET ? 0 : 1];
+	if (cidr_parse(src, &f->src) < 0)
+		die("bad source CIDR");
+	if (f->src.family != f->dst.family)
+		die("source CIDR and destination differ in address family");
+	if (!cidr_allowed(&f->src, src_allowed, 2))
+		die("refusing source CIDR outside 198.18.0.0/15 and 2001:db8:ff00::/40");
+}
+
+struct result {
+	uint64_t sent, errors;
+	double elapsed;
+};
+
+/* Sends n prepared messages, retrying ENOBUFS/EAGAIN until done or past the
+ * deadline. Returns the number sent. */
+static int send_batch(int fd, struct mmsghdr *msgs, int n, double deadline, struct result *r)
+{
+	int done = 0, stalls = 0;
+
+	while (done < n && !stop) {
+		int k = sendmmsg(fd, msgs + done, (unsigned)(n - done), 0);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != ENOBUFS && errno != EAGAIN) {
+				perror("synflood: sendmmsg");
+				exit(1);
+			}
+			r->errors++;
+			if (++stalls % 16 == 0) {
+				sched_yield(); /* let the softirq side drain */
+				if (now_sec() >= deadline)
+					break;
+			}
+			continue;
+		}
+		if (done + k < n)
+			r->errors++; /* the message after the last one sent failed */
+		done += k;
+	}
+	return done;
+}
+
+static void flood_run(struct flood *f, int fd, struct result *r)
+{
+	static uint8_t bufs[MAX_BATCH][PKT_MAX];
+	static struct iovec iov[MAX_BATCH];
+	static struct mmsghdr msgs[MAX_BATCH];
+	double start = now_sec(), deadline = start + f->seconds, now = start;
+	int batch = f->batch;
+
+	if (f->rate > 0 && f->rate / 1000 < batch) /* pace in ~1 ms slices */
+		batch = f->rate >= 1000 ? (int)(f->rate / 1000) : 1;
+	for (int i = 0; i < MAX_BATCH; i++) {
+		iov[i].iov_base = bufs[i];
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	memset(r, 0, sizeof(*r));
+	while (now < deadline && !stop && (!f->count || r->sent < f->count)) {
+		int n = batch;
+		if (f->count && f->count - r->sent < (uint64_t)n)
+			n = (int)(f->count - r->sent);
+		if (f->rate > 0) {
+			double due = start + (double)r->sent / f->rate;
+			if (due > now) {
+				sleep_until(due < deadline ? due : deadline);
+				if (now_sec() >= deadline || stop)
+					break;
+			}
+		}
+		for (int i = 0; i < n; i++)
+			iov[i].iov_len = f->dst.family == AF_INET ? build_v4(f, bufs[i])
+								  : build_v6(f, bufs[i]);
+		r->sent += (uint64_t)send_batch(fd, msgs, n, deadline, r);
+		now = now_sec();
+	}
+	r->elapsed = now - start;
+}
+
+int main(int argc, char **argv)
+{
+	struct flood f;
+	struct result r;
+	struct sigaction sa;
+	int fd;
+
+	parse_args(argc, argv, &f);
+	if (getrandom(&f.rng, sizeof(f.rng), 0) != sizeof(f.rng))
+		die("getrandom failed");
+	f.rng |= 1; /* xorshift state must never be zero */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked send returns EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	fd = raw_open(&f);
+	flood_run(&f, fd, &r);
+	close(fd);
+	printf("synflood: sent %llu packets in %.3f s (%.0f pps), %llu send errors\n",
+	       (unsigned long long)r.sent, r.elapsed,
+	       r.elapsed > 0 ? (double)r.sent / r.elapsed : 0.0,
+	       (unsigned long long)r.errors);
+	return 0;
+}

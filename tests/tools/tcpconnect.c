@@ -1,0 +1,247 @@
+/*
+ * tcpconnect — a real TCP client that measures connection setup for the labs.
+ *
+ * COUNT sequential connects, each: non-blocking connect() bounded by a timeout,
+ * then the server's "ok\n" greeting (proof that it accepted), then close.
+ * One summary line on stdout with nearest-rank percentiles of the connect()
+ * completion times (SYN sent -> connected) of the successful attempts.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct opts {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	long count;
+	int timeout_ms;
+	int interval_ms;
+	int quiet;
+};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tcpconnect -d ADDR -p PORT -n COUNT [-T TIMEOUT_MS] "
+		"[-i INTERVAL_MS] [-q]\n");
+	exit(2);
+}
+
+static long parse_long(const char *text, long lo, long hi, const char *name)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || *end || end == text || v < lo || v > hi) {
+		fprintf(stderr, "tcpconnect: %s '%s' out of range [%ld, %ld]\n", name, text, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int set_addr(struct opts *o, const char *host, int port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&o->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&o->addr;
+
+	memset(&o->addr, 0, sizeof(o->addr));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		o->addrlen = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		o->addrlen = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	const char *host = NULL;
+	int c, port = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 3000;
+	while ((c = getopt(argc, argv, "d:p:n:T:i:qh")) != -1) {
+		switch (c) {
+		case 'd': host = optarg; break;
+		case 'p': port = (int)parse_long(optarg, 1, 65535, "port"); break;
+		case 'n': o->count = parse_long(optarg, 1, 10000000, "count"); break;
+		case 'T': o->timeout_ms = (int)parse_long(optarg, 1, 600000, "timeout"); break;
+		case 'i': o->interval_ms = (int)parse_long(optarg, 0, 600000, "interval"); break;
+		case 'q': o->quiet = 1; break;
+		default: usage();
+		}
+	}
+	if (!host || !port || !o->count || optind != argc)
+		usage();
+	if (set_addr(o, host, port) < 0) {
+		fprintf(stderr, "tcpconnect: bad address '%s'\n", host);
+		exit(2);
+	}
+}
+
+/* Waits for events on fd until the absolute deadline; 0 ready, -1 errno set. */
+static int wait_for(int fd, short events, double deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	for (;;) {
+		double left = deadline - now_ms();
+		int r;
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, (int)left + 1);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Connects; on success returns the fd and the completion time in *ms. */
+static int connect_timed(const struct opts *o, double *ms, const char **stage)
+{
+	int fd, err = 0;
+	socklen_t len = sizeof(err);
+	double t0;
+
+	*stage = "socket";
+	fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	*stage = "connect";
+	t0 = now_ms();
+	if (connect(fd, (const struct sockaddr *)&o->addr, o->addrlen) < 0) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		if (wait_for(fd, POLLOUT, t0 + o->timeout_ms) < 0)
+			goto fail;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			goto fail;
+		if (err) {
+			errno = err;
+			goto fail;
+		}
+	}
+	*ms = now_ms() - t0;
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* Reads the greeting; 0 if it is exactly "ok\n". */
+static int read_greeting(int fd, int timeout_ms, const char **stage)
+{
+	char buf[16];
+	size_t got = 0;
+	double deadline = now_ms() + timeout_ms;
+
+	*stage = "greeting";
+	while (got < sizeof(buf) - 1) {
+		ssize_t n;
+		if (wait_for(fd, POLLIN, deadline) < 0)
+			return -1;
+		n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf, '\n', got))
+			break;
+	}
+	if (got == 3 && memcmp(buf, "ok\n", 3) == 0)
+		return 0;
+	errno = EPROTO;
+	return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of a sorted array. */
+static double percentile(const double *v, long n, int p)
+{
+	long rank = (p * n + 99) / 100;
+
+	if (rank < 1)
+		rank = 1;
+	return v[rank - 1];
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	double *times;
+	long ok = 0;
+
+	parse_args(argc, argv, &o);
+	times = calloc((size_t)o.count, sizeof(*times));
+	if (!times)
+		return 2;
+	for (long i = 0; i < o.count; i++) {
+		const char *stage;
+		double ms = 0;
+		int fd;
+
+		if (i > 0 && o.interval_ms > 0)
+			usleep((useconds_t)o.interval_ms * 1000);
+		fd = connect_timed(&o, &ms, &stage);
+		if (fd >= 0 && read_greeting(fd, o.timeout_ms, &stage) == 0) {
+			times[ok++] = ms;
+			close(fd);
+			continue;
+		}
+		if (!o.quiet)
+			fprintf(stderr, "tcpconnect: #%ld: %s: %s\n", i + 1, stage, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	qsort(times, (size_t)ok, sizeof(*times), cmp_double);
+	/* Without a single success there are no times: print nan, never a number
+	 * a careless threshold check could accept. */
+	if (ok > 0)
+		printf("tcpconnect: n=%ld ok=%ld fail=%ld p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+		       o.count, ok, o.count - ok, percentile(times, ok, 50),
+		       percentile(times, ok, 99), times[ok - 1]);
+	else
+		printf("tcpconnect: n=%ld ok=0 fail=%ld p50_ms=nan p99_ms=nan max_ms=nan\n",
+		       o.count, o.count);
+	free(times);
+	return ok == o.count ? 0 : 1;
+}

@@ -1,0 +1,145 @@
+/*
+ * tcpserver — the real listener behind synguard's namespace labs.
+ *
+ * Accepts forever on ADDR:PORT (":: " is dual stack), greets every connection
+ * with "ok\n" and closes it. Prints one line when listening (the labs wait for
+ * it) and one when SIGTERM/SIGINT ends it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tcpserver -l ADDR -p PORT [-b BACKLOG]\n");
+	exit(2);
+}
+
+static long parse_long(const char *text, long lo, long hi, const char *name)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || *end || end == text || v < lo || v > hi) {
+		fprintf(stderr, "tcpserver: %s '%s' out of range [%ld, %ld]\n", name, text, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+static int listen_on(const char *host, int port, int backlog)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1, zero = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*sin6);
+	} else {
+		fprintf(stderr, "tcpserver: bad address '%s'\n", host);
+		exit(2);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		perror("tcpserver: socket");
+		exit(1);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* "::" serves both families whatever net.ipv6.bindv6only says. */
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0) {
+		perror("tcpserver: bind/listen");
+		exit(1);
+	}
+	return fd;
+}
+
+/* Accepts everything pending; returns how many were served. */
+static unsigned long serve_pending(int lfd)
+{
+	unsigned long n = 0;
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				perror("tcpserver: accept");
+			return n;
+		}
+		/* A fresh socket's send buffer always takes 3 bytes; if the peer
+		 * already reset, the client counts the failure, not us. */
+		(void)send(fd, "ok\n", 3, MSG_NOSIGNAL);
+		close(fd);
+		n++;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *host = NULL;
+	struct sigaction sa;
+	struct pollfd pfd;
+	unsigned long served = 0;
+	int c, port = 0, backlog = 128;
+
+	while ((c = getopt(argc, argv, "l:p:b:h")) != -1) {
+		switch (c) {
+		case 'l': host = optarg; break;
+		case 'p': port = (int)parse_long(optarg, 1, 65535, "port"); break;
+		case 'b': backlog = (int)parse_long(optarg, 1, 65535, "backlog"); break;
+		default: usage();
+		}
+	}
+	if (!host || !port || optind != argc)
+		usage();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	pfd.fd = listen_on(host, port, backlog);
+	pfd.events = POLLIN;
+	printf("tcpserver: listening on %s port %d backlog %d\n", host, port, backlog);
+	fflush(stdout);
+	while (!stop) {
+		int r = poll(&pfd, 1, 1000);
+		if (r < 0 && errno != EINTR) {
+			perror("tcpserver: poll");
+			return 1;
+		}
+		if (r > 0)
+			served += serve_pending(pfd.fd);
+	}
+	printf("tcpserver: served %lu connections\n", served);
+	return 0;
+}

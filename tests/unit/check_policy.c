@@ -1,0 +1,276 @@
+/* Unit tests: policy decisions over hand-built parsed packets. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "policy.h"
+
+struct fixture {
+	struct conf conf;
+	struct stats stats;
+	struct cookie_ctx cookies;
+	struct table verified, retrans;
+	struct policy_ctx pc;
+};
+
+static struct fixture *fx_new(enum conf_mode mode)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct siphash_key master = { 1, 2 }, s1 = { 3, 4 }, s2 = { 5, 6 };
+
+	conf_defaults(&f->conf);
+	f->conf.mode = mode;
+	cookie_init(&f->cookies, &master, 100);
+	ck_assert_int_eq(table_init(&f->verified, 1024, POLICY_SRCKEY_LEN, &s1), 0);
+	ck_assert_int_eq(table_init(&f->retrans, 1024, POLICY_RETRANS_KEYLEN, &s2), 0);
+	f->pc.conf = &f->conf;
+	f->pc.cookies = &f->cookies;
+	f->pc.verified = &f->verified;
+	f->pc.retrans = &f->retrans;
+	f->pc.stats = &f->stats;
+	f->pc.fp_key.k0 = 9;
+	f->pc.fp_key.k1 = 10;
+	return f;
+}
+
+static void fx_free(struct fixture *f)
+{
+	table_free(&f->verified);
+	table_free(&f->retrans);
+	free(f);
+}
+
+static struct pkt syn4(uint8_t last, uint16_t sport, uint32_t isn)
+{
+	struct pkt p = { .family = AF_INET, .sport = sport, .dport = 80, .seq = isn,
+			 .flags = PKT_TH_SYN };
+	const uint8_t s[4] = { 192, 0, 2, last }, d[4] = { 203, 0, 113, 2 };
+
+	memcpy(p.src, s, 4);
+	memcpy(p.dst, d, 4);
+	return p;
+}
+
+static struct pkt rst_for(const struct pkt *syn, uint32_t seq)
+{
+	struct pkt r = *syn;
+
+	r.flags = PKT_TH_RST;
+	r.seq = seq;
+	return r;
+}
+
+static struct policy_result decide(struct fixture *f, const struct pkt *p, uint64_t now)
+{
+	struct policy_result r;
+
+	policy_decide(&f->pc, PKT_OK, p, now, &r);
+	return r;
+}
+
+START_TEST(unverified_syn_is_challenged_with_valid_cookie)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(2, 40000, 1000);
+	struct policy_result r = decide(f, &s, 0);
+	struct cookie_tuple t = { .family = AF_INET, .client_port = 40000, .server_port = 80 };
+
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert(r.challenge);
+	ck_assert_uint_ne(r.synack_ack, 1001);
+	memcpy(t.client, s.src, 16);
+	memcpy(t.server, s.dst, 16);
+	ck_assert_int_eq(cookie_check(&f->cookies, &t, r.synack_ack), COOKIE_VALID_CURRENT);
+	ck_assert_uint_eq(f->stats.syn, 1);
+	ck_assert_uint_eq(f->stats.syn_accepted, 0);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(valid_rst_verifies_source_then_syn_accepted)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(2, 40000, 1000), rst;
+	struct policy_result r = decide(f, &s, 0);
+
+	rst = rst_for(&s, r.synack_ack);
+	r = decide(f, &rst, 10);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert(!r.challenge);
+	ck_assert_uint_eq(f->stats.cookies_valid, 1);
+	/* The retransmitted SYN (and any other port) now passes. */
+	s.sport = 40001;
+	r = decide(f, &s, 20);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert(!r.challenge);
+	ck_assert_uint_eq(f->stats.syn_verified, 1);
+	/* Until verified_ttl runs out. */
+	r = decide(f, &s, 10 + f->conf.verified_ttl_ms);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert(r.challenge);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(invalid_rst_dropped_rst_ack_accepted)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(3, 40000, 1000), rst;
+	struct policy_result r = decide(f, &s, 0);
+
+	rst = rst_for(&s, r.synack_ack + 1);
+	r = decide(f, &rst, 1);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert_uint_eq(f->stats.cookies_invalid, 1);
+	rst.flags = PKT_TH_RST | PKT_TH_ACK;
+	rst.seq = r.synack_ack;
+	r = decide(f, &rst, 2);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(f->stats.rst_other, 1);
+	/* Neither verified the source. */
+	r = decide(f, &s, 3);
+	ck_assert(r.challenge);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(source_prefix_lengths)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt a = syn4(2, 1, 1), b = syn4(77, 1, 1), rst;
+	struct policy_result r;
+
+	policy_verify_source(&f->pc, AF_INET, a.src, 0);
+	r = decide(f, &b, 1);
+	ck_assert(r.challenge);	/* /32: a neighbour is not trusted */
+	fx_free(f);
+
+	f = fx_new(CONF_MODE_ALWAYS);
+	f->conf.verified_prefix4 = 24;
+	r = decide(f, &a, 0);
+	rst = rst_for(&a, r.synack_ack);
+	decide(f, &rst, 1);
+	r = decide(f, &b, 2);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);	/* /24: the whole prefix */
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(ipv6_sources_keyed_by_64)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt a = { .family = AF_INET6, .sport = 5, .dport = 443, .seq = 9,
+			 .flags = PKT_TH_SYN };
+	struct pkt b, c;
+	struct policy_result r;
+
+	a.src[0] = 0x20; a.src[1] = 0x01; a.src[2] = 0x0d; a.src[3] = 0xb8; a.src[15] = 1;
+	a.dst[0] = 0x20; a.dst[1] = 0x01; a.dst[15] = 2;
+	b = a;
+	b.src[8] = 0xff;	/* same /64, other interface id */
+	c = a;
+	c.src[7] = 0x01;	/* other /64 */
+	policy_verify_source(&f->pc, AF_INET6, a.src, 0);
+	r = decide(f, &b, 1);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	r = decide(f, &c, 1);
+	ck_assert(r.challenge);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(retransmission_fallback_window)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(4, 40000, 5000), other = syn4(4, 40000, 6000);
+	struct policy_result r;
+
+	ck_assert(decide(f, &s, 0).challenge);
+	ck_assert(decide(f, &s, 100).challenge);	/* too soon: < retransmit_min */
+	ck_assert(decide(f, &other, 1000).challenge);	/* other ISN: other SYN */
+	r = decide(f, &s, 1000);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(f->stats.retransmit_accepted, 1);
+	ck_assert_uint_eq(f->stats.cookies_valid, 0);	/* accepted, not verified */
+	/* The entry was consumed: a third copy is challenged again. */
+	ck_assert(decide(f, &s, 1100).challenge);
+	/* Too late: after retransmit_max the first sighting has expired. */
+	ck_assert(decide(f, &other, 1000 + f->conf.retransmit_max_ms + 1).challenge);
+	ck_assert(decide(f, &other, 1000 + f->conf.retransmit_max_ms + 2).challenge);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(monitor_accepts_everything_and_counts)
+{
+	struct fixture *f = fx_new(CONF_MODE_MONITOR);
+	struct pkt s = syn4(5, 1, 1), rst = rst_for(&s, 12345);
+	struct policy_result r;
+
+	r = decide(f, &s, 0);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert(!r.challenge);
+	ck_assert_uint_eq(f->stats.would_challenge, 1);
+	ck_assert_int_eq(decide(f, &rst, 1).verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(f->stats.cookies_invalid, 1);
+	policy_decide(&f->pc, PKT_BAD_CSUM, &s, 2, &r);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(f->stats.bad_checksum, 1);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(bad_packets_classified_never_answered)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(6, 1, 1);
+	static const struct { enum pkt_status st; enum policy_verdict v; } cases[] = {
+		{ PKT_TRUNCATED, POLICY_DROP }, { PKT_MALFORMED, POLICY_DROP },
+		{ PKT_FRAGMENT, POLICY_DROP }, { PKT_BAD_CSUM, POLICY_DROP },
+		{ PKT_NOT_TCP, POLICY_ACCEPT },
+	};
+	struct policy_result r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		policy_decide(&f->pc, cases[i].st, &s, 0, &r);
+		ck_assert_int_eq(r.verdict, cases[i].v);
+		ck_assert(!r.challenge);
+	}
+	ck_assert_uint_eq(f->stats.malformed, 2);
+	ck_assert_uint_eq(f->stats.fragments, 1);
+	ck_assert_uint_eq(f->stats.bad_checksum, 1);
+	ck_assert_uint_eq(f->stats.not_tcp, 1);
+	ck_assert_uint_eq(f->stats.syn, 0);
+	/* Other TCP (a SYN+ACK, a plain ACK) is not ours: accepted, counted. */
+	s.flags = PKT_TH_SYN | PKT_TH_ACK;
+	ck_assert_int_eq(decide(f, &s, 0).verdict, POLICY_ACCEPT);
+	s.flags = PKT_TH_ACK;
+	ck_assert_int_eq(decide(f, &s, 0).verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(f->stats.tcp_other, 2);
+	fx_free(f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, unverified_syn_is_challenged_with_valid_cookie);
+	tcase_add_test(tc, valid_rst_verifies_source_then_syn_accepted);
+	tcase_add_test(tc, invalid_rst_dropped_rst_ack_accepted);
+	tcase_add_test(tc, source_prefix_lengths);
+	tcase_add_test(tc, ipv6_sources_keyed_by_64);
+	tcase_add_test(tc, retransmission_fallback_window);
+	tcase_add_test(tc, monitor_accepts_everything_and_counts);
+	tcase_add_test(tc, bad_packets_classified_never_answered);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
