@@ -264,7 +264,9 @@ _lab_listening() {
 lab_server_start() {
 	local port=${1:-$LAB_PORT} backlog=${2:-$LAB_SERVER_BACKLOG} pid out
 	out=$LAB_TMP/tcpserver.$port.out
-	lab_exec "$LAB_S" "$LAB_TOOLS/tcpserver" -l :: -p "$port" -b "$backlog" >"$out" 2>&1 &
+	# Background jobs run `ip netns exec` itself (it execs the tool), never a
+	# shell function, so that $! is the tool's own pid and signals reach it.
+	ip netns exec "$LAB_S" "$LAB_TOOLS/tcpserver" -l :: -p "$port" -b "$backlog" >"$out" 2>&1 &
 	pid=$!
 	lab_track_pid "$pid"
 	LAB_SERVER_PID=$pid
@@ -283,7 +285,7 @@ lab_flood() {
 	dst=$(lab_addr server "$family")
 	LAB_FLOOD_N=$((${LAB_FLOOD_N:-0} + 1))
 	LAB_FLOOD_OUT=$LAB_TMP/synflood.$LAB_FLOOD_N.out
-	lab_exec "$LAB_A" "$LAB_TOOLS/synflood" -d "$dst" -p "$port" -t "$secs" -r "$pps" "$@" \
+	ip netns exec "$LAB_A" "$LAB_TOOLS/synflood" -d "$dst" -p "$port" -t "$secs" -r "$pps" "$@" \
 		>"$LAB_FLOOD_OUT" 2>&1 &
 	LAB_FLOOD_PID=$!
 	lab_track_pid "$LAB_FLOOD_PID"
