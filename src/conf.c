@@ -77,6 +77,7 @@ static const struct conf_name level_names[] = {
 /* key, struct conf field, type, flags, min, max, names (enums) */
 #define CONF_TABLE(X) \
 	X(queue,            queue,             UINT,     0, 0, 65535, NULL) \
+	X(rst_queue,        rst_queue,         UINT,     0, 0, 65535, NULL) \
 	X(mode,             mode,              ENUM,     0, 0, 0, mode_names) \
 	X(copy_range,       copy_range,        UINT,     0, 64, 65535, NULL) \
 	X(queue_maxlen,     queue_maxlen,      UINT,     0, 1, 10000000, NULL) \
@@ -153,9 +154,10 @@ void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->queue = 0;
+	c->rst_queue = 1;
 	c->mode = CONF_MODE_ALWAYS;
 	c->copy_range = 128;
-	c->queue_maxlen = 16384;
+	c->queue_maxlen = 2048;
 	c->rcvbuf = 8 * MI;
 	c->fail_open = false;
 	c->mark = 0x5347;
@@ -168,7 +170,7 @@ void conf_defaults(struct conf *c)
 	c->verified_prefix6 = 64;
 	c->retransmit_min_ms = 500 * MS;
 	c->retransmit_max_ms = 5 * SEC;
-	c->retransmit_table = 256 * KI;
+	c->retransmit_table = 1 * MI;
 	strcpy(c->socket, CONF_DEFAULT_SOCKET);
 	c->log_level = LOG_INFO;
 }
@@ -576,6 +578,18 @@ static void check_retransmit(struct parser *p)
 			    vmin, kmin->name, kmax->name, vmax);
 }
 
+/* The RST queue must be another queue: RSTs must not wait behind a flood. */
+static void check_queues(struct parser *p)
+{
+	unsigned lq = p->seen[CONF_K_queue], lr = p->seen[CONF_K_rst_queue];
+
+	if (p->bad[CONF_K_queue] || p->bad[CONF_K_rst_queue] || p->c->queue != p->c->rst_queue)
+		return;
+	parse_error(p, lr > lq ? lr : lq, "value '%u' for '%s' must differ from %s (%u)",
+		    lr > lq ? p->c->rst_queue : p->c->queue, lr > lq ? "rst_queue" : "queue",
+		    lr > lq ? "queue" : "rst_queue", lr > lq ? p->c->queue : p->c->rst_queue);
+}
+
 static int parse_buf(struct conf *c, const char *name, const char *text, size_t len, FILE *errs)
 {
 	struct parser p = { .c = c, .name = name, .errs = errs };
@@ -590,6 +604,7 @@ static int parse_buf(struct conf *c, const char *name, const char *text, size_t 
 		s += n + (nl != NULL);
 	}
 	check_retransmit(&p);
+	check_queues(&p);
 	return p.nerr;
 }
 

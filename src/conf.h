@@ -17,7 +17,8 @@ enum conf_mode { CONF_MODE_MONITOR, CONF_MODE_ALWAYS };
 enum conf_verdict { CONF_VERDICT_ACCEPT, CONF_VERDICT_DROP };
 
 struct conf {
-	uint16_t queue;			/* 0..65535 */
+	uint16_t queue;			/* 0..65535: SYNs */
+	uint16_t rst_queue;		/* 0..65535, != queue: the clients' RSTs */
 	enum conf_mode mode;
 	uint32_t copy_range;		/* bytes, 64..65535 */
 	uint32_t queue_maxlen;		/* packets, 1..10000000 */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
+#include <linux/netfilter/ipset/ip_set.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "clock.h"
 #include "control.h"
 #include "cookie.h"
+#include "ipset.h"
 #include "log.h"
 #include "nfq.h"
 #include "pkt.h"
@@ -27,6 +29,14 @@
 #define SECRET_MAX 4096
 #define SWEEP_BUCKETS_PER_TICK 4096
 
+/* One bound queue: SYNs, or the clients' RSTs (which get their own queue so
+ * that a flood filling the SYN queue never delays a real client's answer). */
+struct sg_queue {
+	struct synguard *sg;
+	struct nfq *nfq;
+	ev_io io;
+};
+
 struct synguard {
 	struct conf conf;
 	const char *conf_path;
@@ -34,11 +44,12 @@ struct synguard {
 	struct cookie_ctx cookies;
 	struct table verified, retrans;
 	struct policy_ctx policy;
-	struct nfq *nfq;
+	struct sg_queue syn_q, rst_q;
+	struct sg_queue *cur_q;		/* queue whose batch is being handled */
 	struct tx *tx;
+	struct ipset *ipset;		/* NULL: no kernel fast path */
 	struct control *control;
 	struct ev_loop *loop;
-	ev_io nfq_io;
 	ev_timer tick;
 	ev_signal sig_term, sig_int, sig_hup;
 	uint64_t started_ms;
@@ -146,9 +157,21 @@ static void send_challenge(struct synguard *sg, const struct pkt *p,
 	tx_commit(sg->tx, p->family, p->src, len, tag);
 }
 
+/* Verified: from now on the kernel lets this prefix's SYNs bypass the queue. */
+static void fastpath_add(struct synguard *sg, const struct pkt *p)
+{
+	uint8_t key[POLICY_SRCKEY_LEN];
+	bool v6 = p->family == AF_INET6;
+
+	policy_source_key(&sg->conf, p->family, p->src, key);
+	ipset_add(sg->ipset, p->family, key + 1, v6 ? sg->conf.verified_prefix6
+						     : sg->conf.verified_prefix4,
+		  sg->conf.verified_ttl_ms / 1000);
+}
+
 static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uint32_t tag)
 {
-	struct synguard *sg = arg;
+	struct synguard *sg = ((struct sg_queue *)arg)->sg;
 	struct policy_result r;
 	struct pkt p;
 	enum pkt_status st = pkt_parse(buf, len, &p);
@@ -156,6 +179,8 @@ static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uin
 	policy_decide(&sg->policy, st, &p, clock_mono_ms(), &r);
 	if (r.challenge)
 		send_challenge(sg, &p, &r, tag);
+	if (r.verified && sg->ipset)
+		fastpath_add(sg, &p);
 	return to_nfq(r.verdict);
 }
 
@@ -165,23 +190,44 @@ static void on_tx_fail(void *arg, uint32_t tag, int err)
 
 	sg->stats.challenges_failed++;
 	sg->stats.verdict_errors++;
-	nfq_override_verdict(sg->nfq, tag, error_verdict(sg));
+	nfq_override_verdict(sg->cur_q->nfq, tag, error_verdict(sg));
 	log_rl_at(LOG_WARNING, "cannot send cookie SYN+ACK: %s", strerror(err));
+}
+
+static void fastpath_flush(struct synguard *sg)
+{
+	int sent = ipset_flush(sg->ipset), err = 0;
+	unsigned refused = ipset_errors(sg->ipset, &err);
+
+	if (sent > 0)
+		sg->stats.ipset_adds += (uint64_t)sent;
+	if (sent < 0) {
+		sg->stats.ipset_errors++;
+		err = errno;
+	}
+	sg->stats.ipset_errors += refused;
+	if (sent < 0 || refused)
+		log_rl_at(LOG_WARNING, "kernel fast-path set update failed: %s (verified "
+			  "sources still pass, through the queue)", strerror(err));
 }
 
 static void on_flush(void *arg)
 {
-	struct synguard *sg = arg;
+	struct sg_queue *sq = arg;
+	struct synguard *sg = sq->sg;
 
+	sg->cur_q = sq;
 	sg->stats.challenges_sent += tx_flush(sg->tx, on_tx_fail, sg);
+	if (sg->ipset)
+		fastpath_flush(sg);
 }
 
 static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct synguard *sg = w->data;
+	struct sg_queue *sq = w->data;
 
-	rotate_keys(sg);	/* one time() per batch keeps epochs exact */
-	nfq_read(sg->nfq);
+	rotate_keys(sq->sg);	/* one time() per batch keeps epochs exact */
+	nfq_read(sq->nfq);
 }
 
 /* --- control ------------------------------------------------------------------ */
@@ -247,7 +293,8 @@ static void reload(struct synguard *sg)
 		return;
 	}
 	/* Settings bound to allocated state stay as they are until restart. */
-	if (next.queue != sg->conf.queue || next.copy_range != sg->conf.copy_range ||
+	if (next.queue != sg->conf.queue || next.rst_queue != sg->conf.rst_queue ||
+	    next.copy_range != sg->conf.copy_range ||
 	    next.rcvbuf != sg->conf.rcvbuf || next.verified_max != sg->conf.verified_max ||
 	    next.retransmit_table != sg->conf.retransmit_table ||
 	    strcmp(next.socket, sg->conf.socket) != 0 ||
@@ -281,16 +328,16 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	np.error_verdict = error_verdict(sg);
 	np.fail_open = sg->conf.fail_open;
 	np.queue_maxlen = sg->conf.queue_maxlen;
-	if (nfq_reconfigure(sg->nfq, &np) < 0)
+	if (nfq_reconfigure(sg->syn_q.nfq, &np) < 0 || nfq_reconfigure(sg->rst_q.nfq, &np) < 0)
 		log_warn("reload: cannot update queue settings: %s", strerror(errno));
 }
 
 /* --- setup --------------------------------------------------------------------- */
 
-static int open_queue(struct synguard *sg)
+static int open_queue(struct synguard *sg, struct sg_queue *sq, uint16_t num)
 {
 	struct nfq_params np = {
-		.queue = sg->conf.queue,
+		.queue = num,
 		.copy_range = sg->conf.copy_range,
 		.queue_maxlen = sg->conf.queue_maxlen,
 		.rcvbuf = sg->conf.rcvbuf,
@@ -298,15 +345,21 @@ static int open_queue(struct synguard *sg)
 		.error_verdict = error_verdict(sg),
 	};
 
-	sg->nfq = nfq_bind(&np, &sg->stats, on_packet, on_flush, sg);
-	return sg->nfq ? 0 : -1;
+	sq->sg = sg;
+	sq->nfq = nfq_bind(&np, &sg->stats, on_packet, on_flush, sq);
+	return sq->nfq ? 0 : -1;
 }
 
 static void start_watchers(struct synguard *sg)
 {
-	ev_io_init(&sg->nfq_io, nfq_cb, nfq_get_fd(sg->nfq), EV_READ);
-	sg->nfq_io.data = sg;
-	ev_io_start(sg->loop, &sg->nfq_io);
+	ev_io_init(&sg->syn_q.io, nfq_cb, nfq_get_fd(sg->syn_q.nfq), EV_READ);
+	sg->syn_q.io.data = &sg->syn_q;
+	ev_io_start(sg->loop, &sg->syn_q.io);
+	/* RSTs first when both are ready: they complete real clients. */
+	ev_io_init(&sg->rst_q.io, nfq_cb, nfq_get_fd(sg->rst_q.nfq), EV_READ);
+	ev_set_priority(&sg->rst_q.io, EV_MAXPRI);
+	sg->rst_q.io.data = &sg->rst_q;
+	ev_io_start(sg->loop, &sg->rst_q.io);
 	ev_timer_init(&sg->tick, tick_cb, 1., 1.);
 	sg->tick.data = sg;
 	ev_timer_start(sg->loop, &sg->tick);
@@ -324,14 +377,32 @@ static void log_settings(const struct synguard *sg)
 	const struct conf *c = &sg->conf;
 
 	log_info("started: queue %u mode %s copy_range %u queue_maxlen %u fail_open %s mark 0x%x "
-		 "key_rotate %us keys %s verified_max %zu (%zu KiB) ttl %us prefix /%u /%u "
+		 "rst_queue %u key_rotate %us keys %s verified_max %zu (%zu KiB) ttl %us prefix /%u /%u "
 		 "retransmit %u..%ums table %zu socket %s",
 		 c->queue, c->mode == CONF_MODE_MONITOR ? "monitor" : "always", c->copy_range,
-		 c->queue_maxlen, c->fail_open ? "yes" : "no", c->mark, key_period_s(c),
+		 c->queue_maxlen, c->fail_open ? "yes" : "no", c->mark, c->rst_queue, key_period_s(c),
 		 c->secret_file[0] ? c->secret_file : "random", table_capacity(&sg->verified),
 		 table_bytes(&sg->verified) / 1024, c->verified_ttl_ms / 1000, c->verified_prefix4,
 		 c->verified_prefix6, c->retransmit_min_ms, c->retransmit_max_ms,
 		 table_capacity(&sg->retrans), c->socket);
+}
+
+static void open_fastpath(struct synguard *sg)
+{
+	int rc = ipset_create_sets(sg->conf.verified_max, sg->conf.verified_ttl_ms / 1000);
+
+	/* Sets made earlier with other sizes are used as they are: each add
+	 * carries its own timeout; maxelem changes need synguard-rules remove. */
+	if (rc == -IPSET_ERR_EXIST || rc == -EEXIST) {
+		log_notice("fast-path sets exist with other parameters; using them as they are");
+		rc = 0;
+	}
+	if (rc == 0)
+		sg->ipset = ipset_open();
+	if (!sg->ipset)
+		log_warn("no kernel fast path for verified sources (ipset %s/%s: %s); their SYNs "
+			 "keep going through the queue", IPSET_NAME4, IPSET_NAME6,
+			 rc ? strerror(-rc > 4095 ? EPROTO : -rc) : strerror(errno));
 }
 
 static int setup(struct synguard *sg)
@@ -344,8 +415,10 @@ static int setup(struct synguard *sg)
 	if (keys_init(sg) < 0)
 		return -1;
 	sg->tx = tx_open(sg->conf.mark);
-	if (!sg->tx || open_queue(sg) < 0)
+	if (!sg->tx || open_queue(sg, &sg->syn_q, sg->conf.queue) < 0 ||
+	    open_queue(sg, &sg->rst_q, sg->conf.rst_queue) < 0)
 		return -1;
+	open_fastpath(sg);
 	sg->control = control_open(sg->loop, sg->conf.socket, on_command, sg);
 	if (!sg->control)
 		return -1;
@@ -357,9 +430,11 @@ static void teardown(struct synguard *sg)
 {
 	/* Unbind first: with --queue-bypass the kernel then passes traffic
 	 * instead of queueing it for a process that is going away. */
-	nfq_unbind(sg->nfq);
+	nfq_unbind(sg->syn_q.nfq);
+	nfq_unbind(sg->rst_q.nfq);
 	control_close(sg->control);
 	tx_close(sg->tx);
+	ipset_close(sg->ipset);
 	table_free(&sg->verified);
 	table_free(&sg->retrans);
 }

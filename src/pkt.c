@@ -295,7 +295,7 @@ static void tcp_fields(const uint8_t *th, struct pkt *p)
 }
 
 static enum pkt_status parse_tcp(const uint8_t *buf, const struct l3 *l3,
-				 unsigned flags, struct pkt *p)
+				 struct pkt *p)
 {
 	size_t seglen = l3->ip_end - l3->l4off;
 	size_t seen = l3->cap_end > l3->l4off ? l3->cap_end - l3->l4off : 0;
@@ -320,8 +320,10 @@ static enum pkt_status parse_tcp(const uint8_t *buf, const struct l3 *l3,
 		return st;
 	p->payload_len = seglen - hlen;
 	/* The checksum needs the whole segment; a capture cut by the queue's
-	 * copy range is normal and simply stays unverified. */
-	if (seen < seglen || (flags & PKT_PARSE_CSUM_PARTIAL))
+	 * copy range is normal and simply stays unverified.  (Partial
+	 * checksums never get here: without NFQA_CFG_F_GSO the kernel
+	 * completes them before copying.) */
+	if (seen < seglen)
 		return PKT_OK;
 	if (pkt_csum_fold(pkt_csum_add(pseudo_sum(p->family, p->src, p->dst,
 						  seglen), th, seglen)) != 0)
@@ -330,8 +332,7 @@ static enum pkt_status parse_tcp(const uint8_t *buf, const struct l3 *l3,
 	return PKT_OK;
 }
 
-enum pkt_status pkt_parse_flags(const uint8_t *buf, size_t caplen,
-				unsigned flags, struct pkt *p)
+enum pkt_status pkt_parse(const uint8_t *buf, size_t caplen, struct pkt *p)
 {
 	struct l3 l3;
 	enum pkt_status st;
@@ -351,12 +352,7 @@ enum pkt_status pkt_parse_flags(const uint8_t *buf, size_t caplen,
 	}
 	if (st != PKT_OK)
 		return st;
-	return parse_tcp(buf, &l3, flags, p);
-}
-
-enum pkt_status pkt_parse(const uint8_t *buf, size_t caplen, struct pkt *p)
-{
-	return pkt_parse_flags(buf, caplen, 0, p);
+	return parse_tcp(buf, &l3, p);
 }
 
 const char *pkt_status_str(enum pkt_status s)

@@ -50,14 +50,6 @@ struct pkt {
  * field of *p is set; on other results *p is partially filled (family and
  * addresses when they were reachable) and must not be answered. */
 enum pkt_status pkt_parse(const uint8_t *buf, size_t caplen, struct pkt *p);
-
-/* pkt_parse with flags.  PKT_PARSE_CSUM_PARTIAL: the kernel says the TCP
- * checksum is not filled in yet (NFQA_SKB_CSUMNOTREADY, seen with
- * NFQA_CFG_F_GSO on packets from a local or veth peer stack), so the TCP
- * checksum is not verified and csum_verified stays false. */
-#define PKT_PARSE_CSUM_PARTIAL 0x01u
-enum pkt_status pkt_parse_flags(const uint8_t *buf, size_t caplen,
-				unsigned flags, struct pkt *p);
 const char *pkt_status_str(enum pkt_status s);
 
 /* Build into out (size outlen) a SYN+ACK answering the parsed SYN *syn:

@@ -143,6 +143,7 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	}
 	pc->stats->cookies_valid++;
 	policy_verify_source(pc, p->family, p->src, now_ms);
+	r->verified = true;
 	if (pc->conf->mode != CONF_MODE_MONITOR)
 		r->verdict = POLICY_DROP;
 }

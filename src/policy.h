@@ -31,6 +31,7 @@ enum policy_verdict { POLICY_ACCEPT, POLICY_DROP };
 struct policy_result {
 	enum policy_verdict verdict;
 	bool challenge;			/* send a cookie SYN+ACK */
+	bool verified;			/* a valid cookie verified the source */
 	uint32_t synack_seq, synack_ack;
 };
 

@@ -31,7 +31,9 @@
 	X(verdict_errors,      "verdict errors (send failure, missing id, lost packets)") \
 	X(nfq_overruns,        "netlink receive buffer overruns (ENOBUFS)") \
 	X(nfq_lost,            "queued packets whose message was lost (id gap)") \
-	X(key_rotations,       "cookie key rotations")
+	X(key_rotations,       "cookie key rotations") \
+	X(ipset_adds,          "verified prefixes pushed to the kernel fast-path set") \
+	X(ipset_errors,        "kernel fast-path set updates refused")
 
 struct stats {
 #define STATS_FIELD(name, help) uint64_t name;

@@ -7,28 +7,46 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "ipset.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: synguardd [-c FILE] [-t] [-p] [-h] [-V]\n"
+		"usage: synguardd [-c FILE] [-t] [-p] [-S] [-D] [-h] [-V]\n"
 		"  -c FILE  configuration file (default " CONF_DEFAULT_PATH ")\n"
 		"  -t       check the configuration and exit (1 if it has errors)\n"
 		"  -p       print the effective configuration and exit\n"
+		"  -S       create the kernel fast-path sets (" IPSET_NAME4 ", " IPSET_NAME6 ") and exit\n"
+		"  -D       destroy the kernel fast-path sets and exit\n"
 		"  -V       print the version and exit\n");
+}
+
+static int fastpath_sets(const struct conf *c, int what)
+{
+	int rc = what == 'S' ? ipset_create_sets(c->verified_max, c->verified_ttl_ms / 1000)
+			     : ipset_destroy_sets();
+
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "synguardd: cannot %s sets %s/%s: %s\n",
+		what == 'S' ? "create" : "destroy", IPSET_NAME4, IPSET_NAME6,
+		-rc < 4096 ? strerror(-rc) : "ipset protocol error (kernel without hash:net?)");
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = CONF_DEFAULT_PATH;
-	int check = 0, print = 0, opt, errors;
+	int check = 0, print = 0, sets = 0, opt, errors;
 	struct conf conf;
 
-	while ((opt = getopt(argc, argv, "c:tphV")) != -1) {
+	while ((opt = getopt(argc, argv, "c:tpSDhV")) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 't': check = 1; break;
 		case 'p': print = 1; break;
+		case 'S': sets = 'S'; break;
+		case 'D': sets = 'D'; break;
 		case 'V': puts(PACKAGE_STRING); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -45,6 +63,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: %d error%s\n", path, errors, errors == 1 ? "" : "s");
 		return 1;
 	}
+	if (sets)
+		return fastpath_sets(&conf, sets);
 	if (print)
 		conf_print(&conf, stdout);
 	if (check && !print)

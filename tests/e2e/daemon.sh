@@ -5,6 +5,7 @@
 
 : "${SG_BIN:=$top_builddir/src}"
 SG_RULES="$top_srcdir/scripts/synguard-rules"
+export SYNGUARDD="$SG_BIN/synguardd"	# the rules helper creates the fast-path sets with it
 SG_PID=""
 
 # sg_conf NAME [key=value ...]: write $LAB_TMP/NAME.conf with a per-lab socket.

@@ -12,24 +12,28 @@ set -eu
 lab_require_root
 lab_up
 PORT=$LAB_PORT
-FLOOD_S=${FLOOD_S:-8}
+FLOOD_S=${FLOOD_S:-10}
 CONNECTS=${CONNECTS:-150}
 lab_server_start "$PORT"
 
 # --- protected --------------------------------------------------------------
-sg_rules "$LAB_G" apply -m gateway -p "$PORT" -"$FAMILY" -q 0 -k 0x5347
-conf=$(sg_conf gw "mode = always" "queue = 0" "mark = 0x5347")
+conf=$(sg_conf gw "mode = always")
+sg_rules "$LAB_G" apply -m gateway -p "$PORT" -"$FAMILY" -c "$conf"
 sg_start "$LAB_G" "$conf"
 spoof0=$(lab_server_count_spoofed "$FAMILY")
 client0=$(lab_server_count_client "$FAMILY")
 cpu0=$(sg_cpu_s)
 lab_flood "$FAMILY" "$PORT" "$FLOOD_S"
 sleep 1
-prot=$(lab_connect "$FAMILY" "$PORT" "$CONNECTS" -T 3000)
+# The first connect must get its SYN into a queue that the flood keeps full
+# (the machine floods faster than one core can answer): a dropped SYN costs
+# the client a retransmission (1 s, 3 s, ...), hence the long timeout.
+prot=$(lab_connect "$FAMILY" "$PORT" "$CONNECTS" -T 10000)
 lab_log "protected IPv$FAMILY: client $prot"
 lab_flood_running || { cat "$SG_LOG" >&2; "$SG_BIN/synguardctl" -s "$SG_SOCK" stats >&2;
 	fail "the client run outlasted the flood; raise FLOOD_S"; }
-pflood=$(lab_flood_wait)
+lab_flood_wait >"$LAB_TMP/flood.sum"	# main shell: it reaps the flood
+pflood=$(cat "$LAB_TMP/flood.sum")
 cpu=$(awk -v a="$(sg_cpu_s)" -v b="$cpu0" 'BEGIN { printf "%.2f", a - b }')
 spoof=$(( $(lab_server_count_spoofed "$FAMILY") - spoof0 ))
 client=$(( $(lab_server_count_client "$FAMILY") - client0 ))
@@ -50,9 +54,10 @@ lab_num "$client" ">=" "$CONNECTS" || fail "server saw only $client client SYNs"
 lab_num "$(sg_stat challenges_sent)" ">" 10000 || fail "too few challenges sent"
 lab_num "$(sg_stat cookies_valid)" ">=" 1 || fail "the client never answered a cookie"
 lab_num "$(sg_stat verified_sources)" ">=" 1 || fail "no verified source"
-lab_num "$(sg_stat syn_verified)" ">=" "$((CONNECTS - 1))" || fail "client SYNs not accepted as verified"
+# Once verified, the client's SYNs bypass the queue through the kernel set.
+lab_num "$(sg_stat ipset_adds)" ">=" 1 || fail "the verified client was not put in the fast-path set"
 sg_stop
-sg_rules "$LAB_G" remove -m gateway -"$FAMILY"
+sg_rules "$LAB_G" remove -m gateway -"$FAMILY" -c "$conf"
 
 # --- baseline (after the protected run: its half-open leftovers would keep the
 # server's SYN queue full for a minute) ----------------------------------------
@@ -61,7 +66,8 @@ spoof0=$(lab_server_count_spoofed "$FAMILY")
 lab_flood "$FAMILY" "$PORT" 5
 sleep 1
 base=$(lab_connect "$FAMILY" "$PORT" 50 -q -T 3000)
-bflood=$(lab_flood_wait)
+lab_flood_wait >"$LAB_TMP/flood.sum"	# main shell: it reaps the flood
+bflood=$(cat "$LAB_TMP/flood.sum")
 qfull=$(( $(ns_netstat "$LAB_S" TcpExtTCPReqQFullDrop) - qfull0 ))
 spoof=$(( $(lab_server_count_spoofed "$FAMILY") - spoof0 ))
 lab_log "baseline IPv$FAMILY: $bflood"

@@ -10,8 +10,8 @@ lab_require_root
 lab_up
 PORT=$LAB_PORT
 lab_server_start "$PORT"
-sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4
 conf=$(sg_conf gw "mode = always")
+sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"
 sg_start "$LAB_G" "$conf"
 lab_flood 4 "$PORT" 10
 sleep 1
@@ -31,5 +31,5 @@ lab_flood_wait >/dev/null
 lab_log "after kill -9: $after; spoofed SYNs now reaching the server: $spoof"
 [ "$(lab_field "$after" fail)" = 0 ] || fail "connects failed after kill -9: $after"
 lab_num "$spoof" ">" 1000 || fail "the queue was not bypassed (server saw $spoof spoofed SYNs)"
-sg_rules "$LAB_G" remove -m gateway -4
+sg_rules "$LAB_G" remove -m gateway -4 -c "$conf"
 echo "PASS: kill -9 with queue bypass"

@@ -1,7 +1,8 @@
 # Two gateways sharing secret_file accept each other's cookies (ECMP: the
 # SYN may cross one gateway and the RST the other).  Modelled with two
 # daemons in one gateway ns: SYNs go to queue 0 (daemon A, which issues the
-# cookie), the client's RSTs to queue 1 (daemon B, which must validate it).
+# cookie), the client's RSTs to queue 1 (daemon B, which must validate it);
+# A's RST queue (3) and B's SYN queue (2) stay empty.
 # With a different secret, B must reject the same RSTs.
 set -eu
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -18,13 +19,13 @@ ipt -t raw -A OUTPUT -m mark --mark 0x5347 -j CT --notrack
 ipt -A FORWARD -p tcp --tcp-flags SYN,RST,ACK RST -m conntrack --ctstate INVALID \
 	--dport "$PORT" -j NFQUEUE --queue-num 1 --queue-bypass
 
-conf_a=$(sg_conf a "queue = 0" "secret_file = $LAB_TMP/secret")
+conf_a=$(sg_conf a "queue = 0" "rst_queue = 3" "secret_file = $LAB_TMP/secret")
 sg_start "$LAB_G" "$conf_a"
 SOCK_A=$SG_SOCK PID_A=$SG_PID
 
 run_b() {	# run_b SECRETFILE: start B, connect, print B's valid/invalid counts
 	local conf line
-	conf=$(sg_conf "b$1" "queue = 1" "secret_file = $LAB_TMP/$1")
+	conf=$(sg_conf "b$1" "queue = 2" "rst_queue = 1" "secret_file = $LAB_TMP/$1")
 	sg_start "$LAB_G" "$conf"
 	line=$(lab_connect 4 "$PORT" 3 -T 3000)
 	lab_log "client with B using '$1': $line"

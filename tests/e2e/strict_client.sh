@@ -12,7 +12,8 @@ N=${N:-5}
 lab_server_start "$PORT"
 lab_exec "$LAB_C" iptables -w -A INPUT -m conntrack --ctstate INVALID -j DROP
 lab_exec "$LAB_C" ip6tables -w -A INPUT -m conntrack --ctstate INVALID -j DROP
-sg_rules "$LAB_G" apply -m gateway -p "$PORT"
+conf=$(sg_conf gw "mode = always" "verified_ttl = 1s")
+sg_rules "$LAB_G" apply -m gateway -p "$PORT" -c "$conf"
 # Measured on 6.18: the client's conntrack does not call every cookie
 # SYN+ACK INVALID (in some runs most of them were ESTABLISHED, in others one
 # in six), and a client that sees it answers with a RST and is verified the
@@ -22,7 +23,6 @@ sg_rules "$LAB_G" apply -m gateway -p "$PORT"
 # connect is a fresh challenge (verified_ttl = 1s, connects 1.2 s apart).
 lab_exec "$LAB_C" iptables -w -A INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -m length --length 44 -j DROP
 lab_exec "$LAB_C" ip6tables -w -A INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -m length --length 64 -j DROP
-conf=$(sg_conf gw "mode = always" "verified_ttl = 1s")
 sg_start "$LAB_G" "$conf"
 for fam in 4 6; do
 	line=$(lab_connect "$fam" "$PORT" "$N" -T 2000 -i 1200)

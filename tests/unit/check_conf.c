@@ -16,7 +16,7 @@
 
 #include "conf.h"
 
-#define NKEYS 19
+#define NKEYS 20
 
 /* Parse text into *c (set to defaults first); *errs gets the messages. */
 static int run(struct conf *c, const char *text, char **errs)
@@ -56,6 +56,7 @@ static void expect_errs(const char *text, int nerr, const char *want)
 static void assert_conf_eq(const struct conf *a, const struct conf *b)
 {
 	ck_assert_uint_eq(a->queue, b->queue);
+	ck_assert_uint_eq(a->rst_queue, b->rst_queue);
 	ck_assert_int_eq(a->mode, b->mode);
 	ck_assert_uint_eq(a->copy_range, b->copy_range);
 	ck_assert_uint_eq(a->queue_maxlen, b->queue_maxlen);
@@ -101,9 +102,10 @@ START_TEST(test_defaults)
 	memset(&c, 0xa5, sizeof(c));
 	conf_defaults(&c);
 	ck_assert_uint_eq(c.queue, 0);
+	ck_assert_uint_eq(c.rst_queue, 1);
 	ck_assert_int_eq(c.mode, CONF_MODE_ALWAYS);
 	ck_assert_uint_eq(c.copy_range, 128);
-	ck_assert_uint_eq(c.queue_maxlen, 16384);
+	ck_assert_uint_eq(c.queue_maxlen, 2048);
 	ck_assert_uint_eq(c.rcvbuf, 8u << 20);
 	ck_assert(!c.fail_open);
 	ck_assert_uint_eq(c.mark, 0x5347);
@@ -116,7 +118,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.verified_prefix6, 64);
 	ck_assert_uint_eq(c.retransmit_min_ms, 500);
 	ck_assert_uint_eq(c.retransmit_max_ms, 5000);
-	ck_assert_uint_eq(c.retransmit_table, 256u << 10);
+	ck_assert_uint_eq(c.retransmit_table, 1u << 20);
 	ck_assert_str_eq(c.socket, CONF_DEFAULT_SOCKET);
 	ck_assert_int_eq(c.log_level, LOG_INFO);
 }
@@ -134,6 +136,7 @@ END_TEST
 
 static const char full_text[] =
 	"queue = 7\n"
+	"rst_queue = 9\n"
 	"mode = monitor\n"
 	"copy_range = 1500\n"
 	"queue_maxlen = 100000\n"
@@ -156,6 +159,7 @@ static const char full_text[] =
 static void check_full(const struct conf *c)
 {
 	ck_assert_uint_eq(c->queue, 7);
+	ck_assert_uint_eq(c->rst_queue, 9);
 	ck_assert_int_eq(c->mode, CONF_MODE_MONITOR);
 	ck_assert_uint_eq(c->copy_range, 1500);
 	ck_assert_uint_eq(c->queue_maxlen, 100000);
@@ -387,7 +391,9 @@ static const struct err_case syntax_cases[] = {
 	  "an integer with optional unit ms, s, m, h or d (none = seconds)\n" },
 	{ "socket =", "t.conf:1: empty value for 'socket': expected an absolute path of at most "
 	  "107 bytes\n" },
-	{ "queue = 1\nqueue = 2", "t.conf:2: duplicate key 'queue' (first set on line 1)\n" },
+	{ "queue = 3\nqueue = 2", "t.conf:2: duplicate key 'queue' (first set on line 1)\n" },
+	{ "rst_queue = 0", "t.conf:1: value '0' for 'rst_queue' must differ from queue (0)\n" },
+	{ "rst_queue = 5\nqueue = 5", "t.conf:2: value '5' for 'queue' must differ from rst_queue (5)\n" },
 	{ "mode = monitor\n#\nmode = monitor",
 	  "t.conf:3: duplicate key 'mode' (first set on line 1)\n" },
 	{ "queue = 1\x01", "t.conf:1: control character 0x01 in column 10: only printable text, "
@@ -642,9 +648,10 @@ START_TEST(test_print_defaults)
 	fclose(f);
 	ck_assert_str_eq(text,
 		"queue = 0\n"
+		"rst_queue = 1\n"
 		"mode = always\n"
 		"copy_range = 128\n"
-		"queue_maxlen = 16384\n"
+		"queue_maxlen = 2048\n"
 		"rcvbuf = 8Mi\n"
 		"fail_open = no\n"
 		"mark = 0x5347\n"
@@ -657,7 +664,7 @@ START_TEST(test_print_defaults)
 		"verified_prefix6 = 64\n"
 		"retransmit_min = 500ms\n"
 		"retransmit_max = 5s\n"
-		"retransmit_table = 256Ki\n"
+		"retransmit_table = 1Mi\n"
 		"socket = /run/synguard/synguard.sock\n"
 		"log_level = info\n");
 	free(text);
@@ -712,7 +719,7 @@ END_TEST
 START_TEST(test_keys)
 {
 	static const char *const expected[NKEYS] = {
-		"queue", "mode", "copy_range", "queue_maxlen", "rcvbuf", "fail_open", "mark",
+		"queue", "rst_queue", "mode", "copy_range", "queue_maxlen", "rcvbuf", "fail_open", "mark",
 		"error_verdict", "key_rotate", "secret_file", "verified_ttl", "verified_max",
 		"verified_prefix4", "verified_prefix6", "retransmit_min", "retransmit_max",
 		"retransmit_table", "socket", "log_level",

@@ -81,22 +81,16 @@ static void fix_csums(uint8_t *b, size_t l4off, size_t end)
 }
 
 /* Parse from a heap copy of exactly n bytes, so ASan sees any overread. */
-static enum pkt_status parse_exact_flags(const uint8_t *b, size_t n,
-					 unsigned flags, struct pkt *p)
+static enum pkt_status parse_exact(const uint8_t *b, size_t n, struct pkt *p)
 {
 	uint8_t *copy = malloc(n);
 	enum pkt_status st;
 
 	if (n)
 		memcpy(copy, b, n);
-	st = pkt_parse_flags(copy, n, flags, p);
+	st = pkt_parse(copy, n, p);
 	free(copy);
 	return st;
-}
-
-static enum pkt_status parse_exact(const uint8_t *b, size_t n, struct pkt *p)
-{
-	return parse_exact_flags(b, n, 0, p);
 }
 
 /* ---- fixtures ---- */
@@ -680,24 +674,6 @@ START_TEST(test_bad_checksums)
 }
 END_TEST
 
-START_TEST(test_csum_partial_flag)
-{
-	uint8_t b[MAXPKT];
-	struct pkt p;
-	size_t len = mk_syn4(b);
-
-	/* What a CHECKSUM_PARTIAL packet carries: the pseudo-header sum only. */
-	put16(b + 36, 0x1234);
-	ck_assert_int_eq(parse_exact(b, len, &p), PKT_BAD_CSUM);
-	ck_assert_int_eq(parse_exact_flags(b, len, PKT_PARSE_CSUM_PARTIAL, &p), PKT_OK);
-	ck_assert(!p.csum_verified);
-	ck_assert_uint_eq(p.opt.mss, 1460);
-	b[10] ^= 0x01;			/* the IP header checksum still counts */
-	ck_assert_int_eq(parse_exact_flags(b, len, PKT_PARSE_CSUM_PARTIAL, &p),
-			 PKT_BAD_CSUM);
-}
-END_TEST
-
 START_TEST(test_csum_helpers)
 {
 	/* RFC 1071 §3 example: sum ddf2, checksum 220d. */
@@ -1000,7 +976,7 @@ START_TEST(test_fuzz_random)
 		/* Mostly a plausible version, so parsing gets past byte 0. */
 		if (n && (rnd() & 3))
 			b[0] = (uint8_t)((rnd() & 1 ? 0x40 : 0x60) | (b[0] & 0x0f));
-		check_valid_status(parse_exact_flags(b, n, rnd() & 1, &p));
+		check_valid_status(parse_exact(b, n, &p));
 	}
 }
 END_TEST
@@ -1075,7 +1051,6 @@ static Suite *pkt_suite(void)
 
 	tc = tcase_create("checksum");
 	tcase_add_test(tc, test_bad_checksums);
-	tcase_add_test(tc, test_csum_partial_flag);
 	tcase_add_test(tc, test_csum_helpers);
 	suite_add_tcase(s, tc);
 
