@@ -16,8 +16,6 @@ sg_conf() {
 	{
 		echo "# written by $(basename "$0")"
 		echo "socket = $LAB_TMP/$name.sock"
-		echo "verified_max = 64Ki"
-		echo "retransmit_table = 64Ki"
 		for kv in "$@"; do echo "$kv"; done
 	} >"$f"
 	"$SG_BIN/synguardd" -t -c "$f" >/dev/null || fail "config $f rejected"

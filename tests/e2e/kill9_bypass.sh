@@ -13,9 +13,9 @@ lab_server_start "$PORT"
 conf=$(sg_conf gw "mode = always")
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"
 sg_start "$LAB_G" "$conf"
-lab_flood 4 "$PORT" 10
+lab_flood 4 "$PORT" 20
 sleep 1
-before=$(lab_connect 4 "$PORT" 20 -T 3000)
+before=$(lab_connect 4 "$PORT" 20 -T 10000)
 lab_log "before kill: $before"
 [ "$(lab_field "$before" fail)" = 0 ] || fail "connects failed before the kill: $before"
 spoof0=$(lab_server_count_spoofed 4)
@@ -24,10 +24,11 @@ kill -KILL "$SG_PID"
 wait "$SG_PID" 2>/dev/null || true
 lab_untrack_pid "$SG_PID"
 SG_PID=""
+sleep 0.5	# let the flood run unqueued for a while
 after=$(lab_connect 4 "$PORT" 50 -T 3000)
 lab_flood_running || fail "the flood ended before the check"
 spoof=$(lab_server_count_spoofed 4)
-lab_flood_wait >/dev/null
+lab_flood_stop >/dev/null
 lab_log "after kill -9: $after; spoofed SYNs now reaching the server: $spoof"
 [ "$(lab_field "$after" fail)" = 0 ] || fail "connects failed after kill -9: $after"
 lab_num "$spoof" ">" 1000 || fail "the queue was not bypassed (server saw $spoof spoofed SYNs)"

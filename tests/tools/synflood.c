@@ -8,7 +8,9 @@
  * bounded in time (default 5 s, at most 120 s). SIGTERM/SIGINT end it early,
  * still printing the summary.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>

@@ -6,7 +6,9 @@
  * One summary line on stdout with nearest-rank percentiles of the connect()
  * completion times (SYN sent -> connected) of the successful attempts.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

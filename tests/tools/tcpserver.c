@@ -5,7 +5,9 @@
  * with "ok\n" and closes it. Prints one line when listening (the labs wait for
  * it) and one when SIGTERM/SIGINT ends it.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
