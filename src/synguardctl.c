@@ -174,9 +174,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (strcmp(argv[optind], "stats") != 0 && strcmp(argv[optind], "ping") != 0) {
-		fprintf(stderr, "synguardctl: unknown command '%s'\n", argv[optind]);
-		usage(stderr);
+	/* Other words go to the daemon as they are: it knows its commands (and
+	 * a newer daemon may know more) and answers unknown ones with an error. */
+	if (strpbrk(argv[optind], " \t\r\n")) {
+		fprintf(stderr, "synguardctl: invalid command '%s'\n", argv[optind]);
 		return 2;
 	}
 	snprintf(line, sizeof(line), "%s\n", argv[optind]);
