@@ -35,6 +35,7 @@ enum conf_type {
 	CONF_T_DURATION,	/* integer with optional ms/s/m/h/d, kept in ms */
 	CONF_T_ENUM,		/* a word from the key's names[] table */
 	CONF_T_PATH,		/* absolute path, at most sizeof(field) - 1 bytes */
+	CONF_T_NAME,		/* group name or number: [A-Za-z0-9_.-], not starting with '-' */
 };
 
 #define CONF_F_ZERO_OK	1u	/* 0 is allowed outside [min, max] */
@@ -95,6 +96,9 @@ static const struct conf_name level_names[] = {
 	X(retransmit_max,   retransmit_max_ms, DURATION, 0, MS, 60 * SEC, NULL) \
 	X(retransmit_table, retransmit_table,  SIZE,     0, 64, 64 * MI, NULL) \
 	X(socket,           socket,            PATH,     0, 0, 0, NULL) \
+	X(socket_group,     socket_group,      NAME,     CONF_F_EMPTY_OK, 0, 0, NULL) \
+	X(admin_group,      admin_group,       NAME,     CONF_F_EMPTY_OK, 0, 0, NULL) \
+	X(state_file,       state_file,        PATH,     CONF_F_EMPTY_OK, 0, 0, NULL) \
 	X(log_level,        log_level,         ENUM,     0, 0, 0, level_names)
 
 enum {
@@ -172,6 +176,7 @@ void conf_defaults(struct conf *c)
 	c->retransmit_max_ms = 5 * SEC;
 	c->retransmit_table = 1 * MI;
 	strcpy(c->socket, CONF_DEFAULT_SOCKET);
+	strcpy(c->state_file, CONF_DEFAULT_STATE);
 	c->log_level = LOG_INFO;
 }
 
@@ -247,7 +252,7 @@ static const char *enum_name(const struct conf_name *names, uint64_t v)
 /* The canonical text of a key's value, as conf_print writes it. */
 static void fmt_value(const struct conf *c, const struct conf_key *k, char *buf, size_t size)
 {
-	if (k->type == CONF_T_PATH)
+	if (k->type == CONF_T_PATH || k->type == CONF_T_NAME)
 		snprintf(buf, size, "%s", (const char *)c + k->off);
 	else if (k->type == CONF_T_ENUM)
 		snprintf(buf, size, "%s", enum_name(k->names, field_load(c, k)));
@@ -304,6 +309,11 @@ static void fmt_expected(const struct conf_key *k, char *buf, size_t size)
 		break;
 	case CONF_T_PATH:
 		snprintf(buf, size, "an absolute path of at most %zu bytes%s", k->size - 1,
+			 (k->flags & CONF_F_EMPTY_OK) ? ", or empty" : "");
+		break;
+	case CONF_T_NAME:
+		snprintf(buf, size, "a group name or number (letters, digits, '_', '.', '-'; "
+			 "at most %zu bytes)%s", k->size - 1,
 			 (k->flags & CONF_F_EMPTY_OK) ? ", or empty" : "");
 		break;
 	}
@@ -443,7 +453,7 @@ static bool set_path(struct parser *p, const struct conf_key *k, const char *val
 {
 	size_t len = strlen(value);
 
-	if (len > 0 && value[0] != '/') {
+	if (len > 0 && value[0] != '/' && k->type == CONF_T_PATH) {
 		error_invalid(p, k, value);
 		return false;
 	}
@@ -454,6 +464,18 @@ static bool set_path(struct parser *p, const struct conf_key *k, const char *val
 	}
 	memcpy((char *)p->c + k->off, value, len + 1);
 	return true;
+}
+
+static bool set_name(struct parser *p, const struct conf_key *k, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (value[0] == '-' || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789_.-") != len) {
+		error_invalid(p, k, value);
+		return false;
+	}
+	return set_path(p, k, value);	/* the length check and the copy */
 }
 
 static bool set_value(struct parser *p, const struct conf_key *k, const char *value)
@@ -470,6 +492,8 @@ static bool set_value(struct parser *p, const struct conf_key *k, const char *va
 		return set_enum(p, k, value);
 	case CONF_T_PATH:
 		return set_path(p, k, value);
+	case CONF_T_NAME:
+		return set_name(p, k, value);
 	default:
 		return set_number(p, k, value);
 	}

@@ -12,6 +12,8 @@
 #define CONF_DEFAULT_SOCKET "/run/synguard/synguard.sock"
 #define CONF_PATH_MAX 256
 #define CONF_SOCKET_MAX 108	/* sizeof(sun_path) */
+#define CONF_NAME_MAX 32	/* group names */
+#define CONF_DEFAULT_STATE "/var/lib/synguard/verified.state"
 
 enum conf_mode { CONF_MODE_MONITOR, CONF_MODE_ALWAYS };
 enum conf_verdict { CONF_VERDICT_ACCEPT, CONF_VERDICT_DROP };
@@ -36,6 +38,9 @@ struct conf {
 	uint32_t retransmit_max_ms;	/* > retransmit_min, <= 60 s */
 	uint32_t retransmit_table;	/* entries, 64 .. 64 Mi */
 	char socket[CONF_SOCKET_MAX];
+	char socket_group[CONF_NAME_MAX];	/* "" = the daemon's own group */
+	char admin_group[CONF_NAME_MAX];	/* "" = only root may change state */
+	char state_file[CONF_PATH_MAX];	/* "" = no state kept across restarts */
 	int log_level;			/* LOG_ERR..LOG_DEBUG from <syslog.h> */
 };
 

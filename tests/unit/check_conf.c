@@ -16,7 +16,7 @@
 
 #include "conf.h"
 
-#define NKEYS 20
+#define NKEYS 23
 
 /* Parse text into *c (set to defaults first); *errs gets the messages. */
 static int run(struct conf *c, const char *text, char **errs)
@@ -74,6 +74,9 @@ static void assert_conf_eq(const struct conf *a, const struct conf *b)
 	ck_assert_uint_eq(a->retransmit_max_ms, b->retransmit_max_ms);
 	ck_assert_uint_eq(a->retransmit_table, b->retransmit_table);
 	ck_assert_str_eq(a->socket, b->socket);
+	ck_assert_str_eq(a->socket_group, b->socket_group);
+	ck_assert_str_eq(a->admin_group, b->admin_group);
+	ck_assert_str_eq(a->state_file, b->state_file);
 	ck_assert_int_eq(a->log_level, b->log_level);
 }
 
@@ -120,6 +123,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.retransmit_max_ms, 5000);
 	ck_assert_uint_eq(c.retransmit_table, 1u << 20);
 	ck_assert_str_eq(c.socket, CONF_DEFAULT_SOCKET);
+	ck_assert_str_eq(c.socket_group, "");
+	ck_assert_str_eq(c.admin_group, "");
+	ck_assert_str_eq(c.state_file, CONF_DEFAULT_STATE);
 	ck_assert_int_eq(c.log_level, LOG_INFO);
 }
 END_TEST
@@ -154,6 +160,9 @@ static const char full_text[] =
 	"retransmit_max = 1ms\n"
 	"retransmit_table = 1000\n"
 	"socket = /tmp/sg test.sock\n"
+	"socket_group = synguard\n"
+	"admin_group = 4242\n"
+	"state_file =\n"
 	"log_level = debug\n";
 
 static void check_full(const struct conf *c)
@@ -177,6 +186,9 @@ static void check_full(const struct conf *c)
 	ck_assert_uint_eq(c->retransmit_max_ms, 1);
 	ck_assert_uint_eq(c->retransmit_table, 1000);
 	ck_assert_str_eq(c->socket, "/tmp/sg test.sock");
+	ck_assert_str_eq(c->socket_group, "synguard");
+	ck_assert_str_eq(c->admin_group, "4242");
+	ck_assert_str_eq(c->state_file, "");
 	ck_assert_int_eq(c->log_level, LOG_DEBUG);
 }
 
@@ -532,6 +544,12 @@ static const struct err_case enum_cases[] = {
 static const struct err_case path_cases[] = {
 	{ "secret_file = etc/key", "t.conf:1: invalid value 'etc/key' for 'secret_file': "
 	  "expected an absolute path of at most 255 bytes, or empty\n" },
+	{ "socket_group = -wheel", "t.conf:1: invalid value '-wheel' for 'socket_group': expected a "
+	  "group name or number (letters, digits, '_', '.', '-'; at most 31 bytes), or empty\n" },
+	{ "admin_group = ad min", "t.conf:1: invalid value 'ad min' for 'admin_group': expected a "
+	  "group name or number (letters, digits, '_', '.', '-'; at most 31 bytes), or empty\n" },
+	{ "state_file = var/x", "t.conf:1: invalid value 'var/x' for 'state_file': expected an "
+	  "absolute path of at most 255 bytes, or empty\n" },
 	{ "socket = run/x.sock", "t.conf:1: invalid value 'run/x.sock' for 'socket': "
 	  "expected an absolute path of at most 107 bytes\n" },
 	{ "socket = ~/x.sock", "t.conf:1: invalid value '~/x.sock' for 'socket': "
@@ -666,6 +684,9 @@ START_TEST(test_print_defaults)
 		"retransmit_max = 5s\n"
 		"retransmit_table = 1Mi\n"
 		"socket = /run/synguard/synguard.sock\n"
+		"socket_group =\n"
+		"admin_group =\n"
+		"state_file = /var/lib/synguard/verified.state\n"
 		"log_level = info\n");
 	free(text);
 }
@@ -722,7 +743,7 @@ START_TEST(test_keys)
 		"queue", "rst_queue", "mode", "copy_range", "queue_maxlen", "rcvbuf", "fail_open", "mark",
 		"error_verdict", "key_rotate", "secret_file", "verified_ttl", "verified_max",
 		"verified_prefix4", "verified_prefix6", "retransmit_min", "retransmit_max",
-		"retransmit_table", "socket", "log_level",
+		"retransmit_table", "socket", "socket_group", "admin_group", "state_file", "log_level",
 	};
 	int seen[NKEYS] = { 0 };
 	size_t i, j;
