@@ -25,6 +25,7 @@ struct control_client {
 	char out[CONTROL_OUT_MAX];
 	size_t outlen, outoff;
 	int closing;
+	int admin;
 };
 
 struct control {
@@ -34,6 +35,7 @@ struct control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	control_cmd_fn fn;
 	void *arg;
+	gid_t admin_gid;	/* (gid_t)-1: root only */
 	struct control_client *clients[CONTROL_CLIENTS_MAX];
 };
 
@@ -86,7 +88,7 @@ static void client_free(struct control_client *cl)
 static void answer(struct control_client *cl, const char *line)
 {
 	char body[CONTROL_OUT_MAX - 128];
-	struct control_reply r = { body, 0, sizeof(body), 0 };
+	struct control_reply r = { body, 0, sizeof(body), 0, cl->admin };
 	char cmd[64] = "";
 	const char *args;
 	size_t room = sizeof(cl->out) - cl->outlen;
@@ -191,6 +193,42 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	client_free(w->data);
 }
 
+/* Decided once per connection from the kernel's view of the peer
+ * (SO_PEERCRED, SO_PEERGROUPS), never from anything the client says. */
+static int peer_is_admin(const struct control *c, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t groups[256];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return 0;
+	if (cred.uid == 0)
+		return 1;
+	if (c->admin_gid == (gid_t)-1)
+		return 0;
+	if (cred.gid == c->admin_gid)
+		return 1;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return 0;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == c->admin_gid)
+			return 1;
+	return 0;
+}
+
+int control_set_groups(struct control *c, unsigned socket_gid, unsigned admin_gid)
+{
+	c->admin_gid = (gid_t)admin_gid;
+	if ((gid_t)socket_gid != (gid_t)-1 && chown(c->path, (uid_t)-1, (gid_t)socket_gid) < 0) {
+		log_err("control: cannot give %s to group %u: %s", c->path, socket_gid,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *c = w->data;
@@ -211,6 +249,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	cl->ctl = c;
+	cl->admin = peer_is_admin(c, fd);
 	c->clients[slot] = cl;
 	ev_io_init(&cl->io, client_cb, fd, EV_READ);
 	cl->io.data = cl;
@@ -282,6 +321,7 @@ struct control *control_open(struct ev_loop *loop, const char *path, control_cmd
 	c->fn = fn;
 	c->arg = arg;
 	c->fd = -1;
+	c->admin_gid = (gid_t)-1;
 	if (listen_at(c, path) < 0) {
 		if (errno != EADDRINUSE)
 			log_err("control: cannot listen on %s: %s", path, strerror(errno));

@@ -20,6 +20,7 @@ struct control_reply {
 	char *buf;
 	size_t len, cap;
 	int error;		/* set by control_error */
+	int admin;		/* the peer may change state (root or admin_group) */
 };
 
 /* Fill r for the command line (without newline): body via control_printf,
@@ -31,6 +32,9 @@ typedef void (*control_cmd_fn)(void *arg, const char *cmd, const char *args,
  * socket of another instance makes this fail; a stale one is replaced. */
 struct control *control_open(struct ev_loop *loop, const char *path, control_cmd_fn fn,
 			     void *arg);
+/* The socket's group (mode 0660) and the group whose members are admins;
+ * (gid_t)-1 leaves the group as created / allows only root. */
+int control_set_groups(struct control *c, unsigned socket_gid, unsigned admin_gid);
 void control_close(struct control *c);
 
 void control_printf(struct control_reply *r, const char *fmt, ...)

@@ -170,15 +170,16 @@ void ipset_close(struct ipset *s)
 	free(s);
 }
 
-void ipset_add(struct ipset *s, int family, const uint8_t addr[16], uint8_t cidr,
-	       uint32_t timeout_s)
+/* One ADD (timeout_s > 0) or DEL (timeout_s == 0) message into the batch. */
+static void put_elem(struct ipset *s, uint8_t cmd, int family, const uint8_t addr[16],
+		     uint8_t cidr, uint32_t timeout_s)
 {
 	struct nlmsghdr *nlh;
 	struct nlattr *data, *ip;
 
 	if (s->n == IPSET_ADD_MAX)
 		ipset_flush(s);
-	nlh = msg_start(s->buf + s->len, IPSET_CMD_ADD, nfproto(family), 0);
+	nlh = msg_start(s->buf + s->len, cmd, nfproto(family), 0);
 	mnl_attr_put_strz(nlh, IPSET_ATTR_SETNAME, set_name(family));
 	data = mnl_attr_nest_start(nlh, IPSET_ATTR_DATA);
 	ip = mnl_attr_nest_start(nlh, IPSET_ATTR_IP);
@@ -188,10 +189,22 @@ void ipset_add(struct ipset *s, int family, const uint8_t addr[16], uint8_t cidr
 		mnl_attr_put(nlh, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER, 4, addr);
 	mnl_attr_nest_end(nlh, ip);
 	mnl_attr_put_u8(nlh, IPSET_ATTR_CIDR, cidr);
-	put_be32(nlh, IPSET_ATTR_TIMEOUT, timeout_s);
+	if (timeout_s)
+		put_be32(nlh, IPSET_ATTR_TIMEOUT, timeout_s);
 	mnl_attr_nest_end(nlh, data);
 	s->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	s->n++;
+}
+
+void ipset_add(struct ipset *s, int family, const uint8_t addr[16], uint8_t cidr,
+	       uint32_t timeout_s)
+{
+	put_elem(s, IPSET_CMD_ADD, family, addr, cidr, timeout_s ? timeout_s : 1);
+}
+
+void ipset_del(struct ipset *s, int family, const uint8_t addr[16], uint8_t cidr)
+{
+	put_elem(s, IPSET_CMD_DEL, family, addr, cidr, 0);
 }
 
 int ipset_flush(struct ipset *s)

@@ -24,6 +24,8 @@ void ipset_close(struct ipset *s);
 /* Buffer one add (prefix addr/cidr for timeout_s seconds); sent by flush. */
 void ipset_add(struct ipset *s, int family, const uint8_t addr[16], uint8_t cidr,
 	       uint32_t timeout_s);
+/* Buffer one delete of prefix addr/cidr. */
+void ipset_del(struct ipset *s, int family, const uint8_t addr[16], uint8_t cidr);
 /* Send what is buffered; returns the number of adds sent, or -1. */
 int ipset_flush(struct ipset *s);
 /* Read error replies (bounded); returns how many adds the kernel refused. */

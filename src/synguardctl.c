@@ -16,11 +16,17 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: synguardctl [-s SOCKET] COMMAND [--json]\n"
+		"usage: synguardctl [-s SOCKET] COMMAND [ARGUMENT] [--json]\n"
 		"  -s SOCKET  control socket (default " CONF_DEFAULT_SOCKET ")\n"
-		"commands:\n"
-		"  stats [--json]  counters and gauges\n"
-		"  ping            check that the daemon answers\n");
+		"read-only commands:\n"
+		"  stats [--json]     counters and gauges\n"
+		"  ping               check that the daemon answers\n"
+		"  version            daemon and protocol version\n"
+		"state-changing commands (root and admin_group):\n"
+		"  reload             re-read the configuration file\n"
+		"  verify ADDRESS     trust a source for verified_ttl\n"
+		"  unverify ADDRESS   stop trusting a source\n"
+		"  clear-counters     reset the counters\n");
 }
 
 static int connect_to(const char *path)
@@ -166,11 +172,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	snprintf(line, sizeof(line), "%s", argv[optind]);
 	for (int i = optind + 1; i < argc; i++) {
+		size_t len = strlen(line);
+
 		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
-		} else {
-			fprintf(stderr, "synguardctl: unknown argument '%s'\n", argv[i]);
+		} else if (strpbrk(argv[i], " \t\r\n") ||
+			   (size_t)snprintf(line + len, sizeof(line) - len, " %s", argv[i]) >=
+				   sizeof(line) - len - 1) {
+			fprintf(stderr, "synguardctl: invalid argument '%s'\n", argv[i]);
 			return 2;
 		}
 	}
@@ -180,7 +191,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synguardctl: invalid command '%s'\n", argv[optind]);
 		return 2;
 	}
-	snprintf(line, sizeof(line), "%s\n", argv[optind]);
+	strcat(line, "\n");
 	if (request(path, line, reply, sizeof(reply)) < 0)
 		return 1;
 	body = reply_body(reply);

@@ -28,9 +28,10 @@ sg_start() {
 	sock=$(sed -n 's/^socket = //p' "$conf")
 	SG_SOCK=$sock
 	SG_LOG=$LAB_TMP/synguardd.$(basename "$conf" .conf).log
-	# ip netns exec execs the daemon: $! is synguardd itself (a shell
-	# function in the background would put a subshell in between).
-	ip netns exec "$ns" "$SG_BIN/synguardd" -c "$conf" >>"$SG_LOG" 2>&1 &
+	# ip netns exec and env exec the daemon: $! is synguardd itself (a
+	# shell function in the background would put a subshell in between).
+	# shellcheck disable=SC2086 # SG_ENV holds VAR=value words for env
+	ip netns exec "$ns" env ${SG_ENV:-} "$SG_BIN/synguardd" -c "$conf" >>"$SG_LOG" 2>&1 &
 	SG_PID=$!
 	lab_track_pid "$SG_PID"
 	lab_wait_until 5 sg_ctl ping || { cat "$SG_LOG" >&2; fail "synguardd did not come up"; }

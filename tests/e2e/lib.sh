@@ -177,6 +177,19 @@ lab_down() {
 	LAB_UP=""
 }
 
+# Namespaces of lab runs that were SIGKILLed (their shell is gone, nothing runs
+# inside any more) are deleted; anything still in use is left alone.
+_lab_gc_stale() {
+	local ns owner
+	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+		[[ $ns =~ ^sg([0-9]+)-[0-9a-f]{4}-[cags]$ ]] || continue
+		owner=${BASH_REMATCH[1]}
+		[ ! -d "/proc/$owner" ] && [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || continue
+		lab_log "deleting stale namespace $ns (its test, pid $owner, is gone)"
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
 _lab_ns_add() {
 	ip netns add "$1"
 	LAB_NSS="$LAB_NSS $1"
@@ -204,7 +217,8 @@ lab_up() {
 	done
 	_lab_install_traps
 	LAB_UP=1
-	LAB_ID=sg$$$(printf '%04x' "$RANDOM")
+	_lab_gc_stale
+	LAB_ID=sg$$-$(printf '%04x' "$RANDOM")
 	LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_ID.XXXXXX")
 	export LAB_ID LAB_TMP
 	export LAB_C=$LAB_ID-c LAB_A=$LAB_ID-a LAB_G=$LAB_ID-g LAB_S=$LAB_ID-s
