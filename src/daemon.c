@@ -5,9 +5,7 @@
 
 #include <errno.h>
 #include <ev.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/netfilter/ipset/ip_set.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,45 +23,13 @@
 #include "pkt.h"
 #include "policy.h"
 #include "sdnotify.h"
-#include "state.h"
 #include "stats.h"
+#include "synguard.h"
 #include "table.h"
 #include "tx.h"
 
 #define SECRET_MAX 4096
 #define SWEEP_BUCKETS_PER_TICK 4096
-
-/* One bound queue: SYNs, or the clients' RSTs (which get their own queue so
- * that a flood filling the SYN queue never delays a real client's answer). */
-struct sg_queue {
-	struct synguard *sg;
-	struct nfq *nfq;
-	ev_io io;
-};
-
-struct synguard {
-	struct conf conf;
-	const char *conf_path;
-	struct stats stats;
-	struct cookie_ctx cookies;
-	struct table verified, retrans;
-	struct policy_ctx policy;
-	struct sg_queue syn_q, rst_q;
-	struct sg_queue *cur_q;		/* queue whose batch is being handled */
-	struct tx *tx;
-	struct ipset *ipset;		/* NULL: no kernel fast path */
-	struct control *control;
-	struct ev_loop *loop;
-	ev_timer tick, watchdog;
-	ev_signal sig_term, sig_int, sig_hup;
-	struct sdnotify notify;
-	uint64_t started_ms;
-	unsigned ticks;
-	int running;		/* setup completed: the state file may be written */
-};
-
-static void notify_status(struct synguard *sg, const char *prefix);
-static int reload(struct synguard *sg, char *errs, size_t errlen);
 
 static int random_bytes(void *buf, size_t len)
 {
@@ -145,7 +111,7 @@ static enum nfq_verdict to_nfq(enum policy_verdict v)
 	return v == POLICY_ACCEPT ? NFQ_ACCEPT : NFQ_DROP;
 }
 
-static enum nfq_verdict error_verdict(const struct synguard *sg)
+enum nfq_verdict daemon_error_verdict(const struct synguard *sg)
 {
 	return sg->conf.error_verdict == CONF_VERDICT_ACCEPT ? NFQ_ACCEPT : NFQ_DROP;
 }
@@ -168,7 +134,7 @@ static void send_challenge(struct synguard *sg, const struct pkt *p,
 }
 
 /* Add (timeout_s > 0) or delete (0) a verified prefix in the kernel set. */
-static void fastpath_key(struct synguard *sg, int family, const uint8_t *key, uint32_t timeout_s)
+void daemon_fastpath_key(struct synguard *sg, int family, const uint8_t *key, uint32_t timeout_s)
 {
 	uint8_t cidr = family == AF_INET6 ? sg->conf.verified_prefix6 : sg->conf.verified_prefix4;
 
@@ -184,7 +150,7 @@ static void fastpath_add(struct synguard *sg, const struct pkt *p)
 	uint8_t key[POLICY_SRCKEY_LEN];
 
 	policy_source_key(&sg->conf, p->family, p->src, key);
-	fastpath_key(sg, p->family, key, sg->conf.verified_ttl_ms / 1000);
+	daemon_fastpath_key(sg, p->family, key, sg->conf.verified_ttl_ms / 1000);
 }
 
 static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uint32_t tag)
@@ -208,11 +174,11 @@ static void on_tx_fail(void *arg, uint32_t tag, int err)
 
 	sg->stats.challenges_failed++;
 	sg->stats.verdict_errors++;
-	nfq_override_verdict(sg->cur_q->nfq, tag, error_verdict(sg));
+	nfq_override_verdict(sg->cur_q->nfq, tag, daemon_error_verdict(sg));
 	log_rl_at(LOG_WARNING, "cannot send cookie SYN+ACK: %s", strerror(err));
 }
 
-static void fastpath_flush(struct synguard *sg)
+void daemon_fastpath_flush(struct synguard *sg)
 {
 	int sent = ipset_flush(sg->ipset), err = 0;
 	unsigned refused = ipset_errors(sg->ipset, &err);
@@ -237,7 +203,7 @@ static void on_flush(void *arg)
 	sg->cur_q = sq;
 	sg->stats.challenges_sent += tx_flush(sg->tx, on_tx_fail, sg);
 	if (sg->ipset)
-		fastpath_flush(sg);
+		daemon_fastpath_flush(sg);
 }
 
 static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -246,108 +212,6 @@ static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	rotate_keys(sq->sg);	/* one time() per batch keeps epochs exact */
 	nfq_read(sq->nfq);
-}
-
-/* --- control ------------------------------------------------------------------ */
-
-static void put_stat(const char *name, const char *help, uint64_t value, void *arg)
-{
-	control_printf(arg, "%s %llu\n", name, (unsigned long long)value);
-}
-
-static void cmd_stats(struct synguard *sg, struct control_reply *r)
-{
-	uint64_t now = clock_mono_ms();
-
-	stats_foreach(&sg->stats, put_stat, r);
-	control_printf(r, "verified_sources %zu\n", sg->verified.count);
-	control_printf(r, "verified_capacity %zu\n", table_capacity(&sg->verified));
-	control_printf(r, "challenged_syns %zu\n", sg->retrans.count);
-	control_printf(r, "uptime_s %llu\n", (unsigned long long)((now - sg->started_ms) / 1000));
-	control_printf(r, "mode %s\n", sg->conf.mode == CONF_MODE_MONITOR ? "monitor" : "always");
-}
-
-/* "192.0.2.7" or "2001:db8::1" -> family and 16 address bytes. */
-static int parse_addr(const char *s, int *family, uint8_t addr[16])
-{
-	memset(addr, 0, 16);
-	*family = strchr(s, ':') ? AF_INET6 : AF_INET;
-	return inet_pton(*family, s, addr) == 1 ? 0 : -1;
-}
-
-static void cmd_verify(struct synguard *sg, const char *args, int add, struct control_reply *r)
-{
-	uint8_t addr[16], key[POLICY_SRCKEY_LEN];
-	int family;
-
-	if (parse_addr(args, &family, addr) < 0) {
-		control_error(r, "'%.64s' is not an IPv4 or IPv6 address", args);
-		return;
-	}
-	policy_source_key(&sg->conf, family, addr, key);
-	if (add) {
-		policy_verify_source(&sg->policy, family, addr, clock_mono_ms());
-		if (sg->ipset)
-			fastpath_key(sg, family, key, sg->conf.verified_ttl_ms / 1000);
-	} else {
-		if (table_remove(&sg->verified, key) < 0) {
-			control_error(r, "%.64s is not verified", args);
-			return;
-		}
-		if (sg->ipset)
-			fastpath_key(sg, family, key, 0);
-	}
-	if (sg->ipset)
-		fastpath_flush(sg);
-	control_printf(r, "%s %s\n", add ? "verified" : "unverified", args);
-}
-
-static void cmd_reload(struct synguard *sg, struct control_reply *r)
-{
-	char errs[1024] = "";
-	int n = reload(sg, errs, sizeof(errs));
-
-	if (n)
-		control_error(r, "%d error%s, running configuration kept: %s", n, n == 1 ? "" : "s",
-			      errs);
-	else
-		control_printf(r, "reloaded %s\n", sg->conf_path);
-}
-
-static const char *const admin_cmds[] = { "reload", "verify", "unverify", "clear-counters", NULL };
-
-static int is_admin_cmd(const char *cmd)
-{
-	for (const char *const *c = admin_cmds; *c; c++)
-		if (strcmp(*c, cmd) == 0)
-			return 1;
-	return 0;
-}
-
-static void on_command(void *arg, const char *cmd, const char *args, struct control_reply *r)
-{
-	struct synguard *sg = arg;
-
-	if (is_admin_cmd(cmd) && !r->admin) {
-		control_error(r, "'%s' changes state: only root and members of admin_group may", cmd);
-		return;
-	}
-	if (strcmp(cmd, "stats") == 0)
-		cmd_stats(sg, r);
-	else if (strcmp(cmd, "ping") == 0)
-		control_printf(r, "pong\n");
-	else if (strcmp(cmd, "version") == 0)
-		control_printf(r, "version %s\nprotocol %s\n", PACKAGE_VERSION, CONTROL_PROTO);
-	else if (strcmp(cmd, "reload") == 0)
-		cmd_reload(sg, r);
-	else if (strcmp(cmd, "verify") == 0 || strcmp(cmd, "unverify") == 0)
-		cmd_verify(sg, args, cmd[0] == 'v', r);
-	else if (strcmp(cmd, "clear-counters") == 0) {
-		memset(&sg->stats, 0, sizeof(sg->stats));
-		control_printf(r, "counters cleared\n");
-	} else
-		control_error(r, "unknown command '%.40s' (known: stats, ping, version, reload, "
-			      "verify, unverify, clear-counters)", cmd);
 }
 
 /* --- timers and signals ------------------------------------------------------- */
@@ -363,7 +227,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	table_sweep(&sg->verified, now, SWEEP_BUCKETS_PER_TICK);
 	table_sweep(&sg->retrans, now, SWEEP_BUCKETS_PER_TICK);
 	if (++sg->ticks % 10 == 0)
-		notify_status(sg, "");
+		daemon_notify_status(sg, "");
 }
 
 /* Pinged from the loop itself: a wedged loop stops pinging and systemd
@@ -375,7 +239,7 @@ static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	sdnotify_send(&sg->notify, "WATCHDOG=1");
 }
 
-static void notify_status(struct synguard *sg, const char *prefix)
+void daemon_notify_status(struct synguard *sg, const char *prefix)
 {
 	char msg[256];
 
@@ -393,168 +257,11 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void notify_reloading(struct synguard *sg)
-{
-	char msg[80];
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
-	sdnotify_send(&sg->notify, msg);
-}
-
-/* "" -> (unsigned)-1 (none), a number, or a group name from the system. */
-static int resolve_group(const char *name, unsigned *gid)
-{
-	const struct group *g;
-	char *end;
-
-	*gid = (unsigned)-1;
-	if (!name[0])
-		return 0;
-	*gid = (unsigned)strtoul(name, &end, 10);
-	if (*end == '\0')
-		return 0;
-	g = getgrnam(name);
-	if (!g) {
-		log_err("group '%s' does not exist", name);
-		return -1;
-	}
-	*gid = g->gr_gid;
-	return 0;
-}
-
-static int apply_groups(struct synguard *sg, const struct conf *c)
-{
-	unsigned sock_gid, admin_gid;
-
-	if (resolve_group(c->socket_group, &sock_gid) < 0 ||
-	    resolve_group(c->admin_group, &admin_gid) < 0 ||
-	    control_set_groups(sg->control, sock_gid, admin_gid) < 0)
-		return -1;
-	memcpy(sg->conf.socket_group, c->socket_group, sizeof(sg->conf.socket_group));
-	memcpy(sg->conf.admin_group, c->admin_group, sizeof(sg->conf.admin_group));
-	return 0;
-}
-
-/* --- state across restarts ------------------------------------------------------ */
-
-static void load_entry(void *arg, int family, const uint8_t addr[16], uint64_t ms_left)
-{
-	struct synguard *sg = arg;
-	uint8_t key[POLICY_SRCKEY_LEN];
-	uint64_t now = clock_mono_ms();
-
-	/* A TTL shortened since the save applies to saved entries too. */
-	if (ms_left > sg->conf.verified_ttl_ms)
-		ms_left = sg->conf.verified_ttl_ms;
-	policy_source_key(&sg->conf, family, addr, key);
-	table_insert(&sg->verified, key, 0, now + ms_left, now);
-	if (sg->ipset)
-		fastpath_key(sg, family, key, (uint32_t)((ms_left + 999) / 1000));
-}
-
-static void load_state(struct synguard *sg)
-{
-	char err[400];
-	int n;
-
-	if (!sg->conf.state_file[0])
-		return;
-	n = state_load(sg->conf.state_file, clock_wall_ms(), load_entry, sg, err, sizeof(err));
-	if (n < 0) {
-		log_err("state: %s; ignored, starting with no verified sources", err);
-		return;
-	}
-	if (sg->ipset)
-		fastpath_flush(sg);
-	log_info("state: %d verified sources loaded from %s", n, sg->conf.state_file);
-}
-
-static void save_state(struct synguard *sg)
-{
-	int n;
-
-	if (!sg->conf.state_file[0] || !sg->running)
-		return;
-	n = state_save(sg->conf.state_file, &sg->verified, sg->conf.verified_prefix4,
-		       sg->conf.verified_prefix6, clock_mono_ms(), clock_wall_ms());
-	if (n < 0)
-		log_err("state: cannot write %s: %s", sg->conf.state_file, strerror(errno));
-	else
-		log_info("state: %d verified sources saved to %s", n, sg->conf.state_file);
-}
-
-/* Parse into a new struct; apply only if it is valid.  Returns the number
- * of errors (their text, joined by "; ", in errs). */
-static int reload(struct synguard *sg, char *errs, size_t errlen)
-{
-	struct conf next;
-	char *text = NULL;
-	size_t textlen = 0;
-	FILE *mem = open_memstream(&text, &textlen);
-	int errors;
-	struct nfq_params np;
-
-	conf_defaults(&next);
-	errors = conf_load(&next, sg->conf_path, mem ? mem : stderr);
-	if (mem)
-		fclose(mem);
-	if (errors != 0) {
-		for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
-			log_err("reload: %s", line);
-			if (errs[0] && strlen(errs) + 2 < errlen)
-				strcat(errs, "; ");
-			strncat(errs, line, errlen - strlen(errs) - 1);
-		}
-		log_err("reload: %s has errors; keeping the running configuration", sg->conf_path);
-		free(text);
-		return errors < 0 ? 1 : errors;
-	}
-	free(text);
-	notify_reloading(sg);
-	/* Settings bound to allocated state stay as they are until restart. */
-	if (next.queue != sg->conf.queue || next.rst_queue != sg->conf.rst_queue ||
-	    next.copy_range != sg->conf.copy_range ||
-	    next.rcvbuf != sg->conf.rcvbuf || next.verified_max != sg->conf.verified_max ||
-	    next.retransmit_table != sg->conf.retransmit_table ||
-	    strcmp(next.socket, sg->conf.socket) != 0 ||
-	    strcmp(next.secret_file, sg->conf.secret_file) != 0 ||
-	    next.verified_prefix4 != sg->conf.verified_prefix4 ||
-	    next.verified_prefix6 != sg->conf.verified_prefix6)
-		log_warn("reload: queue, copy_range, rcvbuf, table sizes, prefixes, socket and "
-			 "secret_file change only on restart; kept the running values");
-	sg->conf.mode = next.mode;
-	sg->conf.fail_open = next.fail_open;
-	sg->conf.queue_maxlen = next.queue_maxlen;
-	sg->conf.error_verdict = next.error_verdict;
-	sg->conf.key_rotate_ms = next.key_rotate_ms;
-	sg->conf.verified_ttl_ms = next.verified_ttl_ms;
-	sg->conf.retransmit_min_ms = next.retransmit_min_ms;
-	sg->conf.retransmit_max_ms = next.retransmit_max_ms;
-	sg->conf.log_level = next.log_level;
-	if (sg->conf.mark != next.mark && tx_set_mark(sg->tx, next.mark) == 0)
-		sg->conf.mark = next.mark;
-	log_set_level(sg->conf.log_level);
-	apply_groups(sg, &next);
-	memset(&np, 0, sizeof(np));
-	np.error_verdict = error_verdict(sg);
-	np.fail_open = sg->conf.fail_open;
-	np.queue_maxlen = sg->conf.queue_maxlen;
-	if (nfq_reconfigure(sg->syn_q.nfq, &np) < 0 || nfq_reconfigure(sg->rst_q.nfq, &np) < 0)
-		log_warn("reload: cannot update queue settings: %s", strerror(errno));
-	log_notice("reloaded %s: mode %s", sg->conf_path,
-		   sg->conf.mode == CONF_MODE_MONITOR ? "monitor" : "always");
-	notify_status(sg, "READY=1\n");
-	return 0;
-}
-
 static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	char errs[1024] = "";
 
-	reload(w->data, errs, sizeof(errs));
+	admin_reload(w->data, errs, sizeof(errs));
 }
 
 /* --- setup --------------------------------------------------------------------- */
@@ -567,7 +274,7 @@ static int open_queue(struct synguard *sg, struct sg_queue *sq, uint16_t num)
 		.queue_maxlen = sg->conf.queue_maxlen,
 		.rcvbuf = sg->conf.rcvbuf,
 		.fail_open = sg->conf.fail_open,
-		.error_verdict = error_verdict(sg),
+		.error_verdict = daemon_error_verdict(sg),
 	};
 
 	sq->sg = sg;
@@ -651,10 +358,10 @@ static int setup(struct synguard *sg)
 	    open_queue(sg, &sg->rst_q, sg->conf.rst_queue) < 0)
 		return -1;
 	open_fastpath(sg);
-	sg->control = control_open(sg->loop, sg->conf.socket, on_command, sg);
-	if (!sg->control || apply_groups(sg, &sg->conf) < 0)
+	sg->control = control_open(sg->loop, sg->conf.socket, admin_command, sg);
+	if (!sg->control || admin_apply_groups(sg, &sg->conf) < 0)
 		return -1;
-	load_state(sg);
+	admin_load_state(sg);
 	start_watchers(sg);
 	return 0;
 }
@@ -668,7 +375,7 @@ static void teardown(struct synguard *sg)
 	nfq_unbind(sg->rst_q.nfq);
 	control_close(sg->control);
 	tx_close(sg->tx);
-	save_state(sg);
+	admin_save_state(sg);
 	ipset_close(sg->ipset);
 	sdnotify_close(&sg->notify);
 	table_free(&sg->verified);
@@ -691,7 +398,7 @@ int daemon_run(const struct conf *conf, const char *conf_path)
 	if (sg->loop && setup(sg) == 0) {
 		sg->running = 1;
 		log_settings(sg);
-		notify_status(sg, "READY=1\n");
+		daemon_notify_status(sg, "READY=1\n");
 		ev_run(sg->loop, 0);
 		rc = 0;
 	}
