@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "control.h"
@@ -158,7 +159,11 @@ int admin_apply_groups(struct synguard *sg, const struct conf *c)
 	unsigned sock_gid, admin_gid;
 
 	if (resolve_group(c->socket_group, &sock_gid) < 0 ||
-	    resolve_group(c->admin_group, &admin_gid) < 0 ||
+	    resolve_group(c->admin_group, &admin_gid) < 0)
+		return -1;
+	if (sock_gid == (unsigned)-1)
+		sock_gid = (unsigned)getegid();	/* back to the daemon's own group */
+	if (
 	    control_set_groups(sg->control, sock_gid, admin_gid) < 0)
 		return -1;
 	memcpy(sg->conf.socket_group, c->socket_group, sizeof(sg->conf.socket_group));
@@ -214,67 +219,97 @@ void admin_save_state(struct synguard *sg)
 		log_info("state: %d verified sources saved to %s", n, sg->conf.state_file);
 }
 
-/* Parse into a new struct; apply only if it is valid.  Returns the number
- * of errors (their text, joined by "; ", in errs). */
-int admin_reload(struct synguard *sg, char *errs, size_t errlen)
+/* Append one error line to errs ("; "-separated) and log it. */
+static void add_error(char *errs, size_t errlen, const char *line)
 {
-	struct conf next;
+	log_err("reload: %s", line);
+	if (errs[0] && strlen(errs) + 2 < errlen)
+		strcat(errs, "; ");
+	strncat(errs, line, errlen - strlen(errs) - 1);
+}
+
+/* Parse the file into *next; returns the number of errors (into errs). */
+static int parse_next(struct synguard *sg, struct conf *next, char *errs, size_t errlen)
+{
 	char *text = NULL;
 	size_t textlen = 0;
 	FILE *mem = open_memstream(&text, &textlen);
 	int errors;
-	struct nfq_params np;
 
-	conf_defaults(&next);
-	errors = conf_load(&next, sg->conf_path, mem ? mem : stderr);
+	conf_defaults(next);
+	errors = conf_load(next, sg->conf_path, mem ? mem : stderr);
 	if (mem)
 		fclose(mem);
-	if (errors != 0) {
-		for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
-			log_err("reload: %s", line);
-			if (errs[0] && strlen(errs) + 2 < errlen)
-				strcat(errs, "; ");
-			strncat(errs, line, errlen - strlen(errs) - 1);
-		}
-		log_err("reload: %s has errors; keeping the running configuration", sg->conf_path);
-		free(text);
-		return errors < 0 ? 1 : errors;
-	}
+	for (char *line = errors && text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+		add_error(errs, errlen, line);
 	free(text);
-	notify_reloading(sg);
-	/* Settings bound to allocated state stay as they are until restart. */
-	if (next.queue != sg->conf.queue || next.rst_queue != sg->conf.rst_queue ||
-	    next.copy_range != sg->conf.copy_range ||
-	    next.rcvbuf != sg->conf.rcvbuf || next.verified_max != sg->conf.verified_max ||
-	    next.retransmit_table != sg->conf.retransmit_table ||
-	    strcmp(next.socket, sg->conf.socket) != 0 ||
-	    strcmp(next.secret_file, sg->conf.secret_file) != 0 ||
-	    next.verified_prefix4 != sg->conf.verified_prefix4 ||
-	    next.verified_prefix6 != sg->conf.verified_prefix6)
-		log_warn("reload: queue, copy_range, rcvbuf, table sizes, prefixes, socket and "
-			 "secret_file change only on restart; kept the running values");
-	sg->conf.mode = next.mode;
-	sg->conf.fail_open = next.fail_open;
-	sg->conf.queue_maxlen = next.queue_maxlen;
-	sg->conf.error_verdict = next.error_verdict;
-	sg->conf.key_rotate_ms = next.key_rotate_ms;
-	sg->conf.verified_ttl_ms = next.verified_ttl_ms;
-	sg->conf.retransmit_min_ms = next.retransmit_min_ms;
-	sg->conf.retransmit_max_ms = next.retransmit_max_ms;
-	sg->conf.log_level = next.log_level;
-	if (sg->conf.mark != next.mark && tx_set_mark(sg->tx, next.mark) == 0)
-		sg->conf.mark = next.mark;
+	return errors < 0 ? 1 : errors;
+}
+
+/* Settings bound to allocated state, to the queues or to the cookie key
+ * schedule (changing key_rotate would invalidate cookies in flight) stay
+ * as they are until a restart. */
+static int restart_only_changed(const struct conf *cur, const struct conf *next)
+{
+	return next->queue != cur->queue || next->rst_queue != cur->rst_queue ||
+	       next->copy_range != cur->copy_range || next->rcvbuf != cur->rcvbuf ||
+	       next->verified_max != cur->verified_max ||
+	       next->retransmit_table != cur->retransmit_table ||
+	       next->key_rotate_ms != cur->key_rotate_ms ||
+	       strcmp(next->socket, cur->socket) != 0 ||
+	       strcmp(next->secret_file, cur->secret_file) != 0 ||
+	       next->verified_prefix4 != cur->verified_prefix4 ||
+	       next->verified_prefix6 != cur->verified_prefix6;
+}
+
+static void apply_live(struct synguard *sg, const struct conf *next)
+{
+	struct nfq_params np;
+
+	sg->conf.mode = next->mode;
+	sg->conf.fail_open = next->fail_open;
+	sg->conf.queue_maxlen = next->queue_maxlen;
+	sg->conf.error_verdict = next->error_verdict;
+	sg->conf.verified_ttl_ms = next->verified_ttl_ms;
+	sg->conf.retransmit_min_ms = next->retransmit_min_ms;
+	sg->conf.retransmit_max_ms = next->retransmit_max_ms;
+	sg->conf.log_level = next->log_level;
+	memcpy(sg->conf.state_file, next->state_file, sizeof(sg->conf.state_file));
+	if (sg->conf.mark != next->mark && tx_set_mark(sg->tx, next->mark) == 0)
+		sg->conf.mark = next->mark;
 	log_set_level(sg->conf.log_level);
-	admin_apply_groups(sg, &next);
 	memset(&np, 0, sizeof(np));
 	np.error_verdict = daemon_error_verdict(sg);
 	np.fail_open = sg->conf.fail_open;
 	np.queue_maxlen = sg->conf.queue_maxlen;
 	if (nfq_reconfigure(sg->syn_q.nfq, &np) < 0 || nfq_reconfigure(sg->rst_q.nfq, &np) < 0)
 		log_warn("reload: cannot update queue settings: %s", strerror(errno));
+}
+
+/* Parse into a new struct; apply only if it is valid (groups included).
+ * Returns the number of errors (their text, joined by "; ", in errs). */
+int admin_reload(struct synguard *sg, char *errs, size_t errlen)
+{
+	struct conf next;
+	int errors = parse_next(sg, &next, errs, errlen);
+
+	if (errors == 0 && admin_apply_groups(sg, &next) < 0) {
+		add_error(errs, errlen, "socket_group or admin_group: no such group, or the "
+			  "socket cannot be given to it");
+		errors = 1;
+	}
+	if (errors) {
+		log_err("reload: %s has errors; keeping the running configuration", sg->conf_path);
+		return errors;
+	}
+	notify_reloading(sg);
+	if (restart_only_changed(&sg->conf, &next))
+		log_warn("reload: queue, rst_queue, copy_range, rcvbuf, table sizes, prefixes, "
+			 "key_rotate, socket and secret_file change only on restart; kept the "
+			 "running values");
+	apply_live(sg, &next);
 	log_notice("reloaded %s: mode %s", sg->conf_path,
 		   sg->conf.mode == CONF_MODE_MONITOR ? "monitor" : "always");
 	daemon_notify_status(sg, "READY=1\n");
 	return 0;
 }
-

@@ -80,7 +80,7 @@ static const struct conf_name level_names[] = {
 	X(queue,            queue,             UINT,     0, 0, 65535, NULL) \
 	X(rst_queue,        rst_queue,         UINT,     0, 0, 65535, NULL) \
 	X(mode,             mode,              ENUM,     0, 0, 0, mode_names) \
-	X(copy_range,       copy_range,        UINT,     0, 64, 65535, NULL) \
+	X(copy_range,       copy_range,        UINT,     0, 128, 65535, NULL) \
 	X(queue_maxlen,     queue_maxlen,      UINT,     0, 1, 10000000, NULL) \
 	X(rcvbuf,           rcvbuf,            SIZE,     CONF_F_ZERO_OK, 64 * KI, GI, NULL) \
 	X(fail_open,        fail_open,         ENUM,     0, 0, 0, bool_names) \

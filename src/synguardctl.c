@@ -133,8 +133,17 @@ static void render(char *body, int json)
 	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
 		char *val = strchr(line, ' ');
 
-		if (!val)
+		if (!val) {	/* a bare word ("pong"): as is, or true in JSON */
+			if (!json) {
+				puts(line);
+				continue;
+			}
+			printf("%s", first ? "" : ",");
+			json_string(line);
+			printf(":true");
+			first = 0;
 			continue;
+		}
 		*val++ = '\0';
 		if (!json) {
 			printf("%-24s %s\n", line, val);

@@ -1,5 +1,7 @@
 /* synguardd: SYN-flood defence daemon.  Parses the command line and the
  * config, then hands over to the daemon loop. */
+#include <errno.h>
+#include <linux/netfilter/ipset/ip_set.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,8 @@ static void usage(FILE *out)
 		"  -p       print the effective configuration and exit\n"
 		"  -S       create the kernel fast-path sets (" IPSET_NAME4 ", " IPSET_NAME6 ") and exit\n"
 		"  -D       destroy the kernel fast-path sets and exit\n"
-		"  -V       print the version and exit\n");
+		"  -V       print the version and exit\n"
+		"  -h       print this help and exit\n");
 }
 
 static int fastpath_sets(const struct conf *c, int what)
@@ -26,6 +29,13 @@ static int fastpath_sets(const struct conf *c, int what)
 	int rc = what == 'S' ? ipset_create_sets(c->verified_max, c->verified_ttl_ms / 1000)
 			     : ipset_destroy_sets();
 
+	/* Sets made earlier with other sizes: used as they are (each entry
+	 * carries its own timeout); new sizes need synguard-rules remove. */
+	if (what == 'S' && (rc == -EEXIST || rc == -IPSET_ERR_EXIST)) {
+		fprintf(stderr, "synguardd: sets %s/%s exist with other parameters; kept\n",
+			IPSET_NAME4, IPSET_NAME6);
+		return 0;
+	}
 	if (rc == 0)
 		return 0;
 	fprintf(stderr, "synguardd: cannot %s sets %s/%s: %s\n",

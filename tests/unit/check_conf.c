@@ -298,9 +298,9 @@ START_TEST(test_number_syntax)
 	ck_assert_uint_eq(c.queue, 7);
 	ck_assert_uint_eq(c.verified_prefix6, 128);
 	ck_assert_uint_eq(c.verified_prefix4, 8);
-	run_ok(&c, "queue_maxlen = 10000000\ncopy_range = 64\nmark = 1\n");
+	run_ok(&c, "queue_maxlen = 10000000\ncopy_range = 128\nmark = 1\n");
 	ck_assert_uint_eq(c.queue_maxlen, 10000000);
-	ck_assert_uint_eq(c.copy_range, 64);
+	ck_assert_uint_eq(c.copy_range, 128);
 	ck_assert_uint_eq(c.mark, 1);
 }
 END_TEST
@@ -426,9 +426,9 @@ static const struct err_case uint_cases[] = {
 	{ "queue = 5x", "t.conf:1: invalid value '5x' for 'queue': expected an integer 0..65535\n" },
 	{ "queue = 5 6", "t.conf:1: invalid value '5 6' for 'queue': expected an integer 0..65535\n" },
 	{ "queue = 1Ki", "t.conf:1: invalid value '1Ki' for 'queue': expected an integer 0..65535\n" },
-	{ "copy_range = 63", "t.conf:1: value '63' for 'copy_range' out of range: expected 64..65535\n" },
+	{ "copy_range = 127", "t.conf:1: value '127' for 'copy_range' out of range: expected 128..65535\n" },
 	{ "copy_range = 65536",
-	  "t.conf:1: value '65536' for 'copy_range' out of range: expected 64..65535\n" },
+	  "t.conf:1: value '65536' for 'copy_range' out of range: expected 128..65535\n" },
 	{ "queue_maxlen = 0",
 	  "t.conf:1: value '0' for 'queue_maxlen' out of range: expected 1..10000000\n" },
 	{ "queue_maxlen = 10000001",
