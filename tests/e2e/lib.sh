@@ -13,6 +13,10 @@
 # Functions that echo a value are meant for line=$(f ...); keep such assignments
 # out of `local x=$(...)`, which would hide a failure from set -e. Functions that
 # start processes (lab_up, lab_server_start, lab_flood) must run in the main shell.
+# lab_up installs the EXIT trap (chained after any existing one): do not set
+# an EXIT trap after lab_up, register extra cleanup with lab_at_exit instead.
+# Background processes of your own: start them as `ip netns exec NS tool &`
+# (not through a shell function, so $! is the tool) and lab_track_pid $!.
 
 export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -35,6 +39,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 LAB_PIDS=""
 LAB_NSS=""
+LAB_AT_EXIT=()
 LAB_UP=""
 
 lab_log() {
@@ -125,10 +130,20 @@ lab_wait_until() {
 	"$@"
 }
 
+# lab_at_exit CMD...: run CMD (e.g. a log dump) at exit, before the teardown.
+lab_at_exit() {
+	LAB_AT_EXIT+=("$(printf '%q ' "$@")")
+}
+
 _lab_exit() {
+	local i
 	# A forked child can run this trap in the instant before it execs; only
 	# the shell that built the lab may tear it down.
 	[ "${BASHPID:-$$}" = "${LAB_MAIN_PID:-}" ] || return 0
+	for ((i = ${#LAB_AT_EXIT[@]} - 1; i >= 0; i--)); do
+		eval "${LAB_AT_EXIT[i]}" || true
+	done
+	LAB_AT_EXIT=()
 	lab_down
 	eval "${LAB_PREV_EXIT_TRAP:-}"
 }
@@ -142,7 +157,8 @@ _lab_install_traps() {
 	trap _lab_exit EXIT
 	# Turn fatal signals into a normal exit so the EXIT trap runs.
 	for sig in INT TERM HUP; do
-		[ -n "$(trap -p "$sig")" ] || trap "exit $((128 + $(kill -l "$sig")))" "$sig"
+		[ -n "$(trap -p "$sig")" ] ||
+			trap "lab_log 'interrupted by SIG$sig'; exit $((128 + $(kill -l "$sig")))" "$sig"
 	done
 }
 
@@ -359,7 +375,8 @@ lab_flood_running() {
 # Ends the last flood early (synflood stops on SIGTERM and still prints its
 # summary) and echoes the summary line.
 lab_flood_stop() {
-	kill -TERM "${LAB_FLOOD_PID:?lab_flood_stop without lab_flood}" 2>/dev/null || true
+	! _lab_is_our_child "${LAB_FLOOD_PID:?lab_flood_stop without lab_flood}" ||
+		kill -TERM "$LAB_FLOOD_PID" 2>/dev/null || true
 	lab_flood_wait
 }
 
