@@ -222,8 +222,9 @@ int control_set_groups(struct control *c, unsigned socket_gid, unsigned admin_gi
 {
 	c->admin_gid = (gid_t)admin_gid;
 	if ((gid_t)socket_gid != (gid_t)-1 && chown(c->path, (uid_t)-1, (gid_t)socket_gid) < 0) {
-		log_err("control: cannot give %s to group %u: %s", c->path, socket_gid,
-			strerror(errno));
+		log_err("control: cannot give %s to group %u: %s (a daemon not running as "
+			"root must be in that group: SupplementaryGroups= in its unit)", c->path,
+			socket_gid, strerror(errno));
 		return -1;
 	}
 	return 0;
