@@ -10,16 +10,17 @@
 
 #include "conf.h"
 #include "control.h"
+#include "render.h"
 
 #define REPLY_MAX (CONTROL_OUT_MAX + 1)
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: synguardctl [-s SOCKET] COMMAND [ARGUMENT] [--json]\n"
+		"usage: synguardctl [-s SOCKET] COMMAND [ARGUMENT] [--json | --prometheus]\n"
 		"  -s SOCKET  control socket (default " CONF_DEFAULT_SOCKET ")\n"
 		"read-only commands:\n"
-		"  stats [--json]     counters and gauges\n"
+		"  stats [--json | --prometheus]  counters and gauges\n"
 		"  ping               check that the daemon answers\n"
 		"  version            daemon and protocol version\n"
 		"state-changing commands (root and admin_group):\n"
@@ -100,73 +101,12 @@ static char *reply_body(char *reply)
 	return nl + 1;
 }
 
-static int is_number(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
-static void render(char *body, int json)
-{
-	int first = 1;
-
-	if (json)
-		putchar('{');
-	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
-		char *val = strchr(line, ' ');
-
-		if (!val) {	/* a bare word ("pong"): as is, or true in JSON */
-			if (!json) {
-				puts(line);
-				continue;
-			}
-			printf("%s", first ? "" : ",");
-			json_string(line);
-			printf(":true");
-			first = 0;
-			continue;
-		}
-		*val++ = '\0';
-		if (!json) {
-			printf("%-24s %s\n", line, val);
-			continue;
-		}
-		printf("%s", first ? "" : ",");
-		json_string(line);
-		putchar(':');
-		if (is_number(val))
-			printf("%s", val);
-		else
-			json_string(val);
-		first = 0;
-	}
-	if (json)
-		puts("}");
-}
-
 int main(int argc, char **argv)
 {
 	const char *path = CONF_DEFAULT_SOCKET;
 	static char reply[REPLY_MAX];
-	int opt, json = 0;
+	enum render_format fmt = RENDER_TEXT;
+	int opt;
 	char line[CONTROL_LINE_MAX];
 	char *body;
 
@@ -186,7 +126,9 @@ int main(int argc, char **argv)
 		size_t len = strlen(line);
 
 		if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
+			fmt = RENDER_JSON;
+		} else if (strcmp(argv[i], "--prometheus") == 0) {
+			fmt = RENDER_PROMETHEUS;
 		} else if (strpbrk(argv[i], " \t\r\n") ||
 			   (size_t)snprintf(line + len, sizeof(line) - len, " %s", argv[i]) >=
 				   sizeof(line) - len - 1) {
@@ -206,6 +148,6 @@ int main(int argc, char **argv)
 	body = reply_body(reply);
 	if (!body)
 		return 1;
-	render(body, json);
+	render_body(body, fmt, stdout);
 	return 0;
 }

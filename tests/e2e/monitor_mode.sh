@@ -30,5 +30,9 @@ rc=0
 [ "$rc" = 1 ] || fail "bad command: exit status $rc, expected 1"
 grep -q "unknown command 'no-such-command'" "$LAB_TMP/err" || fail "no error reply: $(cat "$LAB_TMP/err")"
 "$SG_BIN/synguardctl" -s "$SG_SOCK" stats --json | grep -q '"mode":"monitor"' || fail "no JSON stats"
+prom=$("$SG_BIN/synguardctl" -s "$SG_SOCK" stats --prometheus)
+grep -q '^# TYPE synguard_packets_total counter$' <<<"$prom" || fail "no Prometheus counter type"
+grep -Eq '^synguard_would_challenge_total [1-9][0-9]*$' <<<"$prom" || fail "no Prometheus sample"
+grep -q '^synguard_mode{mode="monitor"} 1$' <<<"$prom" || fail "no mode label"
 sg_stop
 echo "PASS: monitor mode"
