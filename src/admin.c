@@ -21,11 +21,14 @@
 #include "state.h"
 #include "synguard.h"
 #include "tx.h"
+#include "watch.h"
 
 static void put_stat(const char *name, const char *help, uint64_t value, void *arg)
 {
 	control_printf(arg, "%s %llu\n", name, (unsigned long long)value);
 }
+
+static void put_service(struct synguard *sg, unsigned i, struct control_reply *r);
 
 static void cmd_stats(struct synguard *sg, struct control_reply *r)
 {
@@ -35,8 +38,128 @@ static void cmd_stats(struct synguard *sg, struct control_reply *r)
 	control_printf(r, "verified_sources %zu\n", sg->verified.count);
 	control_printf(r, "verified_capacity %zu\n", table_capacity(&sg->verified));
 	control_printf(r, "challenged_syns %zu\n", sg->retrans.count);
+	control_printf(r, "halfopen_entries %zu\n", sg->halfopen.t.count);
+	control_printf(r, "halfopen_capacity %zu\n", table_capacity(&sg->halfopen.t));
+	control_printf(r, "halfopen_evictions %llu\n", (unsigned long long)sg->halfopen.t.evictions);
+	control_printf(r, "limit_buckets %zu\n", sg->limits.t.count);
+	control_printf(r, "limit_evictions %llu\n", (unsigned long long)sg->limits.t.evictions);
+	control_printf(r, "services_under_attack %u\n", watch_attacked(sg));
 	control_printf(r, "uptime_s %llu\n", (unsigned long long)((now - sg->started_ms) / 1000));
-	control_printf(r, "mode %s\n", sg->conf.mode == CONF_MODE_MONITOR ? "monitor" : "always");
+	control_printf(r, "mode %s\n", conf_mode_name(sg->conf.mode));
+	for (unsigned i = 0; i < POLICY_SVC_MAX; i++)
+		if (watch_shown(sg, i))
+			put_service(sg, i, r);
+}
+
+/* "NAME{service="web"} value" lines, the service-major order people read;
+ * the renderer regroups them for Prometheus. */
+static void put_svc(struct control_reply *r, const char *svc, const char *name, uint64_t v)
+{
+	control_printf(r, "svc_%s{service=\"%s\"} %llu\n", name, svc, (unsigned long long)v);
+}
+
+static void put_service(struct synguard *sg, unsigned i, struct control_reply *r)
+{
+	const struct ho_svc *h = &sg->halfopen.svc[i];
+	const struct policy_svc *p = &sg->policy.svc[i];
+	const struct sg_svc *s = &sg->svc[i];
+	const char *n = conf_service_name(&sg->conf, i < sg->conf.nservices ? i : 1000);
+	double ratio = watch_ratio(sg, i);
+
+	put_svc(r, n, "attack", s->det.state == DETECT_ATTACK);
+	put_svc(r, n, "challenging", policy_challenging(&sg->policy, i));
+	put_svc(r, n, "halfopen", h->halfopen);
+	put_svc(r, n, "syn_rate", s->syn_rate);
+	put_svc(r, n, "unverified_rate", s->unverified_rate);
+	put_svc(r, n, "challenge_rate", s->challenge_rate);
+	put_svc(r, n, "completed_rate", s->completed_rate);
+	put_svc(r, n, "expired_rate", s->expired_rate);
+	if (ratio >= 0)
+		control_printf(r, "svc_completion_ratio{service=\"%s\"} %.4f\n", n, ratio);
+	put_svc(r, n, "handshake_p50_us", halfopen_quantile(&sg->halfopen, i, 0.5));
+	put_svc(r, n, "handshake_p99_us", halfopen_quantile(&sg->halfopen, i, 0.99));
+	put_svc(r, n, "syns", p->syn);
+	put_svc(r, n, "syns_unverified", p->syn_unverified);
+	put_svc(r, n, "syns_accepted", p->accepted);
+	put_svc(r, n, "syns_limited", p->limited);
+	put_svc(r, n, "challenges", p->challenges);
+	put_svc(r, n, "handshakes_completed", h->completed);
+	put_svc(r, n, "handshakes_expired", h->expired);
+	put_svc(r, n, "handshakes_reset", h->reset);
+	put_svc(r, n, "handshakes_evicted", h->evicted);
+	put_svc(r, n, "attacks", s->det.attacks);
+}
+
+/* The last completed census; "census refresh" starts a new one (the reply
+ * comes at once: synguardctl polls for the next generation). */
+static void cmd_census(struct synguard *sg, const char *args, struct control_reply *r)
+{
+	const struct sg_census *c = &sg->census;
+
+	if (!c->ct) {
+		control_error(r, "no conntrack census: the ctnetlink socket could not be opened");
+		return;
+	}
+	if (strcmp(args, "refresh") == 0)
+		daemon_census_start(sg);
+	else if (args[0]) {
+		control_error(r, "unknown census argument '%.40s' (known: refresh)", args);
+		return;
+	}
+	control_printf(r, "census_generation %llu\n", (unsigned long long)c->generation);
+	control_printf(r, "census_running %d\n", ct_census_running(c->ct));
+	control_printf(r, "census_age_ms %llu\n", (unsigned long long)(c->generation ?
+		       clock_mono_ms() - c->done_ms : 0));
+	control_printf(r, "census_duration_ms %llu\n", (unsigned long long)c->duration_ms);
+	control_printf(r, "census_failed %d\n", c->failed);
+	control_printf(r, "census_entries %llu\n", (unsigned long long)c->entries);
+	control_printf(r, "census_tcp_entries %llu\n", (unsigned long long)c->tcp_entries);
+	control_printf(r, "census_truncated %d\n", c->truncated);
+	for (unsigned i = 0; i < POLICY_SVC_MAX; i++) {
+		if (i >= sg->conf.nservices && i != POLICY_SVC_CATCHALL)
+			continue;
+		for (unsigned st = 0; st < CT_NSTATES; st++)
+			control_printf(r, "census{service=\"%s\",state=\"%s\"} %llu\n",
+				       conf_service_name(&sg->conf, i < sg->conf.nservices ? i : 1000),
+				       ct_state_name(st), (unsigned long long)c->count[i][st]);
+	}
+}
+
+static void put_source(const struct hh_entry *e, struct control_reply *r)
+{
+	char a[INET6_ADDRSTRLEN];
+	int v6 = (e->key[0] & 0x0f) == 6;
+
+	inet_ntop(v6 ? AF_INET6 : AF_INET, e->key + 1, a, sizeof(a));
+	control_printf(r, "top_source{source=\"%s/%u\"} %llu\n", a, 0u + (v6 ? 0 : 0),
+		       (unsigned long long)e->count);
+}
+
+/* The last one-second window: what synguardctl top draws. */
+static void cmd_top(struct synguard *sg, struct control_reply *r)
+{
+	control_printf(r, "mode %s\n", conf_mode_name(sg->conf.mode));
+	control_printf(r, "uptime_s %llu\n",
+		       (unsigned long long)((clock_mono_ms() - sg->started_ms) / 1000));
+	control_printf(r, "verified_sources %zu\n", sg->verified.count);
+	control_printf(r, "syn_total %llu\n", (unsigned long long)sg->stats.syn);
+	control_printf(r, "top_window_syns %llu\n", (unsigned long long)sg->top_total_last);
+	for (unsigned i = 0; i < POLICY_SVC_MAX; i++) {
+		const struct sg_svc *s = &sg->svc[i];
+		const char *n = conf_service_name(&sg->conf, i < sg->conf.nservices ? i : 1000);
+		double ratio = watch_ratio(sg, i);
+
+		if (!watch_shown(sg, i))
+			continue;
+		put_svc(r, n, "attack", s->det.state == DETECT_ATTACK);
+		put_svc(r, n, "syn_rate", s->syn_rate);
+		put_svc(r, n, "challenge_rate", s->challenge_rate);
+		put_svc(r, n, "halfopen", sg->halfopen.svc[i].halfopen);
+		if (ratio >= 0)
+			control_printf(r, "svc_completion_ratio{service=\"%s\"} %.4f\n", n, ratio);
+	}
+	for (size_t i = 0; i < sg->ntop_last; i++)
+		put_source(&sg->top_last[i], r);
 }
 
 /* "192.0.2.7" or "2001:db8::1" -> family and 16 address bytes. */
@@ -106,6 +229,10 @@ void admin_command(void *arg, const char *cmd, const char *args, struct control_
 	}
 	if (strcmp(cmd, "stats") == 0)
 		cmd_stats(sg, r);
+	else if (strcmp(cmd, "census") == 0)
+		cmd_census(sg, args, r);
+	else if (strcmp(cmd, "top") == 0)
+		cmd_top(sg, r);
 	else if (strcmp(cmd, "ping") == 0)
 		control_printf(r, "pong\n");
 	else if (strcmp(cmd, "version") == 0)
@@ -118,8 +245,8 @@ void admin_command(void *arg, const char *cmd, const char *args, struct control_
 		memset(&sg->stats, 0, sizeof(sg->stats));
 		control_printf(r, "counters cleared\n");
 	} else
-		control_error(r, "unknown command '%.40s' (known: stats, ping, version, reload, "
-			      "verify, unverify, clear-counters)", cmd);
+		control_error(r, "unknown command '%.40s' (known: stats, census, top, ping, version, "
+			      "reload, verify, unverify, clear-counters)", cmd);
 }
 
 static void notify_reloading(struct synguard *sg)
@@ -259,7 +386,57 @@ static int restart_only_changed(const struct conf *cur, const struct conf *next)
 	       strcmp(next->socket, cur->socket) != 0 ||
 	       strcmp(next->secret_file, cur->secret_file) != 0 ||
 	       next->verified_prefix4 != cur->verified_prefix4 ||
-	       next->verified_prefix6 != cur->verified_prefix6;
+	       next->verified_prefix6 != cur->verified_prefix6 ||
+	       next->halfopen_max != cur->halfopen_max || next->limit_table != cur->limit_table ||
+	       next->track_mark != cur->track_mark || next->done_mark != cur->done_mark;
+}
+
+static int services_changed(const struct conf *cur, const struct conf *next)
+{
+	return cur->nservices != next->nservices ||
+	       memcmp(cur->services, next->services, sizeof(cur->services[0]) * cur->nservices);
+}
+
+/* Tracking, detection, limits, lists and services: all live.  When the
+ * service list changes, per-service figures start again (an index may now
+ * name another service). */
+static void apply_watch(struct synguard *sg, struct conf *next)
+{
+	struct conf *c = &sg->conf;
+	struct acl *old_allow = c->allow, *old_deny = c->deny;
+
+	if (services_changed(c, next)) {
+		log_notice("reload: services changed; per-service figures start again");
+		memset(sg->policy.svc, 0, sizeof(sg->policy.svc));
+		memset(sg->svc, 0, sizeof(sg->svc));
+		memset(sg->halfopen.svc, 0, sizeof(sg->halfopen.svc));
+		watch_init(sg, clock_mono_ms());
+	}
+	c->nservices = next->nservices;
+	memcpy(c->services, next->services, sizeof(c->services));
+	c->allow = next->allow;
+	c->deny = next->deny;
+	c->nallow = next->nallow;
+	c->ndeny = next->ndeny;
+	next->allow = old_allow;	/* freed with next */
+	next->deny = old_deny;
+	c->halfopen_timeout_ms = next->halfopen_timeout_ms;
+	halfopen_set_timeout(&sg->halfopen, (uint64_t)c->halfopen_timeout_ms * 1000);
+	c->attack_halfopen_high = next->attack_halfopen_high;
+	c->attack_halfopen_low = next->attack_halfopen_low;
+	c->attack_synrate_high = next->attack_synrate_high;
+	c->attack_synrate_low = next->attack_synrate_low;
+	c->attack_hold_ms = next->attack_hold_ms;
+	c->limit_prefix4 = next->limit_prefix4;
+	c->limit_prefix6 = next->limit_prefix6;
+	c->limit_syn_source = next->limit_syn_source;
+	c->limit_syn_service = next->limit_syn_service;
+	c->limit_synack_dest = next->limit_synack_dest;
+	c->limit_synack_total = next->limit_synack_total;
+	c->limit_rst_source = next->limit_rst_source;
+	c->stats_interval_ms = next->stats_interval_ms;
+	c->census_interval_ms = next->census_interval_ms;
+	c->census_max = next->census_max;
 }
 
 static void apply_live(struct synguard *sg, const struct conf *next)
@@ -300,16 +477,18 @@ int admin_reload(struct synguard *sg, char *errs, size_t errlen)
 	}
 	if (errors) {
 		log_err("reload: %s has errors; keeping the running configuration", sg->conf_path);
+		conf_free(&next);
 		return errors;
 	}
 	notify_reloading(sg);
 	if (restart_only_changed(&sg->conf, &next))
 		log_warn("reload: queue, rst_queue, copy_range, rcvbuf, table sizes, prefixes, "
-			 "key_rotate, socket and secret_file change only on restart; kept the "
-			 "running values");
+			 "marks, key_rotate, socket and secret_file change only on restart; kept "
+			 "the running values");
 	apply_live(sg, &next);
-	log_notice("reloaded %s: mode %s", sg->conf_path,
-		   sg->conf.mode == CONF_MODE_MONITOR ? "monitor" : "always");
+	apply_watch(sg, &next);
+	conf_free(&next);
+	log_notice("reloaded %s: mode %s", sg->conf_path, conf_mode_name(sg->conf.mode));
 	daemon_notify_status(sg, "READY=1\n");
 	return 0;
 }

@@ -14,9 +14,15 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "acl.h"
 #include "conf.h"
 
 #define CONF_LINE_MAX 1024		/* bytes per line, newline excluded */
+#define CONF_BURST_MAX 1000000		/* token bucket size */
+#define CONF_LISTFILE_MAX (16 * 1024 * 1024)	/* bytes per allow_file/deny_file */
 #define CONF_FILE_MAX (1024 * 1024)	/* bytes per file */
 
 #define KI UINT64_C(1024)
@@ -36,10 +42,16 @@ enum conf_type {
 	CONF_T_ENUM,		/* a word from the key's names[] table */
 	CONF_T_PATH,		/* absolute path, at most sizeof(field) - 1 bytes */
 	CONF_T_NAME,		/* group name or number: [A-Za-z0-9_.-], not starting with '-' */
+	CONF_T_RATE,		/* token bucket: "off", "N/s" or "N/s burst M" */
+	CONF_T_SERVICE,		/* "NAME ADDRESS:PORT" (a list key) */
+	CONF_T_CIDRS,		/* CIDR prefixes separated by blanks (a list key) */
+	CONF_T_CIDRFILE,	/* a file of CIDR prefixes (a list key) */
 };
 
 #define CONF_F_ZERO_OK	1u	/* 0 is allowed outside [min, max] */
 #define CONF_F_EMPTY_OK	2u	/* empty value is allowed (paths) */
+#define CONF_F_LIST	4u	/* may be given on many lines; each adds to a list */
+#define CONF_F_DENY	8u	/* list keys: the deny list (else allow) */
 
 struct conf_name {
 	const char *name;
@@ -49,7 +61,9 @@ struct conf_name {
 /* Words accepted for each enum key; the first word of a value is the one
  * conf_print writes.  New modes are one more line here. */
 static const struct conf_name mode_names[] = {
+	{ "off", CONF_MODE_OFF },
 	{ "monitor", CONF_MODE_MONITOR },
+	{ "adaptive", CONF_MODE_ADAPTIVE },
 	{ "always", CONF_MODE_ALWAYS },
 	{ NULL, 0 },
 };
@@ -99,7 +113,32 @@ static const struct conf_name level_names[] = {
 	X(socket_group,     socket_group,      NAME,     CONF_F_EMPTY_OK, 0, 0, NULL) \
 	X(admin_group,      admin_group,       NAME,     CONF_F_EMPTY_OK, 0, 0, NULL) \
 	X(state_file,       state_file,        PATH,     CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(log_level,        log_level,         ENUM,     0, 0, 0, level_names)
+	X(log_level,        log_level,         ENUM,     0, 0, 0, level_names) \
+	X(halfopen_max,     halfopen_max,      SIZE,     0, 64, 64 * MI, NULL) \
+	X(halfopen_timeout, halfopen_timeout_ms, DURATION, 0, SEC, 10 * MIN, NULL) \
+	X(track_mark,       track_mark,        HEX,      0, 1, UINT32_MAX, NULL) \
+	X(done_mark,        done_mark,         HEX,      0, 1, UINT32_MAX, NULL) \
+	X(attack_halfopen_high, attack_halfopen_high, UINT, 0, 1, 100000000, NULL) \
+	X(attack_halfopen_low,  attack_halfopen_low,  UINT, 0, 0, 100000000, NULL) \
+	X(attack_synrate_high,  attack_synrate_high,  UINT, 0, 1, 100000000, NULL) \
+	X(attack_synrate_low,   attack_synrate_low,   UINT, 0, 0, 100000000, NULL) \
+	X(attack_hold,      attack_hold_ms,    DURATION, 0, 0, HOUR, NULL) \
+	X(limit_prefix4,    limit_prefix4,     UINT,     0, 8, 32, NULL) \
+	X(limit_prefix6,    limit_prefix6,     UINT,     0, 16, 128, NULL) \
+	X(limit_table,      limit_table,       SIZE,     0, 64, 64 * MI, NULL) \
+	X(limit_syn_source, limit_syn_source,  RATE,     0, 1, 10000000, NULL) \
+	X(limit_syn_service, limit_syn_service, RATE,    0, 1, 10000000, NULL) \
+	X(limit_synack_dest, limit_synack_dest, RATE,    0, 1, 10000000, NULL) \
+	X(limit_synack_total, limit_synack_total, RATE,  0, 1, 10000000, NULL) \
+	X(limit_rst_source, limit_rst_source,  RATE,     0, 1, 10000000, NULL) \
+	X(stats_interval,   stats_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL) \
+	X(census_interval,  census_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL) \
+	X(census_max,       census_max,        SIZE,     0, 1024, 64 * MI, NULL) \
+	X(service,          services,          SERVICE,  CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
+	X(allow,            allow,             CIDRS,    CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
+	X(allow_file,       allow,             CIDRFILE, CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
+	X(deny,             deny,              CIDRS,    CONF_F_LIST | CONF_F_DENY | CONF_F_EMPTY_OK, 0, 0, NULL) \
+	X(deny_file,        deny,              CIDRFILE, CONF_F_LIST | CONF_F_DENY | CONF_F_EMPTY_OK, 0, 0, NULL)
 
 enum {
 #define X(key, field, type, flags, min, max, names) CONF_K_##key,
@@ -159,7 +198,6 @@ void conf_defaults(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->queue = 0;
 	c->rst_queue = 1;
-	c->mode = CONF_MODE_ALWAYS;
 	c->copy_range = 128;
 	c->queue_maxlen = 2048;
 	c->rcvbuf = 8 * MI;
@@ -178,6 +216,67 @@ void conf_defaults(struct conf *c)
 	strcpy(c->socket, CONF_DEFAULT_SOCKET);
 	strcpy(c->state_file, CONF_DEFAULT_STATE);
 	c->log_level = LOG_INFO;
+	c->mode = CONF_MODE_ADAPTIVE;
+	c->halfopen_max = 256 * KI;
+	c->halfopen_timeout_ms = 30 * SEC;
+	c->track_mark = 0x10000000;
+	c->done_mark = 0x20000000;
+	c->attack_halfopen_high = 1000;
+	c->attack_halfopen_low = 200;
+	c->attack_synrate_high = 1000;
+	c->attack_synrate_low = 200;
+	c->attack_hold_ms = 30 * SEC;
+	c->limit_prefix4 = 32;
+	c->limit_prefix6 = 64;
+	c->limit_table = 256 * KI;
+	c->limit_syn_source = (struct conf_rate){ 200, 400 };
+	c->limit_syn_service = (struct conf_rate){ 0, 0 };
+	c->limit_synack_dest = (struct conf_rate){ 100, 200 };
+	c->limit_synack_total = (struct conf_rate){ 200000, 200000 };
+	c->limit_rst_source = (struct conf_rate){ 20, 40 };
+	c->stats_interval_ms = 60 * SEC;
+	c->census_interval_ms = 60 * SEC;
+	c->census_max = 1 * MI;
+}
+
+void conf_free(struct conf *c)
+{
+	acl_free(c->allow);
+	acl_free(c->deny);
+	c->allow = c->deny = NULL;
+}
+
+const char *conf_mode_name(enum conf_mode m)
+{
+	for (const struct conf_name *n = mode_names; n->name; n++)
+		if (n->value == (unsigned)m)
+			return n->name;
+	return "?";
+}
+
+static bool service_matches(const struct conf_service *s, int family, const uint8_t dst[16],
+			    uint16_t port)
+{
+	if (s->port != port)
+		return false;
+	if (s->family == 0)
+		return true;
+	return s->family == family && memcmp(s->addr, dst, family == AF_INET6 ? 16 : 4) == 0;
+}
+
+unsigned conf_service_of(const struct conf *c, int family, const uint8_t dst[16], uint16_t port)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nservices; i++)
+		if (service_matches(&c->services[i], family, dst, port))
+			break;
+	return i;
+}
+
+const char *conf_service_name(const struct conf *c, unsigned svc)
+{
+	return svc < c->nservices ? c->services[svc].name : CONF_CATCHALL;
 }
 
 /* --- field access -------------------------------------------------------- */
@@ -250,9 +349,19 @@ static const char *enum_name(const struct conf_name *names, uint64_t v)
 }
 
 /* The canonical text of a key's value, as conf_print writes it. */
+static void fmt_rate(const struct conf_rate *r, char *buf, size_t size)
+{
+	if (r->rate == 0)
+		snprintf(buf, size, "off");
+	else
+		snprintf(buf, size, "%u/s burst %u", r->rate, r->burst);
+}
+
 static void fmt_value(const struct conf *c, const struct conf_key *k, char *buf, size_t size)
 {
-	if (k->type == CONF_T_PATH || k->type == CONF_T_NAME)
+	if (k->type == CONF_T_RATE)
+		fmt_rate((const struct conf_rate *)(const void *)((const char *)c + k->off), buf, size);
+	else if (k->type == CONF_T_PATH || k->type == CONF_T_NAME)
 		snprintf(buf, size, "%s", (const char *)c + k->off);
 	else if (k->type == CONF_T_ENUM)
 		snprintf(buf, size, "%s", enum_name(k->names, field_load(c, k)));
@@ -316,7 +425,40 @@ static void fmt_expected(const struct conf_key *k, char *buf, size_t size)
 			 "at most %zu bytes)%s", k->size - 1,
 			 (k->flags & CONF_F_EMPTY_OK) ? ", or empty" : "");
 		break;
+	case CONF_T_RATE:
+		snprintf(buf, size, "'off' or 'RATE/s [burst BURST]' with RATE %s and BURST "
+			 "1..%u (default RATE)", range, CONF_BURST_MAX);
+		break;
+	case CONF_T_SERVICE:
+		snprintf(buf, size, "'NAME ADDRESS:PORT': NAME of letters, digits, '_', '.', '-' "
+			 "(not '%s'), ADDRESS an IPv4 address, [IPv6 address] or *, PORT 1..65535",
+			 CONF_CATCHALL);
+		break;
+	case CONF_T_CIDRS:
+		snprintf(buf, size, "IPv4 or IPv6 prefixes (192.0.2.0/24, 2001:db8::/32, or "
+			 "a bare address) separated by blanks");
+		break;
+	case CONF_T_CIDRFILE:
+		snprintf(buf, size, "an absolute path to a file of prefixes, one or more per line, "
+			 "# comments");
+		break;
 	}
+}
+
+static void print_lists(const struct conf *c, FILE *out)
+{
+	for (unsigned i = 0; i < c->nservices; i++) {
+		const struct conf_service *sv = &c->services[i];
+		char a[INET6_ADDRSTRLEN] = "*";
+
+		if (sv->family)
+			inet_ntop(sv->family, sv->addr, a, sizeof(a));
+		fprintf(out, "service = %s %s%s%s:%u\n", sv->name, sv->family == AF_INET6 ? "[" : "",
+			a, sv->family == AF_INET6 ? "]" : "", sv->port);
+	}
+	/* The lists are kept merged, not as written: say how big they are. */
+	fprintf(out, "# allow: %u prefixes, deny: %u prefixes (inline and from files)\n",
+		c->nallow, c->ndeny);
 }
 
 void conf_print(const struct conf *c, FILE *out)
@@ -325,9 +467,12 @@ void conf_print(const struct conf *c, FILE *out)
 	size_t i;
 
 	for (i = 0; i < CONF_NKEYS; i++) {
+		if (conf_table[i].flags & CONF_F_LIST)
+			continue;
 		fmt_value(c, &conf_table[i], buf, sizeof(buf));
 		fprintf(out, "%s =%s%s\n", conf_table[i].name, buf[0] ? " " : "", buf);
 	}
+	print_lists(c, out);
 }
 
 /* --- parsing ------------------------------------------------------------- */
@@ -351,6 +496,21 @@ static void parse_error(struct parser *p, unsigned line, const char *fmt, ...)
 	if (!p->errs)
 		return;
 	fprintf(p->errs, "%s:%u: ", p->name, line);
+	va_start(ap, fmt);
+	vfprintf(p->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->errs);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void parse_error_at(struct parser *p, const char *where, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->nerr++;
+	if (!p->errs)
+		return;
+	fprintf(p->errs, "%s:%u: ", where, line);
 	va_start(ap, fmt);
 	vfprintf(p->errs, fmt, ap);
 	va_end(ap);
@@ -478,8 +638,214 @@ static bool set_name(struct parser *p, const struct conf_key *k, const char *val
 	return set_path(p, k, value);	/* the length check and the copy */
 }
 
+/* "off" | "0" | "N/s" | "N/s burst M" */
+static bool set_rate(struct parser *p, const struct conf_key *k, const char *value)
+{
+	struct conf_rate *r = (struct conf_rate *)(void *)((char *)p->c + k->off);
+	unsigned long long rate, burst;
+	char unit[8], word[8];
+	int used = 0, n;
+
+	if (strcmp(value, "off") == 0 || strcmp(value, "0") == 0) {
+		*r = (struct conf_rate){ 0, 0 };
+		return true;
+	}
+	n = sscanf(value, "%llu/%7[a-z]%n %7s %llu%n", &rate, unit, &used, word, &burst, &used);
+	if ((n != 2 && n != 4) || value[used] != '\0' || strcmp(unit, "s") != 0 ||
+	    (n == 4 && strcmp(word, "burst") != 0) || !(value[0] >= '0' && value[0] <= '9')) {
+		error_invalid(p, k, value);
+		return false;
+	}
+	if (n == 2)
+		burst = rate;
+	if (rate < k->min || rate > k->max || burst < 1 || burst > CONF_BURST_MAX) {
+		error_range(p, k, value);
+		return false;
+	}
+	r->rate = (uint32_t)rate;
+	r->burst = (uint32_t)burst;
+	return true;
+}
+
+static bool name_ok(const char *s)
+{
+	return s[0] != '\0' && s[0] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		       strlen(s);
+}
+
+/* "ADDRESS:PORT" with ADDRESS = IPv4, [IPv6] or * */
+static bool parse_endpoint(char *s, struct conf_service *sv)
+{
+	char *colon = strrchr(s, ':'), *end;
+	unsigned long port;
+
+	if (!colon || colon[1] < '0' || colon[1] > '9')
+		return false;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		return false;
+	*colon = '\0';
+	sv->port = (uint16_t)port;
+	memset(sv->addr, 0, sizeof(sv->addr));
+	if (strcmp(s, "*") == 0) {
+		sv->family = 0;
+		return true;
+	}
+	if (s[0] == '[' && colon > s + 1 && colon[-1] == ']') {
+		colon[-1] = '\0';
+		sv->family = AF_INET6;
+		return inet_pton(AF_INET6, s + 1, sv->addr) == 1;
+	}
+	sv->family = AF_INET;
+	return inet_pton(AF_INET, s, sv->addr) == 1;
+}
+
+static bool set_service(struct parser *p, const struct conf_key *k, const char *value)
+{
+	struct conf_service sv = { .family = 0 };
+	char buf[CONF_LINE_MAX + 1], name[CONF_LINE_MAX + 1], ep[CONF_LINE_MAX + 1], extra[2];
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	if (sscanf(buf, "%s %s %1s", name, ep, extra) != 2 || !name_ok(name) ||
+	    strlen(name) >= sizeof(sv.name) || strcmp(name, CONF_CATCHALL) == 0 ||
+	    !parse_endpoint(ep, &sv)) {
+		error_invalid(p, k, value);
+		return false;
+	}
+	for (unsigned i = 0; i < p->c->nservices; i++) {
+		if (strcmp(p->c->services[i].name, name) == 0) {
+			parse_error(p, p->line, "duplicate service name '%s': each service needs "
+				    "its own name", name);
+			return false;
+		}
+	}
+	if (p->c->nservices == CONF_SERVICES_MAX) {
+		parse_error(p, p->line, "too many services: at most %d allowed", CONF_SERVICES_MAX);
+		return false;
+	}
+	memcpy(sv.name, name, strlen(name) + 1);
+	p->c->services[p->c->nservices++] = sv;
+	return true;
+}
+
+static void mask_addr(int family, const uint8_t addr[16], unsigned prefix, uint8_t out[16])
+{
+	unsigned len = family == AF_INET6 ? 16 : 4;
+
+	memset(out, 0, 16);
+	for (unsigned i = 0; i < len; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+
+		out[i] = bits >= 8 ? addr[i] : (uint8_t)(addr[i] & (0xff00 >> bits));
+	}
+}
+
+/* One prefix into the allow or deny list; errors quote where it came from. */
+static bool add_cidr(struct parser *p, const struct conf_key *k, const char *tok,
+		     const char *where, unsigned line)
+{
+	bool deny = k->flags & CONF_F_DENY;
+	struct acl **a = deny ? &p->c->deny : &p->c->allow;
+	uint8_t addr[16], masked[16];
+	unsigned prefix;
+	int family;
+	char fixed[64];
+
+	switch (acl_parse_cidr(tok, &family, addr, &prefix)) {
+	case ACL_OK:
+		break;
+	case ACL_HOST_BITS:
+		mask_addr(family, addr, prefix, masked);
+		acl_format(family, masked, prefix, fixed, sizeof(fixed));
+		parse_error_at(p, where, line, "host bits set in '%s' for '%s': did you mean %s?",
+			       tok, k->name, fixed);
+		return false;
+	default:
+		parse_error_at(p, where, line, "invalid prefix '%s' for '%s': expected an IPv4 or "
+			       "IPv6 address with optional /LENGTH (0..32, 0..128)", tok, k->name);
+		return false;
+	}
+	if (!*a && !(*a = acl_new())) {
+		parse_error_at(p, where, line, "out of memory for '%s'", k->name);
+		return false;
+	}
+	if (acl_add(*a, family, addr, prefix) < 0) {
+		parse_error_at(p, where, line, "too many prefixes for '%s': at most %d allowed",
+			       k->name, ACL_MAX);
+		return false;
+	}
+	(*(deny ? &p->c->ndeny : &p->c->nallow))++;
+	return true;
+}
+
+static bool add_cidr_list(struct parser *p, const struct conf_key *k, char *text,
+			  const char *where, unsigned line)
+{
+	bool ok = true;
+	char *save = NULL;
+
+	for (char *tok = strtok_r(text, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save))
+		ok = add_cidr(p, k, tok, where, line) && ok;
+	return ok;
+}
+
+static bool set_cidrs(struct parser *p, const struct conf_key *k, const char *value)
+{
+	char buf[CONF_LINE_MAX + 1];
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	return add_cidr_list(p, k, buf, p->name, p->line);
+}
+
+static char *slurp(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+
+/* A list file: prefixes separated by blanks, one or more per line, #
+ * comments; errors name the list file's own line. */
+static bool set_cidrfile(struct parser *p, const struct conf_key *k, const char *value)
+{
+	char err[160], *text, *line, *save;
+	unsigned lineno = 0;
+	size_t len;
+	bool ok = true;
+
+	if (value[0] != '/') {
+		error_invalid(p, k, value);
+		return false;
+	}
+	text = slurp(value, CONF_LISTFILE_MAX, &len, err, sizeof(err));
+	if (!text) {
+		parse_error(p, p->line, "cannot use '%s' for '%s': %s", value, k->name, err);
+		return false;
+	}
+	if (memchr(text, '\0', len)) {
+		parse_error(p, p->line, "cannot use '%s' for '%s': it contains a NUL byte",
+			    value, k->name);
+		free(text);
+		return false;
+	}
+	for (line = text; line < text + len; line = save + 1) {
+		char *hash;
+
+		save = strchr(line, '\n');
+		if (save)
+			*save = '\0';
+		lineno++;
+		if ((hash = strchr(line, '#')))
+			*hash = '\0';
+		ok = add_cidr_list(p, k, line, value, lineno) && ok;
+		if (!save)
+			break;
+	}
+	free(text);
+	return ok;
+}
+
 static bool set_value(struct parser *p, const struct conf_key *k, const char *value)
 {
+	/* An empty list line adds nothing (the example config shows "key =").*/
+	if (value[0] == '\0' && (k->flags & CONF_F_LIST))
+		return true;
 	if (value[0] == '\0' && !(k->flags & CONF_F_EMPTY_OK)) {
 		char expected[160];
 
@@ -488,6 +854,14 @@ static bool set_value(struct parser *p, const struct conf_key *k, const char *va
 		return false;
 	}
 	switch (k->type) {
+	case CONF_T_RATE:
+		return set_rate(p, k, value);
+	case CONF_T_SERVICE:
+		return set_service(p, k, value);
+	case CONF_T_CIDRS:
+		return set_cidrs(p, k, value);
+	case CONF_T_CIDRFILE:
+		return set_cidrfile(p, k, value);
 	case CONF_T_ENUM:
 		return set_enum(p, k, value);
 	case CONF_T_PATH:
@@ -542,12 +916,13 @@ static void parse_setting(struct parser *p, char *line)
 		return;
 	}
 	i = (size_t)(k - conf_table);
-	if (p->seen[i]) {
+	if (p->seen[i] && !(k->flags & CONF_F_LIST)) {
 		parse_error(p, p->line, "duplicate key '%s' (first set on line %u)", key, p->seen[i]);
 		return;
 	}
-	p->seen[i] = p->line;
-	p->bad[i] = !set_value(p, k, value);
+	if (!p->seen[i])
+		p->seen[i] = p->line;
+	p->bad[i] = !set_value(p, k, value) || p->bad[i];
 }
 
 /* A raw line of n bytes (no newline, not NUL-terminated). */
@@ -614,6 +989,39 @@ static void check_queues(struct parser *p)
 		    lr > lq ? "queue" : "rst_queue", lr > lq ? p->c->queue : p->c->rst_queue);
 }
 
+/* low must stay below high, or the detector could never calm down. */
+static void check_low_high(struct parser *p, int klo, int khi)
+{
+	unsigned llo = p->seen[klo], lhi = p->seen[khi];
+	uint64_t lo = field_load(p->c, &conf_table[klo]), hi = field_load(p->c, &conf_table[khi]);
+
+	if (p->bad[klo] || p->bad[khi] || (!llo && !lhi) || lo < hi)
+		return;
+	parse_error(p, llo > lhi ? llo : lhi, "'%s' (%llu) must be less than '%s' (%llu)",
+		    conf_table[klo].name, (unsigned long long)lo, conf_table[khi].name,
+		    (unsigned long long)hi);
+}
+
+/* The two handshake-tracking bits are separate flags in one connmark. */
+static void check_marks(struct parser *p)
+{
+	unsigned lt = p->seen[CONF_K_track_mark], ld = p->seen[CONF_K_done_mark];
+
+	if (p->bad[CONF_K_track_mark] || p->bad[CONF_K_done_mark] || (!lt && !ld) ||
+	    (p->c->track_mark & p->c->done_mark) == 0)
+		return;
+	parse_error(p, lt > ld ? lt : ld, "track_mark (0x%x) and done_mark (0x%x) must not share "
+		    "bits", p->c->track_mark, p->c->done_mark);
+}
+
+static void finish_lists(struct conf *c)
+{
+	if (c->allow)
+		acl_finish(c->allow);
+	if (c->deny)
+		acl_finish(c->deny);
+}
+
 static int parse_buf(struct conf *c, const char *name, const char *text, size_t len, FILE *errs)
 {
 	struct parser p = { .c = c, .name = name, .errs = errs };
@@ -629,6 +1037,10 @@ static int parse_buf(struct conf *c, const char *name, const char *text, size_t 
 	}
 	check_retransmit(&p);
 	check_queues(&p);
+	check_low_high(&p, CONF_K_attack_halfopen_low, CONF_K_attack_halfopen_high);
+	check_low_high(&p, CONF_K_attack_synrate_low, CONF_K_attack_synrate_high);
+	check_marks(&p);
+	finish_lists(c);
 	return p.nerr;
 }
 
@@ -637,33 +1049,49 @@ int conf_parse_text(struct conf *c, const char *name, const char *text, FILE *er
 	return parse_buf(c, name, text, strlen(text), errs);
 }
 
-int conf_load(struct conf *c, const char *path, FILE *errs)
+/* Read a whole file of at most max bytes, NUL-terminated; NULL with a
+ * reason in err.  One byte more than allowed is read to tell "exactly max"
+ * from "larger". */
+static char *slurp(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
 	char *buf;
-	size_t n;
-	int r = -1;
 
 	if (!f) {
-		if (errs)
-			fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
-		return -1;
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return NULL;
 	}
-	/* One byte more than allowed, to tell "exactly 1 MiB" from "larger". */
-	buf = malloc(CONF_FILE_MAX + 1);
+	buf = malloc(max + 2);
 	errno = ENOMEM;
-	n = buf ? fread(buf, 1, CONF_FILE_MAX + 1, f) : 0;
+	*len = buf ? fread(buf, 1, max + 1, f) : 0;
 	if (!buf || ferror(f)) {
-		if (errs)
-			fprintf(errs, "%s: cannot read: %s\n", path, strerror(errno));
-	} else if (n > CONF_FILE_MAX) {
-		if (errs)
-			fprintf(errs, "%s: file too large: more than %d bytes\n", path, CONF_FILE_MAX);
+		snprintf(err, errlen, "cannot read: %s", strerror(errno));
+	} else if (*len > max) {
+		snprintf(err, errlen, "file too large: more than %zu bytes", max);
 	} else {
-		/* NUL bytes are not cut here: parse_line reports them. */
-		r = parse_buf(c, path, buf, n, errs);
+		buf[*len] = '\0';
+		fclose(f);
+		return buf;
 	}
 	free(buf);
 	fclose(f);
+	return NULL;
+}
+
+int conf_load(struct conf *c, const char *path, FILE *errs)
+{
+	char err[160], *buf;
+	size_t n;
+	int r;
+
+	buf = slurp(path, CONF_FILE_MAX, &n, err, sizeof(err));
+	if (!buf) {
+		if (errs)
+			fprintf(errs, "%s: %s\n", path, err);
+		return -1;
+	}
+	/* NUL bytes are not cut here: parse_line reports them. */
+	r = parse_buf(c, path, buf, n, errs);
+	free(buf);
 	return r;
 }

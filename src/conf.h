@@ -14,9 +14,29 @@
 #define CONF_SOCKET_MAX 108	/* sizeof(sun_path) */
 #define CONF_NAME_MAX 32	/* group names */
 #define CONF_DEFAULT_STATE "/var/lib/synguard/verified.state"
+#define CONF_SERVICES_MAX 64	/* declared services; one more slot is the catch-all */
+#define CONF_CATCHALL "other"	/* name of the catch-all service */
 
-enum conf_mode { CONF_MODE_MONITOR, CONF_MODE_ALWAYS };
+struct acl;
+
+/* off: accept everything (tracking and stats only); monitor: a dry run of
+ * adaptive; adaptive: challenge a service only while it is under attack;
+ * always: challenge every unverified source. */
+enum conf_mode { CONF_MODE_OFF, CONF_MODE_MONITOR, CONF_MODE_ADAPTIVE, CONF_MODE_ALWAYS };
 enum conf_verdict { CONF_VERDICT_ACCEPT, CONF_VERDICT_DROP };
+
+/* A token bucket: rate tokens per second, burst tokens; rate 0 = off. */
+struct conf_rate {
+	uint32_t rate, burst;
+};
+
+/* A protected service: destination address (family 0 = any) and port. */
+struct conf_service {
+	char name[CONF_NAME_MAX];
+	int family;			/* 0, AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint16_t port;			/* 1..65535 */
+};
 
 struct conf {
 	uint16_t queue;			/* 0..65535: SYNs */
@@ -42,9 +62,38 @@ struct conf {
 	char admin_group[CONF_NAME_MAX];	/* "" = only root may change state */
 	char state_file[CONF_PATH_MAX];	/* "" = no state kept across restarts */
 	int log_level;			/* LOG_ERR..LOG_DEBUG from <syslog.h> */
+	/* handshake tracking and attack detection */
+	uint32_t halfopen_max;		/* entries, 64 .. 64 Mi */
+	uint32_t halfopen_timeout_ms;	/* 1 s .. 10 min */
+	uint32_t track_mark, done_mark;	/* packet/conntrack mark bits, disjoint */
+	uint32_t attack_halfopen_high, attack_halfopen_low;	/* per service */
+	uint32_t attack_synrate_high, attack_synrate_low;	/* unverified SYNs/s */
+	uint32_t attack_hold_ms;
+	/* rate limits */
+	uint8_t limit_prefix4, limit_prefix6;
+	uint32_t limit_table;		/* buckets, 64 .. 64 Mi */
+	struct conf_rate limit_syn_source, limit_syn_service, limit_synack_dest,
+		limit_synack_total, limit_rst_source;
+	/* operations */
+	uint32_t stats_interval_ms;	/* 0 = off */
+	uint32_t census_interval_ms;	/* 0 = only on demand */
+	uint32_t census_max;		/* conntrack entries per census */
+	/* lists: services (first match wins), allow and deny CIDRs */
+	unsigned nservices;
+	struct conf_service services[CONF_SERVICES_MAX];
+	struct acl *allow, *deny;	/* owned: conf_free(); NULL = empty */
+	unsigned nallow, ndeny;		/* prefixes given (inline and from files) */
 };
 
 void conf_defaults(struct conf *c);
+/* Free what a parsed conf owns (the lists); the struct itself is the caller's. */
+void conf_free(struct conf *c);
+const char *conf_mode_name(enum conf_mode m);
+
+/* The index of the first service matching a destination, or c->nservices
+ * (the catch-all) if none does. */
+unsigned conf_service_of(const struct conf *c, int family, const uint8_t dst[16], uint16_t port);
+const char *conf_service_name(const struct conf *c, unsigned svc);
 
 /* Parse text (NUL-terminated) named 'name' in messages into *c, which the
  * caller has set to defaults.  Every error is printed to errs as

@@ -27,6 +27,7 @@
 #include "synguard.h"
 #include "table.h"
 #include "tx.h"
+#include "watch.h"
 
 #define SECRET_MAX 4096
 #define SWEEP_BUCKETS_PER_TICK 4096
@@ -72,6 +73,26 @@ static int read_secret(const char *path, struct siphash_key *master)
 static uint32_t key_period_s(const struct conf *c)
 {
 	return c->key_rotate_ms / 1000 ? c->key_rotate_ms / 1000 : 1;
+}
+
+static int tables_init(struct synguard *sg)
+{
+	struct siphash_key s1, s2, s3;
+	const struct conf *c = &sg->conf;
+
+	if (random_key(&s1) < 0 || random_key(&s2) < 0 || random_key(&s3) < 0)
+		return -1;
+	if (halfopen_init(&sg->halfopen, c->halfopen_max, HALFOPEN_SVC_MAX,
+			  (uint64_t)c->halfopen_timeout_ms * 1000, &s1) < 0 ||
+	    bucket_table_init(&sg->limits, c->limit_table, &s2) < 0 ||
+	    hh_init(&sg->top, SG_HH_SLOTS, &s3) < 0) {
+		log_err("cannot allocate tables: %s", strerror(errno));
+		return -1;
+	}
+	sg->policy.halfopen = &sg->halfopen;
+	sg->policy.limits = &sg->limits;
+	sg->policy.top = &sg->top;
+	return 0;
 }
 
 static int keys_init(struct synguard *sg)
@@ -153,18 +174,24 @@ static void fastpath_add(struct synguard *sg, const struct pkt *p)
 	daemon_fastpath_key(sg, p->family, key, sg->conf.verified_ttl_ms / 1000);
 }
 
-static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uint32_t tag)
+static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uint32_t tag,
+				  uint32_t *mark)
 {
 	struct synguard *sg = ((struct sg_queue *)arg)->sg;
 	struct policy_result r;
 	struct pkt p;
 	enum pkt_status st = pkt_parse(buf, len, &p);
+	uint64_t now_us = clock_mono_us();
 
-	policy_decide(&sg->policy, st, &p, clock_mono_ms(), &r);
+	policy_decide(&sg->policy, st, &p, now_us, &r);
 	if (r.challenge)
 		send_challenge(sg, &p, &r, tag);
 	if (r.verified && sg->ipset)
 		fastpath_add(sg, &p);
+	if (r.verdict == POLICY_ACCEPT)
+		*mark |= r.mark_set;
+	if (st == PKT_OK && (p.flags & (PKT_TH_SYN | PKT_TH_ACK)) == PKT_TH_SYN)
+		watch_syn(sg, r.svc, now_us / 1000);
 	return to_nfq(r.verdict);
 }
 
@@ -226,7 +253,14 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	 * without ever walking a whole table in one go. */
 	table_sweep(&sg->verified, now, SWEEP_BUCKETS_PER_TICK);
 	table_sweep(&sg->retrans, now, SWEEP_BUCKETS_PER_TICK);
-	if (++sg->ticks % 10 == 0)
+	bucket_table_sweep(&sg->limits, now, SWEEP_BUCKETS_PER_TICK);
+	halfopen_sweep(&sg->halfopen, clock_mono_us(), SWEEP_BUCKETS_PER_TICK);
+	++sg->ticks;
+	watch_tick(sg, now);
+	if (sg->conf.census_interval_ms &&
+	    now - sg->census.started_ms >= sg->conf.census_interval_ms)
+		daemon_census_start(sg);
+	if (sg->ticks % 10 == 0)
 		daemon_notify_status(sg, "");
 }
 
@@ -243,9 +277,11 @@ void daemon_notify_status(struct synguard *sg, const char *prefix)
 {
 	char msg[256];
 
-	snprintf(msg, sizeof(msg), "%sSTATUS=mode %s, %zu verified sources, %llu SYNs, "
-		 "%llu challenges, %llu valid cookies", prefix,
-		 sg->conf.mode == CONF_MODE_MONITOR ? "monitor" : "always", sg->verified.count,
+	unsigned attacked = watch_attacked(sg);
+
+	snprintf(msg, sizeof(msg), "%sSTATUS=mode %s, %s, %zu verified sources, %llu SYNs, "
+		 "%llu challenges, %llu valid cookies", prefix, conf_mode_name(sg->conf.mode),
+		 attacked ? "UNDER ATTACK" : "no attack", sg->verified.count,
 		 (unsigned long long)sg->stats.syn, (unsigned long long)sg->stats.challenges_sent,
 		 (unsigned long long)sg->stats.cookies_valid);
 	sdnotify_send(&sg->notify, msg);
@@ -262,6 +298,98 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	char errs[1024] = "";
 
 	admin_reload(w->data, errs, sizeof(errs));
+}
+
+/* --- conntrack census ------------------------------------------------------------ */
+
+/* A census runs in the loop a receive buffer at a time, at the lowest
+ * priority, so a large conntrack table never stalls the packet path; a
+ * deadline bounds it in time and census_max in entries. */
+#define CENSUS_DEADLINE_S 10.
+
+static void census_entry(const struct ct_entry *e, void *arg)
+{
+	struct synguard *sg = arg;
+	unsigned svc = policy_service_of(&sg->conf, e->family, e->dst, e->dport);
+
+	sg->census.work[svc][e->state]++;
+	sg->census.work_tcp++;
+}
+
+static void census_finish(struct synguard *sg, int err)
+{
+	struct sg_census *c = &sg->census;
+
+	ev_io_stop(sg->loop, &c->io);
+	ev_timer_stop(sg->loop, &c->deadline);
+	c->done_ms = clock_mono_ms();
+	c->duration_ms = c->done_ms - c->started_ms;
+	c->error = err;
+	c->failed = err != 0;
+	if (err) {
+		sg->stats.census_errors++;
+		log_rl_at(LOG_WARNING, "conntrack census failed: %s", strerror(err));
+	} else {
+		sg->stats.census_runs++;
+		memcpy(c->count, c->work, sizeof(c->count));
+		c->entries = ct_census_seen(c->ct);
+		c->tcp_entries = c->work_tcp;
+		c->truncated = ct_census_truncated(c->ct);
+	}
+	c->generation++;
+}
+
+static void census_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct synguard *sg = w->data;
+	int rc = ct_census_read(sg->census.ct, census_entry, sg);
+
+	if (rc <= 0)
+		census_finish(sg, rc < 0 ? errno : 0);
+}
+
+static void census_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct synguard *sg = w->data;
+
+	ct_census_abort(sg->census.ct);
+	census_finish(sg, ETIMEDOUT);
+}
+
+void daemon_census_start(struct synguard *sg)
+{
+	struct sg_census *c = &sg->census;
+
+	c->started_ms = clock_mono_ms();
+	if (!c->ct || ct_census_running(c->ct))
+		return;
+	memset(c->work, 0, sizeof(c->work));
+	c->work_tcp = 0;
+	if (ct_census_start(c->ct, sg->conf.census_max) < 0) {
+		census_finish(sg, errno);
+		return;
+	}
+	ev_io_start(sg->loop, &c->io);
+	ev_timer_set(&c->deadline, CENSUS_DEADLINE_S, 0.);
+	ev_timer_start(sg->loop, &c->deadline);
+}
+
+static void census_open(struct synguard *sg)
+{
+	struct sg_census *c = &sg->census;
+
+	c->ct = ct_census_open();
+	if (!c->ct) {
+		log_warn("no conntrack census: %s", strerror(errno));
+		return;
+	}
+	ev_io_init(&c->io, census_cb, ct_census_fd(c->ct), EV_READ);
+	ev_set_priority(&c->io, EV_MINPRI);
+	c->io.data = sg;
+	ev_init(&c->deadline, census_deadline_cb);
+	c->deadline.data = sg;
+	/* The first census runs one interval after start. */
+	c->started_ms = clock_mono_ms();
 }
 
 /* --- setup --------------------------------------------------------------------- */
@@ -318,7 +446,7 @@ static void log_settings(const struct synguard *sg)
 	log_info("started: queue %u mode %s copy_range %u queue_maxlen %u fail_open %s mark 0x%x "
 		 "rst_queue %u key_rotate %us keys %s verified_max %zu (%zu KiB) ttl %us prefix /%u /%u "
 		 "retransmit %u..%ums table %zu socket %s",
-		 c->queue, c->mode == CONF_MODE_MONITOR ? "monitor" : "always", c->copy_range,
+		 c->queue, conf_mode_name(c->mode), c->copy_range,
 		 c->queue_maxlen, c->fail_open ? "yes" : "no", c->mark, c->rst_queue, key_period_s(c),
 		 c->secret_file[0] ? c->secret_file : "random", table_capacity(&sg->verified),
 		 table_bytes(&sg->verified) / 1024, c->verified_ttl_ms / 1000, c->verified_prefix4,
@@ -351,8 +479,11 @@ static int setup(struct synguard *sg)
 	sg->policy.verified = &sg->verified;
 	sg->policy.retrans = &sg->retrans;
 	sg->policy.stats = &sg->stats;
-	if (keys_init(sg) < 0)
+	if (keys_init(sg) < 0 || tables_init(sg) < 0)
 		return -1;
+	policy_init(&sg->policy, clock_mono_ms());
+	watch_init(sg, clock_mono_ms());
+	census_open(sg);
 	sg->tx = tx_open(sg->conf.mark);
 	if (!sg->tx || open_queue(sg, &sg->syn_q, sg->conf.queue) < 0 ||
 	    open_queue(sg, &sg->rst_q, sg->conf.rst_queue) < 0)
@@ -380,6 +511,11 @@ static void teardown(struct synguard *sg)
 	sdnotify_close(&sg->notify);
 	table_free(&sg->verified);
 	table_free(&sg->retrans);
+	halfopen_free(&sg->halfopen);
+	bucket_table_free(&sg->limits);
+	hh_free(&sg->top);
+	if (sg->census.ct)
+		ct_census_close(sg->census.ct);
 }
 
 int daemon_run(const struct conf *conf, const char *conf_path)
@@ -403,6 +539,7 @@ int daemon_run(const struct conf *conf, const char *conf_path)
 		rc = 0;
 	}
 	teardown(sg);
+	conf_free(&sg->conf);
 	free(sg);
 	return rc;
 }

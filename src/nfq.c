@@ -25,6 +25,7 @@
 #define NFQ_VERDICT_MSG 64	/* bytes of one batch-verdict message, rounded up */
 #define NFQ_PENDING_MAX 256	/* packets per verdict flush */
 #define NFQ_CFG_MSG 512	/* bytes of a config message */
+#define NFQ_V_SETMARK 0x80	/* pending_v flag: the verdict sets the packet mark */
 
 struct nfq {
 	struct mnl_socket *nl;
@@ -42,13 +43,15 @@ struct nfq {
 	/* verdicts of the current batch, final after on_flush */
 	size_t npending;
 	uint32_t pending_id[NFQ_PENDING_MAX];
-	uint8_t pending_v[NFQ_PENDING_MAX];
+	uint8_t pending_v[NFQ_PENDING_MAX];	/* verdict | NFQ_V_SETMARK */
+	uint32_t pending_mark[NFQ_PENDING_MAX];
 	/* verdict run being built */
 	bool have_last;
 	uint32_t last_id;	/* highest id given a verdict (or in the open run) */
 	bool run_open;
 	uint32_t run_end;
-	enum nfq_verdict run_verdict;
+	uint8_t run_v;		/* verdict | NFQ_V_SETMARK of the open run */
+	uint32_t run_mark;
 	/* verdict messages waiting for one sendmsg() */
 	uint8_t *tx_buf;
 	size_t tx_len, tx_cap;
@@ -174,14 +177,17 @@ int nfq_reconfigure(struct nfq *q, const struct nfq_params *p)
 
 static void tx_flush(struct nfq *q);
 
-static void tx_put_batch(struct nfq *q, uint32_t id, enum nfq_verdict v)
+static void tx_put_batch(struct nfq *q, uint32_t id, uint8_t v, uint32_t mark)
 {
 	struct nlmsghdr *nlh;
 
 	if (q->tx_len + NFQ_VERDICT_MSG > q->tx_cap)
 		return;	/* cannot happen: capacity covers a full rx batch */
 	nlh = nfq_nlmsg_put((char *)q->tx_buf + q->tx_len, NFQNL_MSG_VERDICT_BATCH, q->p.queue);
-	nfq_nlmsg_verdict_put(nlh, (int)id, v == NFQ_ACCEPT ? NF_ACCEPT : NF_DROP);
+	nfq_nlmsg_verdict_put(nlh, (int)id, (v & ~NFQ_V_SETMARK) == NFQ_ACCEPT ? NF_ACCEPT : NF_DROP);
+	/* A batch verdict's mark applies to every packet of the run. */
+	if (v & NFQ_V_SETMARK)
+		mnl_attr_put_u32(nlh, NFQA_MARK, htonl(mark));
 	q->tx_len += NLMSG_ALIGN(nlh->nlmsg_len);
 	q->tx_msgs++;
 }
@@ -190,17 +196,21 @@ static void run_close(struct nfq *q)
 {
 	if (!q->run_open)
 		return;
-	tx_put_batch(q, q->run_end, q->run_verdict);
+	tx_put_batch(q, q->run_end, q->run_v, q->run_mark);
 	q->run_open = false;
 }
 
-/* Extend the open run to id with verdict v, closing it first if v differs. */
-static void run_add(struct nfq *q, uint32_t id, enum nfq_verdict v)
+/* Extend the open run to id with verdict v (and mark), closing it first if
+ * either differs. */
+static void run_add(struct nfq *q, uint32_t id, uint8_t v, uint32_t mark)
 {
-	if (q->run_open && q->run_verdict != v)
+	if (!(v & NFQ_V_SETMARK))
+		mark = 0;
+	if (q->run_open && (q->run_v != v || q->run_mark != mark))
 		run_close(q);
 	q->run_open = true;
-	q->run_verdict = v;
+	q->run_v = v;
+	q->run_mark = mark;
 	q->run_end = id;
 	q->last_id = id;
 	q->have_last = true;
@@ -214,7 +224,7 @@ static void verdict_count(struct nfq *q, enum nfq_verdict v, uint64_t n)
 		q->st->verdicts_drop += n;
 }
 
-static void add_verdict(struct nfq *q, uint32_t id, enum nfq_verdict v)
+static void add_verdict(struct nfq *q, uint32_t id, uint8_t v, uint32_t mark)
 {
 	uint32_t gap = q->have_last ? id - q->last_id - 1 : 0;
 
@@ -229,16 +239,16 @@ static void add_verdict(struct nfq *q, uint32_t id, enum nfq_verdict v)
 		verdict_count(q, q->p.error_verdict, gap);
 		log_rl_at(LOG_WARNING, "nfq: %u queued packets lost their messages (overrun?); "
 			  "giving them the error verdict", gap);
-		run_add(q, id - 1, q->p.error_verdict);
+		run_add(q, id - 1, (uint8_t)q->p.error_verdict, 0);
 	}
-	verdict_count(q, v, 1);
-	run_add(q, id, v);
+	verdict_count(q, (enum nfq_verdict)(v & ~NFQ_V_SETMARK), 1);
+	run_add(q, id, v, mark);
 }
 
 void nfq_override_verdict(struct nfq *q, uint32_t tag, enum nfq_verdict v)
 {
 	if (tag < q->npending)
-		q->pending_v[tag] = (uint8_t)v;
+		q->pending_v[tag] = (uint8_t)(v | (q->pending_v[tag] & NFQ_V_SETMARK));
 }
 
 static void tx_flush(struct nfq *q)
@@ -246,7 +256,7 @@ static void tx_flush(struct nfq *q)
 	if (q->on_flush)
 		q->on_flush(q->arg);
 	for (size_t i = 0; i < q->npending; i++)
-		add_verdict(q, q->pending_id[i], (enum nfq_verdict)q->pending_v[i]);
+		add_verdict(q, q->pending_id[i], q->pending_v[i], q->pending_mark[i]);
 	q->npending = 0;
 	run_close(q);
 	if (q->tx_len == 0)
@@ -269,7 +279,7 @@ static void handle_packet(struct nfq *q, const struct nlmsghdr *nlh)
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
 	const struct nfqnl_msg_packet_hdr *ph;
 	enum nfq_verdict v;
-	uint32_t tag;
+	uint32_t tag, mark_in, mark;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
 		/* No id: nothing to answer; a later batch verdict covers it. */
@@ -282,14 +292,17 @@ static void handle_packet(struct nfq *q, const struct nlmsghdr *nlh)
 		tx_flush(q);
 	tag = (uint32_t)q->npending++;
 	q->pending_id[tag] = ntohl(ph->packet_id);
+	mark_in = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
+	mark = mark_in;
 	if (!attr[NFQA_PAYLOAD]) {
 		q->st->verdict_errors++;
 		v = q->p.error_verdict;
 	} else {
 		v = q->on_packet(q->arg, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
-				 mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]), tag);
+				 mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]), tag, &mark);
 	}
-	q->pending_v[tag] = (uint8_t)v;
+	q->pending_v[tag] = (uint8_t)(v | (mark != mark_in ? NFQ_V_SETMARK : 0));
+	q->pending_mark[tag] = mark;
 }
 
 static void handle_error(struct nfq *q, const struct nlmsghdr *nlh)

@@ -22,9 +22,10 @@ struct nfq_params {
 };
 
 /* Called once per queued packet with the copied bytes (from the IP header).
- * tag identifies the packet until the next on_flush returns. */
+ * tag identifies the packet until the next on_flush returns.  *mark holds
+ * the packet's mark; a changed value is set by the verdict. */
 typedef enum nfq_verdict (*nfq_packet_fn)(void *arg, const uint8_t *pkt, size_t len,
-					  uint32_t tag);
+					  uint32_t tag, uint32_t *mark);
 /* Called after each received batch, before its verdicts go out; it may still
  * change verdicts with nfq_override_verdict (e.g. when a reply failed to send). */
 typedef void (*nfq_flush_fn)(void *arg);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "acl.h"
+
 static void mask_prefix(uint8_t *a, unsigned len_bytes, unsigned prefix)
 {
 	for (unsigned i = 0; i < len_bytes; i++) {
@@ -94,39 +96,245 @@ static bool retransmission_ok(struct policy_ctx *pc, const struct pkt *p, uint64
 	return false;
 }
 
-static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_ms,
+/* --- lists, limits, services ---------------------------------------------- */
+
+enum { LIMIT_SYN_SOURCE = 1, LIMIT_SYNACK_DEST = 2, LIMIT_RST_SOURCE = 3, LIMIT_TOP = 4 };
+
+void policy_limit_key(const struct conf *c, uint8_t kind, int family, const uint8_t addr[16],
+		      uint8_t key[POLICY_SRCKEY_LEN])
+{
+	bool v6 = family == AF_INET6;
+
+	memset(key, 0, POLICY_SRCKEY_LEN);
+	key[0] = (uint8_t)((kind << 4) | (v6 ? 6 : 4));
+	memcpy(key + 1, addr, v6 ? 16 : 4);
+	mask_prefix(key + 1, v6 ? 16 : 4, v6 ? c->limit_prefix6 : c->limit_prefix4);
+}
+
+/* true: within the limit (or no limit configured). */
+static bool limit_take(struct policy_ctx *pc, uint8_t kind, const struct conf_rate *cr,
+		       int family, const uint8_t addr[16], uint64_t now_ms)
+{
+	struct bucket_rate br = { cr->rate, cr->burst };
+	uint8_t key[POLICY_SRCKEY_LEN];
+
+	if (!pc->limits || cr->rate == 0)
+		return true;
+	policy_limit_key(pc->conf, kind, family, addr, key);
+	return bucket_table_take(pc->limits, key, &br, now_ms);
+}
+
+/* Whether the source's bucket of kind RST is empty, without taking. */
+static bool limit_exhausted(struct policy_ctx *pc, const struct pkt *p, uint64_t now_ms)
+{
+	const struct conf_rate *cr = &pc->conf->limit_rst_source;
+	struct bucket_rate br = { cr->rate, cr->burst };
+	uint8_t key[POLICY_SRCKEY_LEN];
+
+	policy_limit_key(pc->conf, LIMIT_RST_SOURCE, p->family, p->src, key);
+	return bucket_table_tokens(pc->limits, key, &br, now_ms) == 0;
+}
+
+unsigned policy_service_of(const struct conf *c, int family, const uint8_t dst[16], uint16_t port)
+{
+	unsigned i = conf_service_of(c, family, dst, port);
+
+	return i < c->nservices ? i : POLICY_SVC_CATCHALL;
+}
+
+bool policy_challenging(const struct policy_ctx *pc, unsigned svc)
+{
+	switch (pc->conf->mode) {
+	case CONF_MODE_ALWAYS:
+		return true;
+	case CONF_MODE_ADAPTIVE:
+		return pc->svc[svc].attack;
+	default:
+		return false;
+	}
+}
+
+/* Drops happen in adaptive and always; off and monitor only count. */
+static bool enforcing(const struct policy_ctx *pc)
+{
+	return pc->conf->mode == CONF_MODE_ADAPTIVE || pc->conf->mode == CONF_MODE_ALWAYS;
+}
+
+static void ho_tuple_of(const struct pkt *p, bool from_server, struct ho_tuple *t)
+{
+	t->family = p->family;
+	memcpy(t->client, from_server ? p->dst : p->src, 16);
+	memcpy(t->server, from_server ? p->src : p->dst, 16);
+	t->client_port = from_server ? p->dport : p->sport;
+	t->server_port = from_server ? p->sport : p->dport;
+}
+
+/* --- SYN --------------------------------------------------------------------- */
+
+static void drop(struct policy_ctx *pc, struct policy_result *r)
+{
+	if (enforcing(pc))
+		r->verdict = POLICY_DROP;
+}
+
+/* The SYN goes through: follow its handshake. */
+static void accept_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 		       struct policy_result *r)
 {
+	struct ho_tuple t;
+
+	pc->stats->syn_accepted++;
+	pc->svc[r->svc].accepted++;
+	pc->svc[r->svc].win_accepted++;
+	if (!pc->halfopen)
+		return;
+	ho_tuple_of(p, false, &t);
+	halfopen_syn(pc->halfopen, &t, r->svc, now_us);
+	r->mark_set = pc->conf->track_mark;
+}
+
+/* Per-source and per-service SYN limits: they apply to verified sources
+ * too (a botnet completes handshakes).  true: within limits. */
+static bool syn_limits_ok(struct policy_ctx *pc, const struct pkt *p, uint64_t now_ms,
+			  struct policy_result *r)
+{
+	const struct conf *c = pc->conf;
+	struct policy_svc *s = &pc->svc[r->svc];
+	struct bucket_rate br = { c->limit_syn_service.rate, c->limit_syn_service.burst };
+
+	if (!limit_take(pc, LIMIT_SYN_SOURCE, &c->limit_syn_source, p->family, p->src, now_ms)) {
+		pc->stats->limited_syn_source++;
+	} else if (br.rate && !bucket_take(&s->limit, &br, now_ms)) {
+		pc->stats->limited_syn_service++;
+	} else {
+		return true;
+	}
+	s->limited++;
+	drop(pc, r);
+	return false;
+}
+
+/* Challenge, unless that would make us a reflector: cookie SYN+ACKs are
+ * limited per destination prefix and in total.  A SYN over the limit is
+ * dropped unanswered; a real client retransmits it. */
+static void challenge(struct policy_ctx *pc, const struct pkt *p, uint64_t now_ms,
+		      struct policy_result *r)
+{
+	const struct conf *c = pc->conf;
+	struct bucket_rate total = { c->limit_synack_total.rate, c->limit_synack_total.burst };
 	struct cookie_tuple t;
 
-	pc->stats->syn++;
-	if (source_verified(pc, p, now_ms)) {
-		pc->stats->syn_verified++;
-		pc->stats->syn_accepted++;
+	r->verdict = POLICY_DROP;
+	if (!limit_take(pc, LIMIT_SYNACK_DEST, &c->limit_synack_dest, p->family, p->src, now_ms)) {
+		pc->stats->limited_synack_dest++;
 		return;
 	}
-	if (retransmission_ok(pc, p, now_ms)) {
-		pc->stats->retransmit_accepted++;
-		pc->stats->syn_accepted++;
-		return;
-	}
-	if (pc->conf->mode == CONF_MODE_MONITOR) {
-		pc->stats->would_challenge++;
-		pc->stats->syn_accepted++;
+	if (total.rate && !bucket_take(&pc->synack_total, &total, now_ms)) {
+		pc->stats->limited_synack_total++;
 		return;
 	}
 	tuple_of(p, &t);
-	r->verdict = POLICY_DROP;
 	r->challenge = true;
 	r->synack_ack = cookie_make(pc->cookies, &t, p->seq);
 	r->synack_seq = (uint32_t)syn_fingerprint(pc, p, 0x5347u);
+	pc->svc[r->svc].challenges++;
+	pc->svc[r->svc].win_challenges++;
 }
 
-static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_ms,
+static bool listed(const struct acl *a, const struct pkt *p)
+{
+	return a && acl_match(a, p->family, p->src);
+}
+
+static void top_add(struct policy_ctx *pc, const struct pkt *p)
+{
+	uint8_t key[POLICY_SRCKEY_LEN];
+
+	if (!pc->top)
+		return;
+	policy_limit_key(pc->conf, LIMIT_TOP, p->family, p->src, key);
+	hh_add(pc->top, key, 1);
+}
+
+static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 		       struct policy_result *r)
 {
+	uint64_t now_ms = now_us / 1000;
+	struct policy_svc *s;
+	bool verified;
+
+	pc->stats->syn++;
+	r->svc = policy_service_of(pc->conf, p->family, p->dst, p->dport);
+	s = &pc->svc[r->svc];
+	s->syn++;
+	s->win_syn++;
+	if (listed(pc->conf->deny, p)) {
+		pc->stats->syn_denied++;
+		drop(pc, r);
+		return;
+	}
+	if (listed(pc->conf->allow, p)) {
+		pc->stats->syn_allowed++;
+		accept_syn(pc, p, now_us, r);
+		return;
+	}
+	top_add(pc, p);
+	verified = source_verified(pc, p, now_ms);
+	if (!verified) {
+		s->syn_unverified++;
+		s->win_unverified++;
+	}
+	if (pc->conf->mode == CONF_MODE_OFF) {
+		accept_syn(pc, p, now_us, r);
+		return;
+	}
+	if (verified) {
+		pc->stats->syn_verified++;
+	} else if (policy_challenging(pc, r->svc)) {
+		if (!retransmission_ok(pc, p, now_ms)) {
+			challenge(pc, p, now_ms, r);
+			return;
+		}
+		pc->stats->retransmit_accepted++;
+	} else if (pc->conf->mode == CONF_MODE_MONITOR && s->attack) {
+		pc->stats->would_challenge++;
+	} else {
+		pc->stats->syn_passive++;
+	}
+	if (syn_limits_ok(pc, p, now_ms, r))
+		accept_syn(pc, p, now_us, r);
+}
+
+/* --- RST and handshake packets ---------------------------------------------- */
+
+/* A RST of a connection whose handshake we follow (from either side). */
+static bool tracked_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
+			struct policy_result *r)
+{
+	struct ho_tuple t;
+
+	if (!pc->halfopen)
+		return false;
+	ho_tuple_of(p, false, &t);
+	if (!halfopen_rst(pc->halfopen, &t, now_us)) {
+		ho_tuple_of(p, true, &t);
+		if (!halfopen_rst(pc->halfopen, &t, now_us))
+			return false;
+	}
+	pc->stats->handshakes_reset++;
+	r->mark_set = pc->conf->done_mark;
+	return true;
+}
+
+static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
+		       struct policy_result *r)
+{
+	const struct conf_rate *lim = &pc->conf->limit_rst_source;
+	uint64_t now_ms = now_us / 1000;
 	struct cookie_tuple t;
 
+	if (tracked_rst(pc, p, now_us, r))
+		return;
 	/* Our SYN+ACK's answer is <SEQ=SEG.ACK><CTL=RST> without ACK; a RST
 	 * with ACK answers something else (an unknown connection's data, a
 	 * refused SYN+ACK elsewhere): not ours to judge. */
@@ -134,18 +342,70 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 		pc->stats->rst_other++;
 		return;
 	}
+	/* A prefix that spent its budget of wrong guesses gets no more checks:
+	 * guessing a 31-bit MAC at the limited rate is hopeless. */
+	if (pc->limits && lim->rate && limit_exhausted(pc, p, now_ms)) {
+		pc->stats->limited_rst_source++;
+		drop(pc, r);
+		return;
+	}
 	tuple_of(p, &t);
 	if (cookie_check(pc->cookies, &t, p->seq) == COOKIE_INVALID) {
 		pc->stats->cookies_invalid++;
-		if (pc->conf->mode != CONF_MODE_MONITOR)
+		limit_take(pc, LIMIT_RST_SOURCE, lim, p->family, p->src, now_ms);
+		if (pc->conf->mode != CONF_MODE_MONITOR && pc->conf->mode != CONF_MODE_OFF)
 			r->verdict = POLICY_DROP;
 		return;
 	}
 	pc->stats->cookies_valid++;
 	policy_verify_source(pc, p->family, p->src, now_ms);
 	r->verified = true;
-	if (pc->conf->mode != CONF_MODE_MONITOR)
+	if (pc->conf->mode != CONF_MODE_MONITOR && pc->conf->mode != CONF_MODE_OFF)
 		r->verdict = POLICY_DROP;
+}
+
+/* The server's SYN+ACK of a tracked handshake. */
+static void decide_synack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
+			  struct policy_result *r)
+{
+	struct ho_tuple t;
+
+	ho_tuple_of(p, true, &t);
+	if (pc->halfopen && halfopen_synack(pc->halfopen, &t, now_us))
+		pc->stats->handshake_synacks++;
+	else
+		pc->stats->tcp_other++;
+}
+
+/* The client's ACK completes the handshake: the source has shown it is
+ * real, exactly as a cookie answer would (passive verification). */
+static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
+		       struct policy_result *r)
+{
+	struct ho_tuple t;
+	unsigned svc;
+
+	ho_tuple_of(p, false, &t);
+	if (!pc->halfopen) {
+		pc->stats->tcp_other++;
+		return;
+	}
+	if (halfopen_ack(pc->halfopen, &t, now_us, &svc, &r->handshake_us)) {
+		pc->stats->handshakes_completed++;
+		r->completed = true;
+		r->svc = svc;
+		if (!source_verified(pc, p, now_us / 1000))
+			pc->stats->passive_verified++;
+		policy_verify_source(pc, p->family, p->src, now_us / 1000);
+		r->verified = true;
+		r->mark_set = pc->conf->done_mark;
+		return;
+	}
+	pc->stats->tcp_other++;
+	/* Not (or no longer) followed, e.g. after a restart: stop queueing it.
+	 * In SYN_SENT the SYN+ACK is still to come: keep watching. */
+	if (halfopen_state(pc->halfopen, &t, now_us) == 0)
+		r->mark_set = pc->conf->done_mark;
 }
 
 /* Packets we cannot parse are never answered; outside monitor mode they
@@ -171,19 +431,37 @@ static void decide_bad(struct policy_ctx *pc, enum pkt_status st, struct policy_
 		r->verdict = POLICY_DROP;
 }
 
-void policy_decide(struct policy_ctx *pc, enum pkt_status st, const struct pkt *p,
-		   uint64_t now_ms, struct policy_result *r)
+void policy_init(struct policy_ctx *pc, uint64_t now_ms)
 {
+	const struct conf *c = pc->conf;
+	struct bucket_rate total = { c->limit_synack_total.rate, c->limit_synack_total.burst };
+	struct bucket_rate svc = { c->limit_syn_service.rate, c->limit_syn_service.burst };
+
+	bucket_init(&pc->synack_total, &total, now_ms);
+	for (unsigned i = 0; i < POLICY_SVC_MAX; i++)
+		bucket_init(&pc->svc[i].limit, &svc, now_ms);
+}
+
+void policy_decide(struct policy_ctx *pc, enum pkt_status st, const struct pkt *p,
+		   uint64_t now_us, struct policy_result *r)
+{
+	uint8_t f = p->flags & (PKT_TH_SYN | PKT_TH_ACK | PKT_TH_RST);
+
 	memset(r, 0, sizeof(*r));
 	r->verdict = POLICY_ACCEPT;
+	r->svc = POLICY_SVC_CATCHALL;
 	if (st != PKT_OK) {
 		decide_bad(pc, st, r);
 		return;
 	}
-	if ((p->flags & (PKT_TH_SYN | PKT_TH_ACK | PKT_TH_RST)) == PKT_TH_SYN)
-		decide_syn(pc, p, now_ms, r);
-	else if ((p->flags & (PKT_TH_RST | PKT_TH_SYN)) == PKT_TH_RST)
-		decide_rst(pc, p, now_ms, r);
+	if (f == PKT_TH_SYN)
+		decide_syn(pc, p, now_us, r);
+	else if ((f & (PKT_TH_RST | PKT_TH_SYN)) == PKT_TH_RST)
+		decide_rst(pc, p, now_us, r);
+	else if (f == (PKT_TH_SYN | PKT_TH_ACK))
+		decide_synack(pc, p, now_us, r);
+	else if (f == PKT_TH_ACK)
+		decide_ack(pc, p, now_us, r);
 	else
 		pc->stats->tcp_other++;
 }

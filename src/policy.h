@@ -1,21 +1,37 @@
 /* policy: the pure decision for one queued packet.  Given the parse result,
- * the mode and the tables it says ACCEPT or DROP and whether to send a
- * cookie SYN+ACK; the caller does the I/O.  Counters are updated here so
- * that what is counted is exactly what was decided. */
+ * the mode, the lists, the rate limits and the tables it says ACCEPT or
+ * DROP, whether to send a cookie SYN+ACK and which mark bits the verdict
+ * sets; the caller does the I/O.  Counters are updated here so that what is
+ * counted is exactly what was decided. */
 #ifndef SYNGUARD_POLICY_H
 #define SYNGUARD_POLICY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bucket.h"
 #include "conf.h"
 #include "cookie.h"
+#include "halfopen.h"
+#include "hh.h"
 #include "pkt.h"
 #include "stats.h"
 #include "table.h"
 
 #define POLICY_SRCKEY_LEN 17	/* family byte + 16 address bytes, masked */
 #define POLICY_RETRANS_KEYLEN 8	/* keyed fingerprint of 4-tuple + ISN */
+#define POLICY_SVC_MAX (CONF_SERVICES_MAX + 1)
+#define POLICY_SVC_CATCHALL CONF_SERVICES_MAX	/* fixed slot of undeclared services */
+
+/* Per-service figures.  attack is the detector's output (set by the
+ * caller); the win_ counts cover the current one-second window and are
+ * reset by the caller. */
+struct policy_svc {
+	bool attack;
+	struct bucket limit;		/* limit_syn_service */
+	uint64_t syn, syn_unverified, challenges, accepted, limited;
+	uint64_t win_syn, win_unverified, win_challenges, win_accepted;
+};
 
 struct policy_ctx {
 	const struct conf *conf;
@@ -24,6 +40,12 @@ struct policy_ctx {
 	struct table *retrans;		/* SYN fingerprint -> first seen (ms) */
 	struct stats *stats;
 	struct siphash_key fp_key;	/* keys fingerprints and SYN+ACK seqs */
+	/* Optional (NULL: feature off): */
+	struct halfopen *halfopen;	/* handshakes of accepted SYNs */
+	struct bucket_table *limits;	/* per-prefix token buckets */
+	struct hh *top;			/* heavy hitters by SYN source */
+	struct bucket synack_total;	/* limit_synack_total */
+	struct policy_svc svc[POLICY_SVC_MAX];
 };
 
 enum policy_verdict { POLICY_ACCEPT, POLICY_DROP };
@@ -31,20 +53,38 @@ enum policy_verdict { POLICY_ACCEPT, POLICY_DROP };
 struct policy_result {
 	enum policy_verdict verdict;
 	bool challenge;			/* send a cookie SYN+ACK */
-	bool verified;			/* a valid cookie verified the source */
+	bool verified;			/* the source became verified (cookie or handshake) */
+	bool completed;			/* a tracked handshake completed */
+	uint32_t mark_set;		/* mark bits the verdict sets (track/done) */
+	unsigned svc;			/* service index (SYNs and handshake packets) */
+	uint64_t handshake_us;		/* when completed: SYN to completing ACK */
 	uint32_t synack_seq, synack_ack;
 };
 
+/* Fill the buckets (call once the conf and tables are in place). */
+void policy_init(struct policy_ctx *pc, uint64_t now_ms);
+
+/* now_us: monotonic microseconds. */
 void policy_decide(struct policy_ctx *pc, enum pkt_status st, const struct pkt *p,
-		   uint64_t now_ms, struct policy_result *r);
+		   uint64_t now_us, struct policy_result *r);
 
 /* Build the verified-table key of a source address under the configured
  * prefix lengths. */
 void policy_source_key(const struct conf *c, int family, const uint8_t addr[16],
 		       uint8_t key[POLICY_SRCKEY_LEN]);
+/* The rate-limit / heavy-hitter key of an address (limit_prefix4/6). */
+void policy_limit_key(const struct conf *c, uint8_t kind, int family, const uint8_t addr[16],
+		      uint8_t key[POLICY_SRCKEY_LEN]);
 
 /* Mark a source verified until now + verified_ttl. */
 void policy_verify_source(struct policy_ctx *pc, int family, const uint8_t addr[16],
 			  uint64_t now_ms);
+
+/* The service a destination belongs to (POLICY_SVC_CATCHALL if none). */
+unsigned policy_service_of(const struct conf *c, int family, const uint8_t dst[16],
+			   uint16_t port);
+
+/* Whether SYNs of service svc from unverified sources are challenged now. */
+bool policy_challenging(const struct policy_ctx *pc, unsigned svc);
 
 #endif

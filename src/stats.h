@@ -33,7 +33,23 @@
 	X(nfq_lost,            "queued packets whose message was lost (id gap)") \
 	X(key_rotations,       "cookie key rotations") \
 	X(ipset_adds,          "verified prefixes pushed to the kernel fast-path set") \
-	X(ipset_errors,        "kernel fast-path set updates refused")
+	X(ipset_errors,        "kernel fast-path set updates refused") \
+	X(syn_denied,          "SYNs from deny-listed sources (dropped)") \
+	X(syn_allowed,         "SYNs from allow-listed sources (accepted, never limited)") \
+	X(syn_passive,         "SYNs of unverified sources accepted because their service was not under attack") \
+	X(limited_syn_source,  "SYNs over the per-source-prefix limit (dropped)") \
+	X(limited_syn_service, "SYNs over the per-service limit (dropped)") \
+	X(limited_synack_dest, "challenges not sent: per-destination-prefix SYN+ACK limit (SYN dropped)") \
+	X(limited_synack_total,"challenges not sent: total SYN+ACK limit (SYN dropped)") \
+	X(limited_rst_source,  "RSTs not checked: the source prefix spent its invalid-cookie budget (dropped)") \
+	X(handshake_synacks,   "server SYN+ACKs of followed handshakes") \
+	X(handshakes_completed,"followed handshakes completed by the client's ACK") \
+	X(handshakes_reset,    "followed handshakes ended by a RST") \
+	X(passive_verified,    "sources verified by completing a handshake") \
+	X(attacks_started,     "attack starts detected (all services)") \
+	X(attacks_ended,       "attack ends detected (all services)") \
+	X(census_runs,         "conntrack censuses completed") \
+	X(census_errors,       "conntrack censuses that failed")
 
 struct stats {
 #define STATS_FIELD(name, help) uint64_t name;

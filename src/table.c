@@ -68,6 +68,19 @@ static void slot_clear(struct table *t, struct slot_hdr *s)
 	t->count--;
 }
 
+/* Reclaim a slot the table itself gives up on: tell the owner first, while
+ * the key and value are still intact. */
+static void slot_drop(struct table *t, struct slot_hdr *s, int why)
+{
+	if (t->on_drop)
+		t->on_drop(slot_key(s), s->value, why, t->drop_arg);
+	slot_clear(t, s);
+	if (why == TABLE_DROP_EVICTED)
+		t->evictions++;
+	else
+		t->expirations++;
+}
+
 /* Find key in its bucket; expired matches are reclaimed and not returned. */
 static struct slot_hdr *find(struct table *t, size_t b, const void *key, uint64_t now)
 {
@@ -78,8 +91,7 @@ static struct slot_hdr *find(struct table *t, size_t b, const void *key, uint64_
 			continue;
 		if (now < s->expires)
 			return s;
-		slot_clear(t, s);
-		t->expirations++;
+		slot_drop(t, s, TABLE_DROP_EXPIRED);
 		return NULL;
 	}
 	return NULL;
@@ -104,15 +116,13 @@ static struct slot_hdr *pick_slot(struct table *t, size_t b, uint64_t now)
 		if (s->expires == 0)
 			return s;
 		if (now >= s->expires) {
-			slot_clear(t, s);
-			t->expirations++;
+			slot_drop(t, s, TABLE_DROP_EXPIRED);
 			return s;
 		}
 		if (s->expires < victim->expires)
 			victim = s;
 	}
-	slot_clear(t, victim);
-	t->evictions++;
+	slot_drop(t, victim, TABLE_DROP_EVICTED);
 	return victim;
 }
 
@@ -161,8 +171,7 @@ size_t table_sweep(struct table *t, uint64_t now, size_t max_buckets)
 			struct slot_hdr *s = slot_at(t, b, w);
 
 			if (s->expires != 0 && now >= s->expires) {
-				slot_clear(t, s);
-				t->expirations++;
+				slot_drop(t, s, TABLE_DROP_EXPIRED);
 				reclaimed++;
 			}
 		}

@@ -13,6 +13,9 @@
 #define TABLE_WAYS 8
 #define TABLE_KEY_MAX 32
 
+/* Why on_drop was called. */
+enum { TABLE_DROP_EXPIRED, TABLE_DROP_EVICTED };
+
 struct table {
 	uint8_t *slots;
 	size_t nbuckets;
@@ -21,6 +24,12 @@ struct table {
 	size_t count;		/* occupied slots (expired ones until reclaimed) */
 	size_t sweep_pos;
 	uint64_t inserts, evictions, expirations;
+	/* Optional, set after table_init: called with the entry's key and value
+	 * just before an entry is reclaimed as expired (by lookup, insert or
+	 * sweep) or evicted, so owners can keep exact per-entry accounting.
+	 * Not called by table_remove.  It must not call back into the table. */
+	void (*on_drop)(const void *key, uint64_t value, int why, void *arg);
+	void *drop_arg;
 };
 
 /* Capacity is the largest multiple of TABLE_WAYS <= max_entries (at least

@@ -14,9 +14,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
+#include "acl.h"
 #include "conf.h"
 
-#define NKEYS 23
+#define NKEYS 48
 
 /* Parse text into *c (set to defaults first); *errs gets the messages. */
 static int run(struct conf *c, const char *text, char **errs)
@@ -106,7 +109,7 @@ START_TEST(test_defaults)
 	conf_defaults(&c);
 	ck_assert_uint_eq(c.queue, 0);
 	ck_assert_uint_eq(c.rst_queue, 1);
-	ck_assert_int_eq(c.mode, CONF_MODE_ALWAYS);
+	ck_assert_int_eq(c.mode, CONF_MODE_ADAPTIVE);
 	ck_assert_uint_eq(c.copy_range, 128);
 	ck_assert_uint_eq(c.queue_maxlen, 2048);
 	ck_assert_uint_eq(c.rcvbuf, 8u << 20);
@@ -398,7 +401,7 @@ static const struct err_case syntax_cases[] = {
 	{ "que ue = 5", "t.conf:1: unknown key 'que ue'\n" },
 	{ "queue =", "t.conf:1: empty value for 'queue': expected an integer 0..65535\n" },
 	{ "queue =   # none", "t.conf:1: empty value for 'queue': expected an integer 0..65535\n" },
-	{ "mode =", "t.conf:1: empty value for 'mode': expected monitor or always\n" },
+	{ "mode =", "t.conf:1: empty value for 'mode': expected off, monitor, adaptive or always\n" },
 	{ "key_rotate = ", "t.conf:1: empty value for 'key_rotate': expected a duration 1s..1d: "
 	  "an integer with optional unit ms, s, m, h or d (none = seconds)\n" },
 	{ "socket =", "t.conf:1: empty value for 'socket': expected an absolute path of at most "
@@ -527,8 +530,8 @@ static const struct err_case duration_cases[] = {
 };
 
 static const struct err_case enum_cases[] = {
-	{ "mode = fast", "t.conf:1: invalid value 'fast' for 'mode': expected monitor or always\n" },
-	{ "mode = Always", "t.conf:1: invalid value 'Always' for 'mode': expected monitor or always\n" },
+	{ "mode = fast", "t.conf:1: invalid value 'fast' for 'mode': expected off, monitor, adaptive or always\n" },
+	{ "mode = Always", "t.conf:1: invalid value 'Always' for 'mode': expected off, monitor, adaptive or always\n" },
 	{ "error_verdict = reject",
 	  "t.conf:1: invalid value 'reject' for 'error_verdict': expected accept or drop\n" },
 	{ "fail_open = maybe", "t.conf:1: invalid value 'maybe' for 'fail_open': "
@@ -632,7 +635,7 @@ START_TEST(test_errors_many)
 
 	ck_assert_str_eq(errs,
 		"t.conf:2: value '70000' for 'queue' out of range: expected 0..65535\n"
-		"t.conf:3: invalid value 'fast' for 'mode': expected monitor or always\n"
+		"t.conf:3: invalid value 'fast' for 'mode': expected off, monitor, adaptive or always\n"
 		"t.conf:6: unknown key 'queu'\n"
 		"t.conf:7: expected 'key = value', got 'log_level debug'\n"
 		"t.conf:9: value '0' for 'mark' out of range: expected 0x1..0xffffffff\n"
@@ -667,7 +670,7 @@ START_TEST(test_print_defaults)
 	ck_assert_str_eq(text,
 		"queue = 0\n"
 		"rst_queue = 1\n"
-		"mode = always\n"
+		"mode = adaptive\n"
 		"copy_range = 128\n"
 		"queue_maxlen = 2048\n"
 		"rcvbuf = 8Mi\n"
@@ -687,7 +690,28 @@ START_TEST(test_print_defaults)
 		"socket_group =\n"
 		"admin_group =\n"
 		"state_file = /var/lib/synguard/verified.state\n"
-		"log_level = info\n");
+		"log_level = info\n"
+		"halfopen_max = 256Ki\n"
+		"halfopen_timeout = 30s\n"
+		"track_mark = 0x10000000\n"
+		"done_mark = 0x20000000\n"
+		"attack_halfopen_high = 1000\n"
+		"attack_halfopen_low = 200\n"
+		"attack_synrate_high = 1000\n"
+		"attack_synrate_low = 200\n"
+		"attack_hold = 30s\n"
+		"limit_prefix4 = 32\n"
+		"limit_prefix6 = 64\n"
+		"limit_table = 256Ki\n"
+		"limit_syn_source = 200/s burst 400\n"
+		"limit_syn_service = off\n"
+		"limit_synack_dest = 100/s burst 200\n"
+		"limit_synack_total = 200000/s burst 200000\n"
+		"limit_rst_source = 20/s burst 40\n"
+		"stats_interval = 1m\n"
+		"census_interval = 1m\n"
+		"census_max = 1Mi\n"
+		"# allow: 0 prefixes, deny: 0 prefixes (inline and from files)\n");
 	free(text);
 }
 END_TEST
@@ -744,6 +768,12 @@ START_TEST(test_keys)
 		"error_verdict", "key_rotate", "secret_file", "verified_ttl", "verified_max",
 		"verified_prefix4", "verified_prefix6", "retransmit_min", "retransmit_max",
 		"retransmit_table", "socket", "socket_group", "admin_group", "state_file", "log_level",
+		"halfopen_max", "halfopen_timeout", "track_mark", "done_mark", "attack_halfopen_high",
+		"attack_halfopen_low", "attack_synrate_high", "attack_synrate_low", "attack_hold",
+		"limit_prefix4", "limit_prefix6", "limit_table", "limit_syn_source",
+		"limit_syn_service", "limit_synack_dest", "limit_synack_total", "limit_rst_source",
+		"stats_interval", "census_interval", "census_max", "service", "allow", "allow_file",
+		"deny", "deny_file",
 	};
 	int seen[NKEYS] = { 0 };
 	size_t i, j;
@@ -818,7 +848,7 @@ START_TEST(test_load_file)
 
 	ck_assert_int_eq(load(&c, path, &errs), 1);
 	ck_assert_int_gt(asprintf(&want, "%s:2: invalid value 'fast' for 'mode': "
-				  "expected monitor or always\n", path), 0);
+				  "expected off, monitor, adaptive or always\n", path), 0);
 	ck_assert_str_eq(errs, want);
 	ck_assert_uint_eq(c.queue, 9);
 	ck_assert_int_eq(c.log_level, LOG_DEBUG);
@@ -939,6 +969,156 @@ START_TEST(test_example_documents_defaults)
 }
 END_TEST
 
+/* --- services, rates, lists (issue 3) --------------------------------------- */
+
+START_TEST(test_services)
+{
+	struct conf c;
+
+	run_ok(&c, "service = web 192.0.2.10:80\nservice = tls [2001:db8::10]:443\n"
+		   "service = any-ssh *:22\n");
+	ck_assert_uint_eq(c.nservices, 3);
+	ck_assert_str_eq(c.services[0].name, "web");
+	ck_assert_int_eq(c.services[0].family, AF_INET);
+	ck_assert_uint_eq(c.services[0].addr[3], 10);
+	ck_assert_uint_eq(c.services[0].port, 80);
+	ck_assert_int_eq(c.services[1].family, AF_INET6);
+	ck_assert_uint_eq(c.services[1].addr[15], 0x10);
+	ck_assert_uint_eq(c.services[1].port, 443);
+	ck_assert_int_eq(c.services[2].family, 0);
+	/* First match wins; unmatched traffic is the catch-all. */
+	ck_assert_uint_eq(conf_service_of(&c, AF_INET, c.services[0].addr, 80), 0);
+	ck_assert_uint_eq(conf_service_of(&c, AF_INET, c.services[0].addr, 81), 3);
+	ck_assert_uint_eq(conf_service_of(&c, AF_INET6, c.services[0].addr, 22), 2);
+	ck_assert_str_eq(conf_service_name(&c, 3), "other");
+	assert_round_trip(&c);
+}
+END_TEST
+
+static const struct err_case list_cases[] = {
+	{ "service = web", "t.conf:1: invalid value 'web' for 'service': expected 'NAME "
+	  "ADDRESS:PORT': NAME of letters, digits, '_', '.', '-' (not 'other'), ADDRESS an IPv4 "
+	  "address, [IPv6 address] or *, PORT 1..65535\n" },
+	{ "service = other 192.0.2.1:80", NULL },
+	{ "service = web 192.0.2.1:0", NULL },
+	{ "service = web 192.0.2.1:65536", NULL },
+	{ "service = web 2001:db8::1:80", NULL },
+	{ "service = web [2001:db8::1]", NULL },
+	{ "service = web 192.0.2.1:80 extra", NULL },
+	{ "service = w$b 192.0.2.1:80", NULL },
+	{ "service = web 192.0.2.1:80\nservice = web 192.0.2.2:80",
+	  "t.conf:2: duplicate service name 'web': each service needs its own name\n" },
+	{ "allow = 192.0.2.1/24", "t.conf:1: host bits set in '192.0.2.1/24' for 'allow': did you "
+	  "mean 192.0.2.0/24?\n" },
+	{ "deny = 192.0.2.0/24 nonsense 2001:db8::/129",
+	  "t.conf:1: invalid prefix 'nonsense' for 'deny': expected an IPv4 or IPv6 address with "
+	  "optional /LENGTH (0..32, 0..128)\n"
+	  "t.conf:1: invalid prefix '2001:db8::/129' for 'deny': expected an IPv4 or IPv6 address "
+	  "with optional /LENGTH (0..32, 0..128)\n" },
+	{ "allow_file = relative.list", NULL },
+	{ "allow_file = /nonexistent/synguard.list",
+	  "t.conf:1: cannot use '/nonexistent/synguard.list' for 'allow_file': cannot open: "
+	  "No such file or directory\n" },
+	{ "limit_syn_source = 10", "t.conf:1: invalid value '10' for 'limit_syn_source': expected "
+	  "'off' or 'RATE/s [burst BURST]' with RATE 1..10000000 and BURST 1..1000000 "
+	  "(default RATE)\n" },
+	{ "limit_syn_source = 10/m", NULL },
+	{ "limit_syn_source = 10/s burst", NULL },
+	{ "limit_syn_source = 10/s bust 20", NULL },
+	{ "limit_syn_source = -1/s", NULL },
+	{ "limit_syn_source = 10/s burst 0", "t.conf:1: value '10/s burst 0' for "
+	  "'limit_syn_source' out of range: expected 1..10000000\n" },
+	{ "limit_syn_source = 20000000/s", NULL },
+	{ "attack_halfopen_low = 1000", "t.conf:1: 'attack_halfopen_low' (1000) must be less than "
+	  "'attack_halfopen_high' (1000)\n" },
+	{ "attack_synrate_high = 50", "t.conf:1: 'attack_synrate_low' (200) must be less than "
+	  "'attack_synrate_high' (50)\n" },
+	{ "track_mark = 0x30000000", "t.conf:1: track_mark (0x30000000) and done_mark (0x20000000) "
+	  "must not share bits\n" },
+};
+
+START_TEST(test_err_lists)
+{
+	const struct err_case *e = &list_cases[_i];
+	struct conf c;
+	char *errs;
+	int n = run(&c, e->text, &errs);
+
+	ck_assert_msg(n >= 1, "no error for '%s'", e->text);
+	if (e->errs)
+		ck_assert_str_eq(errs, e->errs);
+	else
+		ck_assert_msg(strncmp(errs, "t.conf:", 7) == 0, "'%s' gave '%s'", e->text, errs);
+	free(errs);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_rates)
+{
+	struct conf c;
+
+	run_ok(&c, "limit_syn_source = 50/s\nlimit_synack_dest = 7/s burst 70\n"
+		   "limit_rst_source = off\nlimit_syn_service = 0\n");
+	ck_assert_uint_eq(c.limit_syn_source.rate, 50);
+	ck_assert_uint_eq(c.limit_syn_source.burst, 50);
+	ck_assert_uint_eq(c.limit_synack_dest.rate, 7);
+	ck_assert_uint_eq(c.limit_synack_dest.burst, 70);
+	ck_assert_uint_eq(c.limit_rst_source.rate, 0);
+	ck_assert_uint_eq(c.limit_syn_service.rate, 0);
+	assert_round_trip(&c);
+}
+END_TEST
+
+START_TEST(test_lists_inline_and_file)
+{
+	static const char data[] = "# blocked\n198.51.100.0/24 203.0.113.7\n\n2001:db8:bad::/48\n";
+	char *path = write_temp(data, sizeof(data) - 1), *text;
+	uint8_t a[16] = { 198, 51, 100, 9 }, b[16] = { 203, 0, 113, 8 }, v6[16] = { 0x20, 0x01,
+		0x0d, 0xb8, 0x0b, 0xad, 0, 1 };
+	struct conf c;
+
+	ck_assert_int_gt(asprintf(&text, "deny_file = %s\nallow = 192.0.2.0/25\n"
+				  "allow = 192.0.2.200\n", path), 0);
+	run_ok(&c, text);
+	ck_assert_uint_eq(c.ndeny, 3);
+	ck_assert_uint_eq(c.nallow, 2);
+	ck_assert(acl_match(c.deny, AF_INET, a));
+	ck_assert(!acl_match(c.deny, AF_INET, b));
+	b[3] = 7;
+	ck_assert(acl_match(c.deny, AF_INET, b));
+	ck_assert(acl_match(c.deny, AF_INET6, v6));
+	a[0] = 192; a[1] = 0; a[2] = 2; a[3] = 200;
+	ck_assert(acl_match(c.allow, AF_INET, a));
+	a[3] = 199;
+	ck_assert(!acl_match(c.allow, AF_INET, a));
+	conf_free(&c);
+	free(text);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_list_file_errors_name_the_file)
+{
+	static const char data[] = "198.51.100.0/24\n\n198.51.100.1/24 # typo\n";
+	char *path = write_temp(data, sizeof(data) - 1), *text, *errs, *want;
+	struct conf c;
+
+	ck_assert_int_gt(asprintf(&text, "# list\ndeny_file = %s\n", path), 0);
+	ck_assert_int_eq(run(&c, text, &errs), 1);
+	ck_assert_int_gt(asprintf(&want, "%s:3: host bits set in '198.51.100.1/24' for 'deny_file': "
+				  "did you mean 198.51.100.0/24?\n", path), 0);
+	ck_assert_str_eq(errs, want);
+	conf_free(&c);
+	free(text);
+	free(errs);
+	free(want);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -954,6 +1134,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_path_length);
 	tcase_add_test(tc, test_line_length);
 	tcase_add_test(tc, test_retransmit_ok);
+	tcase_add_test(tc, test_services);
+	tcase_add_test(tc, test_rates);
+	tcase_add_test(tc, test_lists_inline_and_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -967,6 +1150,8 @@ static Suite *conf_suite(void)
 	tcase_add_loop_test(tc, test_err_retransmit, 0, NCASES(retransmit_cases));
 	tcase_add_test(tc, test_errors_rejected_value_kept);
 	tcase_add_test(tc, test_errors_many);
+	tcase_add_loop_test(tc, test_err_lists, 0, NCASES(list_cases));
+	tcase_add_test(tc, test_list_file_errors_name_the_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("print");

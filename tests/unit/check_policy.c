@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "acl.h"
 #include "policy.h"
 
 struct fixture {
@@ -31,6 +32,7 @@ static struct fixture *fx_new(enum conf_mode mode)
 	f->pc.stats = &f->stats;
 	f->pc.fp_key.k0 = 9;
 	f->pc.fp_key.k1 = 10;
+	policy_init(&f->pc, 0);
 	return f;
 }
 
@@ -65,7 +67,7 @@ static struct policy_result decide(struct fixture *f, const struct pkt *p, uint6
 {
 	struct policy_result r;
 
-	policy_decide(&f->pc, PKT_OK, p, now, &r);
+	policy_decide(&f->pc, PKT_OK, p, now * 1000, &r);
 	return r;
 }
 
@@ -208,6 +210,14 @@ START_TEST(monitor_accepts_everything_and_counts)
 	struct pkt s = syn4(5, 1, 1), rst = rst_for(&s, 12345);
 	struct policy_result r;
 
+	/* Passive: accepted silently. */
+	r = decide(f, &s, 0);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(f->stats.would_challenge, 0);
+	ck_assert_uint_eq(f->stats.syn_passive, 1);
+	/* The detector says attack: what adaptive would do is counted. */
+	f->pc.svc[POLICY_SVC_CATCHALL].attack = true;
+	s.sport = 2;
 	r = decide(f, &s, 0);
 	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
 	ck_assert(!r.challenge);
@@ -252,6 +262,268 @@ START_TEST(bad_packets_classified_never_answered)
 }
 END_TEST
 
+/* --- issue 3: tracking, adaptive, lists, limits ---------------------------- */
+
+struct wfix {
+	struct fixture *f;
+	struct halfopen ho;
+	struct bucket_table lim;
+};
+
+static struct wfix *wfix_new(enum conf_mode mode)
+{
+	struct wfix *w = calloc(1, sizeof(*w));
+	struct siphash_key k1 = { 11, 12 }, k2 = { 13, 14 };
+
+	w->f = fx_new(mode);
+	ck_assert_int_eq(halfopen_init(&w->ho, 1024, HALFOPEN_SVC_MAX, 30000000, &k1), 0);
+	ck_assert_int_eq(bucket_table_init(&w->lim, 1024, &k2), 0);
+	w->f->pc.halfopen = &w->ho;
+	w->f->pc.limits = &w->lim;
+	policy_init(&w->f->pc, 0);
+	return w;
+}
+
+static void wfix_free(struct wfix *w)
+{
+	halfopen_free(&w->ho);
+	bucket_table_free(&w->lim);
+	conf_free(&w->f->conf);
+	fx_free(w->f);
+	free(w);
+}
+
+static struct pkt reply_of(const struct pkt *p, uint8_t flags)
+{
+	struct pkt r = *p;
+
+	memcpy(r.src, p->dst, 16);
+	memcpy(r.dst, p->src, 16);
+	r.sport = p->dport;
+	r.dport = p->sport;
+	r.flags = flags;
+	return r;
+}
+
+START_TEST(adaptive_passive_then_attack)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ADAPTIVE);
+	struct pkt s = syn4(2, 40000, 1000);
+	struct policy_result r = decide(w->f, &s, 0);
+
+	/* Passive: the SYN passes, with the track mark, and is followed. */
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert(!r.challenge);
+	ck_assert_uint_eq(r.mark_set, w->f->conf.track_mark);
+	ck_assert_uint_eq(w->ho.svc[POLICY_SVC_CATCHALL].halfopen, 1);
+	ck_assert_uint_eq(w->f->stats.syn_passive, 1);
+	ck_assert_uint_eq(w->f->pc.svc[POLICY_SVC_CATCHALL].win_unverified, 1);
+	/* Under attack the same kind of SYN is challenged. */
+	w->f->pc.svc[POLICY_SVC_CATCHALL].attack = true;
+	s.sport = 40001;
+	r = decide(w->f, &s, 1);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert(r.challenge);
+	ck_assert_uint_eq(r.mark_set, 0);
+	wfix_free(w);
+}
+END_TEST
+
+START_TEST(handshake_completion_verifies_passively)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ADAPTIVE);
+	struct pkt s = syn4(3, 40000, 1000), sa = reply_of(&s, PKT_TH_SYN | PKT_TH_ACK), ack = s;
+	struct policy_result r;
+
+	ack.flags = PKT_TH_ACK;
+	decide(w->f, &s, 0);
+	/* ACK before the SYN+ACK: still waiting, nothing marked. */
+	r = decide(w->f, &ack, 1);
+	ck_assert(!r.completed);
+	ck_assert_uint_eq(r.mark_set, 0);
+	r = decide(w->f, &sa, 2);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(w->f->stats.handshake_synacks, 1);
+	r = decide(w->f, &ack, 5);
+	ck_assert(r.completed);
+	ck_assert(r.verified);
+	ck_assert_uint_eq(r.mark_set, w->f->conf.done_mark);
+	ck_assert_uint_eq(r.handshake_us, 5000);
+	ck_assert_uint_eq(w->f->stats.passive_verified, 1);
+	ck_assert_uint_eq(w->ho.svc[POLICY_SVC_CATCHALL].halfopen, 0);
+	/* The source is now verified: not challenged during an attack. */
+	w->f->pc.svc[POLICY_SVC_CATCHALL].attack = true;
+	s.sport = 40001;
+	r = decide(w->f, &s, 10);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert(!r.challenge);
+	/* An ACK of a connection nobody follows is marked done (no more queueing). */
+	ack.sport = 555;
+	ck_assert_uint_eq(decide(w->f, &ack, 11).mark_set, w->f->conf.done_mark);
+	wfix_free(w);
+}
+END_TEST
+
+START_TEST(tracked_rst_from_server_ends_handshake)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ADAPTIVE);
+	struct pkt s = syn4(4, 40000, 1000), rst = reply_of(&s, PKT_TH_RST | PKT_TH_ACK);
+	struct policy_result r;
+
+	decide(w->f, &s, 0);
+	r = decide(w->f, &rst, 1);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(r.mark_set, w->f->conf.done_mark);
+	ck_assert_uint_eq(w->f->stats.handshakes_reset, 1);
+	ck_assert_uint_eq(w->ho.svc[POLICY_SVC_CATCHALL].reset, 1);
+	ck_assert_uint_eq(w->f->stats.cookies_invalid, 0);
+	wfix_free(w);
+}
+END_TEST
+
+static void add_list(struct acl **a, const char *cidr)
+{
+	uint8_t addr[16];
+	unsigned prefix;
+	int family;
+
+	ck_assert_int_eq(acl_parse_cidr(cidr, &family, addr, &prefix), ACL_OK);
+	if (!*a)
+		*a = acl_new();
+	ck_assert_int_eq(acl_add(*a, family, addr, prefix), 0);
+	acl_finish(*a);
+}
+
+START_TEST(allow_and_deny_lists)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
+	struct pkt bad = syn4(66, 1, 1), good = syn4(77, 1, 1);
+	struct policy_result r;
+
+	add_list(&w->f->conf.deny, "192.0.2.64/29");
+	add_list(&w->f->conf.allow, "192.0.2.77");
+	r = decide(w->f, &bad, 0);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert(!r.challenge);
+	ck_assert_uint_eq(w->f->stats.syn_denied, 1);
+	/* Allowed: never challenged (mode always), never limited. */
+	w->f->conf.limit_syn_source = (struct conf_rate){ 1, 1 };
+	for (int i = 0; i < 5; i++) {
+		good.sport = (uint16_t)(100 + i);
+		r = decide(w->f, &good, 0);
+		ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	}
+	ck_assert_uint_eq(w->f->stats.syn_allowed, 5);
+	ck_assert_uint_eq(w->f->stats.limited_syn_source, 0);
+	/* Monitor mode counts a denied SYN but lets it pass. */
+	w->f->conf.mode = CONF_MODE_MONITOR;
+	ck_assert_int_eq(decide(w->f, &bad, 1).verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(w->f->stats.syn_denied, 2);
+	wfix_free(w);
+}
+END_TEST
+
+START_TEST(source_limit_applies_to_verified_sources)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(9, 1, 1), other = syn4(10, 1, 1);
+	int accepted = 0;
+
+	w->f->conf.limit_syn_source = (struct conf_rate){ 10, 5 };
+	policy_verify_source(&w->f->pc, AF_INET, s.src, 0);
+	policy_verify_source(&w->f->pc, AF_INET, other.src, 0);
+	for (int i = 0; i < 20; i++) {
+		s.sport = (uint16_t)(1000 + i);
+		accepted += decide(w->f, &s, 0).verdict == POLICY_ACCEPT;
+	}
+	ck_assert_int_eq(accepted, 5);	/* the burst */
+	ck_assert_uint_eq(w->f->stats.limited_syn_source, 15);
+	/* Another source is unaffected; 100 ms later one more token. */
+	ck_assert_int_eq(decide(w->f, &other, 0).verdict, POLICY_ACCEPT);
+	s.sport = 2000;
+	ck_assert_int_eq(decide(w->f, &s, 100).verdict, POLICY_ACCEPT);
+	ck_assert_int_eq(decide(w->f, &s, 100).verdict, POLICY_DROP);
+	wfix_free(w);
+}
+END_TEST
+
+START_TEST(synack_limits_per_victim_and_total)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(20, 1, 1);
+	int challenges = 0;
+
+	/* A flood spoofing one victim: at most the burst of SYN+ACKs go there. */
+	w->f->conf.limit_synack_dest = (struct conf_rate){ 10, 10 };
+	for (int i = 0; i < 100; i++) {
+		s.sport = (uint16_t)(1000 + i);
+		challenges += decide(w->f, &s, 0).challenge;
+	}
+	ck_assert_int_eq(challenges, 10);
+	ck_assert_uint_eq(w->f->stats.limited_synack_dest, 90);
+	/* And in total, whatever the spread of victims. */
+	w->f->conf.limit_synack_total = (struct conf_rate){ 5, 5 };
+	policy_init(&w->f->pc, 1000);
+	challenges = 0;
+	for (int i = 0; i < 50; i++) {
+		struct pkt v = syn4((uint8_t)(100 + i), 1, 1);
+
+		challenges += decide(w->f, &v, 1000).challenge;
+	}
+	ck_assert_int_eq(challenges, 5);
+	ck_assert_uint_eq(w->f->stats.limited_synack_total, 45);
+	wfix_free(w);
+}
+END_TEST
+
+START_TEST(invalid_rst_budget)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(30, 1, 1), rst;
+	struct policy_result r = decide(w->f, &s, 0);
+	uint32_t good = r.synack_ack;
+
+	w->f->conf.limit_rst_source = (struct conf_rate){ 1, 3 };
+	rst = rst_for(&s, good + 1);
+	for (int i = 0; i < 3; i++)
+		decide(w->f, &rst, 0);
+	ck_assert_uint_eq(w->f->stats.cookies_invalid, 3);
+	/* Budget spent: not even the right cookie is checked now. */
+	rst = rst_for(&s, good);
+	ck_assert_int_eq(decide(w->f, &rst, 0).verdict, POLICY_DROP);
+	ck_assert_uint_eq(w->f->stats.limited_rst_source, 1);
+	ck_assert_uint_eq(w->f->stats.cookies_valid, 0);
+	/* A second later one guess is allowed again, and this one is right. */
+	ck_assert(decide(w->f, &rst, 1000).verified);
+	wfix_free(w);
+}
+END_TEST
+
+START_TEST(services_are_separated)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ADAPTIVE);
+	struct pkt web = syn4(40, 1, 1), ssh = syn4(40, 2, 1);
+	struct policy_result r;
+
+	w->f->conf.nservices = 1;
+	strcpy(w->f->conf.services[0].name, "web");
+	w->f->conf.services[0].family = AF_INET;
+	memcpy(w->f->conf.services[0].addr, web.dst, 4);
+	w->f->conf.services[0].port = 80;
+	ssh.dport = 22;
+	w->f->pc.svc[0].attack = true;
+	r = decide(w->f, &web, 0);
+	ck_assert_uint_eq(r.svc, 0);
+	ck_assert(r.challenge);
+	r = decide(w->f, &ssh, 0);
+	ck_assert_uint_eq(r.svc, POLICY_SVC_CATCHALL);
+	ck_assert(!r.challenge);
+	ck_assert_uint_eq(w->f->pc.svc[0].challenges, 1);
+	ck_assert_uint_eq(w->f->pc.svc[POLICY_SVC_CATCHALL].accepted, 1);
+	wfix_free(w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -267,6 +539,14 @@ int main(void)
 	tcase_add_test(tc, retransmission_fallback_window);
 	tcase_add_test(tc, monitor_accepts_everything_and_counts);
 	tcase_add_test(tc, bad_packets_classified_never_answered);
+	tcase_add_test(tc, adaptive_passive_then_attack);
+	tcase_add_test(tc, handshake_completion_verifies_passively);
+	tcase_add_test(tc, tracked_rst_from_server_ends_handshake);
+	tcase_add_test(tc, allow_and_deny_lists);
+	tcase_add_test(tc, source_limit_applies_to_verified_sources);
+	tcase_add_test(tc, synack_limits_per_victim_and_total);
+	tcase_add_test(tc, invalid_rst_budget);
+	tcase_add_test(tc, services_are_separated);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -146,6 +146,83 @@ START_TEST(table_seed_changes_placement)
 }
 END_TEST
 
+struct drops {
+	size_t expired, evicted;
+	uint64_t value_sum;
+	uint32_t last_key;
+};
+
+static void drop_cb(const void *key, uint64_t value, int why, void *arg)
+{
+	struct drops *d = arg;
+
+	if (why == TABLE_DROP_EVICTED)
+		d->evicted++;
+	else
+		d->expired++;
+	d->value_sum += value;
+	memcpy(&d->last_key, key, sizeof(d->last_key));
+}
+
+START_TEST(table_drop_hook_sees_expiry_not_remove)
+{
+	struct table t;
+	struct drops d = { 0 };
+	uint8_t k[17];
+
+	ck_assert_int_eq(table_init(&t, 64, 17, &seed), 0);
+	ck_assert_ptr_null(t.on_drop);	/* off unless the owner sets it */
+	t.on_drop = drop_cb;
+	t.drop_arg = &d;
+	key_of(1, k);
+	table_insert(&t, k, 11, 100, 0);
+	ck_assert_ptr_null(table_lookup(&t, k, 100));	/* expired on lookup */
+	ck_assert_uint_eq(d.expired, 1);
+	ck_assert_uint_eq(d.value_sum, 11);
+	ck_assert_uint_eq(d.last_key, 1);
+	key_of(2, k);
+	table_insert(&t, k, 22, 100, 0);
+	table_insert(&t, k, 23, 300, 150);	/* expired match found by insert */
+	ck_assert_uint_eq(d.expired, 2);
+	ck_assert_uint_eq(d.value_sum, 33);
+	ck_assert_uint_eq(t.count, 1);
+	ck_assert_int_eq(table_remove(&t, k), 0);	/* the owner's own doing */
+	ck_assert_uint_eq(d.expired + d.evicted, 2);
+	key_of(3, k);
+	table_insert(&t, k, 33, 100, 0);
+	ck_assert_uint_eq(table_sweep(&t, 100, 64), 1);
+	ck_assert_uint_eq(d.expired, 3);
+	ck_assert_uint_eq(d.last_key, 3);
+	ck_assert_uint_eq(d.expired, t.expirations);
+	table_free(&t);
+}
+END_TEST
+
+START_TEST(table_drop_hook_counts_match_table)
+{
+	struct table t;
+	struct drops d = { 0 };
+	uint8_t k[17];
+
+	ck_assert_int_eq(table_init(&t, 16, 17, &seed), 0);
+	t.on_drop = drop_cb;
+	t.drop_arg = &d;
+	/* Half the keys expire at 50, so inserts at 100 reclaim expired slots
+	 * (pick_slot) as well as evicting live ones. */
+	for (uint32_t i = 0; i < 1000; i++) {
+		key_of(i, k);
+		table_insert(&t, k, 1, i % 2 ? 50 : 1000 + i, i < 500 ? 0 : 100);
+	}
+	ck_assert_uint_gt(d.evicted, 0);
+	ck_assert_uint_gt(d.expired, 0);
+	ck_assert_uint_eq(d.evicted, t.evictions);
+	ck_assert_uint_eq(d.expired, t.expirations);
+	ck_assert_uint_eq(d.value_sum, d.evicted + d.expired);
+	ck_assert_uint_eq(t.inserts - d.evicted - d.expired, t.count);
+	table_free(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("table");
@@ -159,6 +236,8 @@ int main(void)
 	tcase_add_test(tc, table_cap_and_counted_eviction);
 	tcase_add_test(tc, table_sweep_reclaims_incrementally);
 	tcase_add_test(tc, table_seed_changes_placement);
+	tcase_add_test(tc, table_drop_hook_sees_expiry_not_remove);
+	tcase_add_test(tc, table_drop_hook_counts_match_table);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,88 @@
+/* ct: the connection-state census through ctnetlink.  One dump of the
+ * conntrack table (IPv4 and IPv6) is read piece by piece from the caller's
+ * event loop, with one fixed receive buffer and no per-entry allocation;
+ * each TCP entry is handed to a callback as its ORIGINAL-direction tuple
+ * and state.  This is the only module that speaks ctnetlink. */
+#ifndef SYNGUARD_CT_H
+#define SYNGUARD_CT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The kernel's TCP_CONNTRACK_SYN_SENT2 (simultaneous open) is folded into
+ * CT_SYN_SENT; entries in state NONE or an unknown state are skipped. */
+enum ct_state {
+	CT_SYN_SENT,
+	CT_SYN_RECV,
+	CT_ESTABLISHED,
+	CT_FIN_WAIT,
+	CT_CLOSE_WAIT,
+	CT_LAST_ACK,
+	CT_TIME_WAIT,
+	CT_CLOSE,
+	CT_NSTATES
+};
+
+/* "syn_sent", "syn_recv", "established", "fin_wait", "close_wait",
+ * "last_ack", "time_wait", "close"; "?" for anything else. */
+const char *ct_state_name(enum ct_state s);
+
+/* ORIGINAL-direction tuple; addresses in network order (4 bytes used for
+ * AF_INET), ports in host order. */
+struct ct_entry {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	enum ct_state state;
+};
+
+/* Pure: parse one IPCTNL_MSG_CT_NEW message (as received in a dump) of len
+ * bytes.  Returns 1 and fills *e for a TCP entry with a known state, 0 for
+ * an entry to skip (not TCP, no TCP protoinfo, state NONE or unknown), -1
+ * if malformed (every length is checked; nothing past len is read). */
+int ct_parse_msg(const void *nlmsg, size_t len, struct ct_entry *e);
+
+/* Pure: build the dump request (IPCTNL_MSG_CT_GET, NLM_F_REQUEST|NLM_F_DUMP,
+ * AF_UNSPEC: both families) into buf.  Returns its length, 0 if size is
+ * too small. */
+size_t ct_build_dump(void *buf, size_t size, uint32_t seq);
+
+/* Asynchronous dump, driven by the caller's event loop on ct_census_fd().
+ *
+ * Discarding the rest of a dump (truncation, abort, error) replaces the
+ * socket behind the descriptor with a fresh one, under the same number
+ * (dup3): the descriptor stays valid, but a loop that caches registrations
+ * must re-register it before the next start (libev: ev_io_set() or
+ * ev_io_init() before ev_io_start()). */
+struct ct_census;
+typedef void (*ct_entry_fn)(const struct ct_entry *e, void *arg);
+
+/* A non-blocking, close-on-exec NETLINK_NETFILTER socket; NULL + errno. */
+struct ct_census *ct_census_open(void);
+int ct_census_fd(const struct ct_census *c);
+
+/* Sends the dump request.  max_entries bounds the entries (of any
+ * protocol) read before the census stops as truncated; 0 means no bound.
+ * Returns 0, or -1 with errno (EBUSY if a dump is running). */
+int ct_census_start(struct ct_census *c, uint64_t max_entries);
+
+/* On readable: processes at most one receive buffer, calling fn for every
+ * TCP entry.  Returns 1 while the dump goes on (also on EINTR/EAGAIN: wait
+ * for the next readable event), 0 when it ended (or none runs), or -1 with
+ * errno (ENOBUFS: messages were lost, the census is incomplete; the
+ * kernel's error for an NLMSG_ERROR or a failed dump; EBADMSG for a
+ * malformed message).  After -1 the dump is over and its rest discarded.
+ * An entry beyond max_entries ends the dump early: 0, truncated set, and
+ * the rest is discarded so that a later start is clean. */
+int ct_census_read(struct ct_census *c, ct_entry_fn fn, void *arg);
+
+bool ct_census_running(const struct ct_census *c);
+/* Entries (all protocols) seen in the current or last dump. */
+uint64_t ct_census_seen(const struct ct_census *c);
+bool ct_census_truncated(const struct ct_census *c);
+/* Ends a running dump (e.g. its deadline passed) and discards the rest. */
+void ct_census_abort(struct ct_census *c);
+void ct_census_close(struct ct_census *c);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * holdconns — hold TCP connections in chosen states for the census tests.
+ *
+ * Client: holdconns -d ADDR -p PORT [-e E] [-w W] [-T T] [-t SECS]
+ *   E connections stay ESTABLISHED; W connections shut down writing (our FIN
+ *   is acknowledged, the server never closes: a gateway's conntrack sees
+ *   CLOSE_WAIT); T connections close with the client first (the client ends
+ *   in TIME_WAIT, conntrack too).  Prints "ready" once every connection is in
+ *   place, then holds them until SIGTERM/SIGINT or SECS seconds.
+ * Server: holdconns -l ADDR -p PORT [-t SECS]
+ *   The first byte of each connection says how to behave: 'E' hold, 'W' read
+ *   to EOF and keep the socket open (CLOSE_WAIT), 'T' read to EOF and close.
+ *   The clients wait for their own socket states, so the states are
+ *   deterministic once "ready" is printed.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONNS 4096
+#define STEP_TIMEOUT_MS 5000	/* per connect, per state change */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: holdconns -d ADDR -p PORT [-e N] [-w N] [-T N] [-t SECS]\n"
+			"       holdconns -l ADDR -p PORT [-t SECS]\n");
+	exit(2);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "holdconns: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static long parse_long(const char *text, long lo, long hi, const char *name)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || *end || end == text || v < lo || v > hi) {
+		fprintf(stderr, "holdconns: %s '%s' out of range [%ld, %ld]\n", name, text, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+static socklen_t make_addr(const char *host, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		return sizeof(*sin);
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		return sizeof(*sin6);
+	}
+	fprintf(stderr, "holdconns: bad address '%s'\n", host);
+	exit(2);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- client ---------------------------------------------------------------- */
+
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		die("TCP_INFO");
+	return ti.tcpi_state;
+}
+
+/* Poll until the socket reaches state (e.g. FIN_WAIT2: our FIN was acked). */
+static void wait_state(int fd, int state, const char *name)
+{
+	double deadline = now_s() + STEP_TIMEOUT_MS / 1000.0;
+
+	while (tcp_state(fd) != state) {
+		if (now_s() > deadline || stop) {
+			fprintf(stderr, "holdconns: socket never reached %s (state %d)\n", name,
+				tcp_state(fd));
+			exit(1);
+		}
+		usleep(1000);
+	}
+}
+
+/* A blocking connect would wait out the kernel's SYN retries: connect
+ * non-blocking with a bound, then go blocking with a bounded recv(). */
+static int connect_mode(const struct sockaddr_storage *ss, socklen_t len, char mode)
+{
+	struct timeval tv = { .tv_sec = STEP_TIMEOUT_MS / 1000 };
+	struct pollfd p;
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err = 0;
+	socklen_t elen = sizeof(err);
+
+	if (fd < 0)
+		die("socket");
+	if (connect(fd, (const struct sockaddr *)ss, len) < 0 && errno != EINPROGRESS)
+		die("connect");
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, STEP_TIMEOUT_MS) != 1)
+		die("connect timed out");
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
+		errno = err;
+		die("connect");
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		die("socket options");
+	if (send(fd, &mode, 1, MSG_NOSIGNAL) != 1)
+		die("send");
+	return fd;
+}
+
+/* Client closes first: our FIN, the server's FIN, our last ACK (sent before
+ * recv() reports EOF, the kernel acks a FIN in FIN_WAIT2 at once). */
+static void close_first(int fd)
+{
+	char buf[64];
+	ssize_t n;
+
+	if (shutdown(fd, SHUT_WR) < 0)
+		die("shutdown");
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		;
+	if (n < 0)
+		die("recv");
+	close(fd);
+}
+
+static int *client(const char *host, int port, long ne, long nw, long nt, int *nfds)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(host, port, &ss);
+	int *fds = calloc((size_t)(ne + nw) + 1, sizeof(int));
+	long i;
+
+	if (!fds)
+		die("calloc");
+	*nfds = 0;
+	for (i = 0; i < ne; i++)
+		fds[(*nfds)++] = connect_mode(&ss, len, 'E');
+	for (i = 0; i < nw; i++) {
+		int fd = connect_mode(&ss, len, 'W');
+
+		if (shutdown(fd, SHUT_WR) < 0)
+			die("shutdown");
+		wait_state(fd, TCP_FIN_WAIT2, "FIN_WAIT2");
+		fds[(*nfds)++] = fd;
+	}
+	for (i = 0; i < nt; i++)
+		close_first(connect_mode(&ss, len, 'T'));
+	return fds;
+}
+
+/* --- server ---------------------------------------------------------------- */
+
+struct conn {
+	char mode;	/* 0 until the first byte arrived */
+};
+
+static int listen_on(const char *host, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(host, port, &ss);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, zero = 0;
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		die("bind");
+	if (listen(fd, 1024) < 0)
+		die("listen");
+	return fd;
+}
+
+static void server_accept(struct pollfd *pfd, struct conn *conns, int *n)
+{
+	int fd;
+
+	while ((fd = accept4(pfd[0].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (*n >= MAX_CONNS) {
+			fprintf(stderr, "holdconns: more than %d connections\n", MAX_CONNS - 1);
+			exit(1);
+		}
+		pfd[*n].fd = fd;
+		pfd[*n].events = POLLIN;
+		conns[*n].mode = 0;
+		(*n)++;
+	}
+}
+
+/* Read what is there; at EOF 'T' closes, anything else keeps the socket
+ * open (for 'W' that is CLOSE_WAIT) and stops polling it. */
+static void server_read(struct pollfd *p, struct conn *c)
+{
+	char buf[256];
+	ssize_t n;
+
+	while ((n = recv(p->fd, buf, sizeof(buf), 0)) > 0)
+		if (!c->mode)
+			c->mode = buf[0];
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (c->mode == 'T') {
+		close(p->fd);
+		c->mode = 'x';
+	}
+	p->fd = -1;	/* poll() ignores negative descriptors */
+}
+
+static void server(const char *host, int port, double deadline)
+{
+	static struct pollfd pfd[MAX_CONNS];
+	static struct conn conns[MAX_CONNS];
+	int n = 1;
+
+	pfd[0].fd = listen_on(host, port);
+	pfd[0].events = POLLIN;
+	printf("holdconns: listening on %s port %d\n", host, port);
+	fflush(stdout);
+	while (!stop && now_s() < deadline) {
+		if (poll(pfd, (nfds_t)n, 200) < 0 && errno != EINTR)
+			die("poll");
+		if (pfd[0].revents & POLLIN)
+			server_accept(pfd, conns, &n);
+		for (int i = 1; i < n; i++)
+			if (pfd[i].fd >= 0 && pfd[i].revents)
+				server_read(&pfd[i], &conns[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *dst = NULL, *lst = NULL;
+	long port = 0, ne = 0, nw = 0, nt = 0, secs = 3600;
+	struct sigaction sa;
+	double deadline;
+	int opt, nfds, *fds;
+
+	while ((opt = getopt(argc, argv, "d:l:p:e:w:T:t:")) != -1) {
+		switch (opt) {
+		case 'd': dst = optarg; break;
+		case 'l': lst = optarg; break;
+		case 'p': port = parse_long(optarg, 1, 65535, "port"); break;
+		case 'e': ne = parse_long(optarg, 0, 1000, "established count"); break;
+		case 'w': nw = parse_long(optarg, 0, 1000, "close-wait count"); break;
+		case 'T': nt = parse_long(optarg, 0, 1000, "time-wait count"); break;
+		case 't': secs = parse_long(optarg, 1, 86400, "seconds"); break;
+		default: usage();
+		}
+	}
+	if (!port || !dst == !lst || optind != argc)
+		usage();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	deadline = now_s() + (double)secs;
+	if (lst) {
+		server(lst, (int)port, deadline);
+		return 0;
+	}
+	fds = client(dst, (int)port, ne, nw, nt, &nfds);
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop && now_s() < deadline)
+		usleep(50000);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	free(fds);
+	return 0;
+}
