@@ -125,14 +125,14 @@ static void cmd_census(struct synguard *sg, const char *args, struct control_rep
 	}
 }
 
-static void put_source(const struct hh_entry *e, struct control_reply *r)
+static void put_source(const struct conf *c, const struct hh_entry *e, struct control_reply *r)
 {
 	char a[INET6_ADDRSTRLEN];
 	int v6 = (e->key[0] & 0x0f) == 6;
 
 	inet_ntop(v6 ? AF_INET6 : AF_INET, e->key + 1, a, sizeof(a));
-	control_printf(r, "top_source{source=\"%s/%u\"} %llu\n", a, 0u + (v6 ? 0 : 0),
-		       (unsigned long long)e->count);
+	control_printf(r, "top_source{source=\"%s/%u\"} %llu\n", a,
+		       v6 ? c->limit_prefix6 : c->limit_prefix4, (unsigned long long)e->count);
 }
 
 /* The last one-second window: what synguardctl top draws. */
@@ -159,7 +159,7 @@ static void cmd_top(struct synguard *sg, struct control_reply *r)
 			control_printf(r, "svc_completion_ratio{service=\"%s\"} %.4f\n", n, ratio);
 	}
 	for (size_t i = 0; i < sg->ntop_last; i++)
-		put_source(&sg->top_last[i], r);
+		put_source(&sg->conf, &sg->top_last[i], r);
 }
 
 /* "192.0.2.7" or "2001:db8::1" -> family and 16 address bytes. */

@@ -221,8 +221,8 @@ void conf_defaults(struct conf *c)
 	c->halfopen_timeout_ms = 30 * SEC;
 	c->track_mark = 0x10000000;
 	c->done_mark = 0x20000000;
-	c->attack_halfopen_high = 1000;
-	c->attack_halfopen_low = 200;
+	c->attack_halfopen_high = 500;
+	c->attack_halfopen_low = 100;
 	c->attack_synrate_high = 1000;
 	c->attack_synrate_low = 200;
 	c->attack_hold_ms = 30 * SEC;

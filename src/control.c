@@ -87,7 +87,7 @@ static void client_free(struct control_client *cl)
 /* Body lines must not contain an empty line (it ends the reply). */
 static void answer(struct control_client *cl, const char *line)
 {
-	char body[CONTROL_OUT_MAX - 128];
+	static char body[CONTROL_OUT_MAX - 128];	/* one loop: one answer at a time */
 	struct control_reply r = { body, 0, sizeof(body), 0, cl->admin };
 	char cmd[64] = "";
 	const char *args;

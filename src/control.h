@@ -9,7 +9,7 @@
 
 #define CONTROL_PROTO "synguard/1"
 #define CONTROL_LINE_MAX 512
-#define CONTROL_OUT_MAX 65536
+#define CONTROL_OUT_MAX (256 * 1024)
 #define CONTROL_CLIENTS_MAX 16
 #define CONTROL_IDLE_S 30.0
 

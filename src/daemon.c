@@ -369,6 +369,9 @@ void daemon_census_start(struct synguard *sg)
 		census_finish(sg, errno);
 		return;
 	}
+	/* An aborted dump swaps in a fresh socket under the same number:
+	 * set the fd again so libev registers the new one. */
+	ev_io_set(&c->io, ct_census_fd(c->ct), EV_READ);
 	ev_io_start(sg->loop, &c->io);
 	ev_timer_set(&c->deadline, CENSUS_DEADLINE_S, 0.);
 	ev_timer_start(sg->loop, &c->deadline);

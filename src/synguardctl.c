@@ -1,6 +1,9 @@
 /* synguardctl: talk to synguardd over its control socket and render the
- * answers for people (aligned text) or programs (JSON). */
+ * answers for people (aligned text, the live top view) or programs (JSON,
+ * Prometheus). */
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,13 @@ static void usage(FILE *out)
 		"usage: synguardctl [-s SOCKET] COMMAND [ARGUMENT] [--json | --prometheus]\n"
 		"  -s SOCKET  control socket (default " CONF_DEFAULT_SOCKET ")\n"
 		"read-only commands:\n"
-		"  stats [--json | --prometheus]  counters and gauges\n"
+		"  stats [--json | --prometheus]  counters, gauges and per-service figures\n"
+		"  census [--json | --prometheus] count conntrack TCP entries per service and\n"
+		"                     state now (waits for the daemon's census, at most 15 s)\n"
+		"  top [COUNT]        live view, refreshed every second: per-service SYN/s,\n"
+		"                     challenges/s, half-open, completion, attack state, and\n"
+		"                     the top sources; COUNT screens then exit (default: until\n"
+		"                     interrupted); plain frames when not on a terminal\n"
 		"  ping               check that the daemon answers\n"
 		"  version            daemon and protocol version\n"
 		"state-changing commands (root and admin_group):\n"
@@ -101,6 +110,184 @@ static char *reply_body(char *reply)
 	return nl + 1;
 }
 
+/* --- top ------------------------------------------------------------------ */
+
+#define TOP_SVC_MAX 65
+#define TOP_SRC_MAX 20
+
+struct top_svc {
+	char name[64];
+	unsigned long long attack, syn_rate, challenge_rate, halfopen;
+	double ratio;		/* < 0: none */
+};
+
+struct top_view {
+	char mode[16];
+	unsigned long long uptime, verified, window_syns;
+	struct top_svc svc[TOP_SVC_MAX];
+	unsigned nsvc;
+	char src[TOP_SRC_MAX][64];
+	unsigned long long src_syns[TOP_SRC_MAX];
+	unsigned nsrc;
+};
+
+/* 'family{key="value"} number' -> value of the only label, number. */
+static int labelled(const char *line, const char *family, char *label, size_t size, double *v)
+{
+	size_t fl = strlen(family);
+	const char *q, *end;
+
+	if (strncmp(line, family, fl) != 0 || line[fl] != '{' || !(q = strchr(line, '"')) ||
+	    !(end = strchr(q + 1, '"')) || (size_t)(end - q - 1) >= size || !strstr(end, "} "))
+		return 0;
+	snprintf(label, size, "%.*s", (int)(end - q - 1), q + 1);
+	*v = strtod(strstr(end, "} ") + 2, NULL);
+	return 1;
+}
+
+static struct top_svc *top_find(struct top_view *t, const char *name)
+{
+	for (unsigned i = 0; i < t->nsvc; i++)
+		if (strcmp(t->svc[i].name, name) == 0)
+			return &t->svc[i];
+	if (t->nsvc == TOP_SVC_MAX)
+		return NULL;
+	t->svc[t->nsvc] = (struct top_svc){ .ratio = -1 };
+	snprintf(t->svc[t->nsvc].name, sizeof(t->svc[0].name), "%s", name);
+	return &t->svc[t->nsvc++];
+}
+
+static void top_line(struct top_view *t, const char *line)
+{
+	static const char *const fams[] = { "svc_attack", "svc_syn_rate", "svc_challenge_rate",
+					    "svc_halfopen", "svc_completion_ratio" };
+	char label[64];
+	struct top_svc *sv;
+	double v;
+
+	sscanf(line, "mode %15s", t->mode);
+	sscanf(line, "uptime_s %llu", &t->uptime);
+	sscanf(line, "verified_sources %llu", &t->verified);
+	sscanf(line, "top_window_syns %llu", &t->window_syns);
+	if (labelled(line, "top_source", label, sizeof(label), &v) && t->nsrc < TOP_SRC_MAX) {
+		snprintf(t->src[t->nsrc], sizeof(t->src[0]), "%s", label);
+		t->src_syns[t->nsrc++] = (unsigned long long)v;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		if (!labelled(line, fams[i], label, sizeof(label), &v) || !(sv = top_find(t, label)))
+			continue;
+		switch (i) {
+		case 0: sv->attack = (unsigned long long)v; break;
+		case 1: sv->syn_rate = (unsigned long long)v; break;
+		case 2: sv->challenge_rate = (unsigned long long)v; break;
+		case 3: sv->halfopen = (unsigned long long)v; break;
+		default: sv->ratio = v; break;
+		}
+	}
+}
+
+static void top_draw(const struct top_view *t, int tty)
+{
+	char when[16], ratio[16];
+	time_t now = time(NULL);
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	if (tty)
+		fputs("\033[H\033[2J", stdout);
+	printf("synguard top - %s  mode %s  up %llus  %llu verified sources  %llu SYN/s\n\n",
+	       when, t->mode, t->uptime, t->verified, t->window_syns);
+	printf("%-20s %-8s %10s %10s %10s %10s\n", "SERVICE", "STATE", "SYN/s", "CHALL/s",
+	       "HALF-OPEN", "COMPLETE");
+	for (unsigned i = 0; i < t->nsvc; i++) {
+		const struct top_svc *sv = &t->svc[i];
+
+		if (sv->ratio < 0)
+			snprintf(ratio, sizeof(ratio), "-");
+		else
+			snprintf(ratio, sizeof(ratio), "%.1f%%", sv->ratio * 100.);
+		printf("%-20s %-8s %10llu %10llu %10llu %10s\n", sv->name,
+		       sv->attack ? "ATTACK" : "passive", sv->syn_rate, sv->challenge_rate,
+		       sv->halfopen, ratio);
+	}
+	printf("\n%-44s %10s\n", "TOP SOURCES (last second)", "SYN/s");
+	for (unsigned i = 0; i < t->nsrc; i++)
+		printf("%-44s %10llu\n", t->src[i], t->src_syns[i]);
+	if (!tty)
+		putchar('\n');
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t stop_top;
+
+static void on_stop(int sig)
+{
+	stop_top = 1;
+}
+
+static int cmd_top(const char *path, long count)
+{
+	static char reply[REPLY_MAX];
+	int tty = isatty(STDOUT_FILENO);
+	struct timespec tick = { 1, 0 };
+
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	for (long n = 0; !stop_top && (count <= 0 || n < count); n++) {
+		struct top_view t = { .mode = "?" };
+		char *body, *save = NULL;
+
+		if (n > 0)
+			nanosleep(&tick, NULL);
+		if (request(path, "top\n", reply, sizeof(reply)) < 0 || !(body = reply_body(reply)))
+			return 1;
+		for (char *l = strtok_r(body, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			top_line(&t, l);
+		top_draw(&t, tty);
+	}
+	return 0;
+}
+
+/* --- census ---------------------------------------------------------------- */
+
+static unsigned long long body_value(const char *body, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, name, nl) == 0 && p[nl] == ' ')
+			return strtoull(p + nl + 1, NULL, 10);
+	return 0;
+}
+
+/* Ask for a fresh census and wait for it: the daemon runs it in its loop
+ * and answers at once, so poll until the generation moves on. */
+static char *census_wait(const char *path, char *reply, size_t cap)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	unsigned long long gen;
+	char *body;
+
+	if (request(path, "census refresh\n", reply, cap) < 0 || !(body = reply_body(reply)))
+		return NULL;
+	gen = body_value(body, "census_generation");
+	for (int i = 0; i < 300; i++) {
+		nanosleep(&pause, NULL);
+		if (request(path, "census\n", reply, cap) < 0 || !(body = reply_body(reply)))
+			return NULL;
+		if (body_value(body, "census_generation") > gen &&
+		    !body_value(body, "census_running")) {
+			if (body_value(body, "census_failed")) {
+				fprintf(stderr, "synguardctl: the census failed (see the daemon's log)\n");
+				return NULL;
+			}
+			return body;
+		}
+	}
+	fprintf(stderr, "synguardctl: no census result within 15 s\n");
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = CONF_DEFAULT_SOCKET;
@@ -142,10 +329,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synguardctl: invalid command '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (strcmp(argv[optind], "top") == 0)
+		return cmd_top(path, optind + 1 < argc ? strtol(argv[optind + 1], NULL, 10) : 0);
 	strcat(line, "\n");
-	if (request(path, line, reply, sizeof(reply)) < 0)
+	if (strcmp(line, "census\n") == 0)
+		body = census_wait(path, reply, sizeof(reply));
+	else if (request(path, line, reply, sizeof(reply)) < 0)
 		return 1;
-	body = reply_body(reply);
+	else
+		body = reply_body(reply);
 	if (!body)
 		return 1;
 	render_body(body, fmt, stdout);

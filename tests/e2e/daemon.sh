@@ -16,6 +16,8 @@ sg_conf() {
 	{
 		echo "# written by $(basename "$0")"
 		echo "socket = $LAB_TMP/$name.sock"
+		# Never the machine's own state file: tests must not leak into each other.
+		case " $* " in *" state_file ="*|*" state_file="*) ;; *) echo "state_file = $LAB_TMP/$name.state" ;; esac
 		for kv in "$@"; do echo "$kv"; done
 	} >"$f"
 	"$SG_BIN/synguardd" -t -c "$f" >/dev/null || fail "config $f rejected"
@@ -76,4 +78,14 @@ sg_rules() {
 	local ns=$1
 	shift
 	lab_exec "$ns" "$SG_RULES" "$@"
+}
+
+# sg_svc_stat SERVICE NAME: one per-service figure, the line
+# svc_NAME{service="SERVICE"} VALUE of the stats reply (e.g. sg_svc_stat web attack).
+sg_svc_stat() {
+	local v
+	v=$("$SG_BIN/synguardctl" -s "$SG_SOCK" stats |
+		awk -v k="svc_$2{service=\"$1\"}" '$1 == k { print $2 }')
+	[ -n "$v" ] || fail "no stat svc_$2 for service '$1'"
+	echo "$v"
 }

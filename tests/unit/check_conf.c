@@ -695,8 +695,8 @@ START_TEST(test_print_defaults)
 		"halfopen_timeout = 30s\n"
 		"track_mark = 0x10000000\n"
 		"done_mark = 0x20000000\n"
-		"attack_halfopen_high = 1000\n"
-		"attack_halfopen_low = 200\n"
+		"attack_halfopen_high = 500\n"
+		"attack_halfopen_low = 100\n"
 		"attack_synrate_high = 1000\n"
 		"attack_synrate_low = 200\n"
 		"attack_hold = 30s\n"
@@ -1029,8 +1029,8 @@ static const struct err_case list_cases[] = {
 	{ "limit_syn_source = 10/s burst 0", "t.conf:1: value '10/s burst 0' for "
 	  "'limit_syn_source' out of range: expected 1..10000000\n" },
 	{ "limit_syn_source = 20000000/s", NULL },
-	{ "attack_halfopen_low = 1000", "t.conf:1: 'attack_halfopen_low' (1000) must be less than "
-	  "'attack_halfopen_high' (1000)\n" },
+	{ "attack_halfopen_low = 500", "t.conf:1: 'attack_halfopen_low' (500) must be less than "
+	  "'attack_halfopen_high' (500)\n" },
 	{ "attack_synrate_high = 50", "t.conf:1: 'attack_synrate_low' (200) must be less than "
 	  "'attack_synrate_high' (50)\n" },
 	{ "track_mark = 0x30000000", "t.conf:1: track_mark (0x30000000) and done_mark (0x20000000) "

@@ -29,6 +29,8 @@ static char *render_str(const char *body, enum render_format fmt)
 struct prom {
 	char fam[MAXFAM][96], type[MAXFAM][16];
 	int nfam, samples, help;
+	int nsamp[MAXFAM];
+	int last;		/* family of the previous sample, -1 none */
 };
 
 static const char *metric_name(const char *s, char *name, size_t size)
@@ -106,6 +108,11 @@ static const char *parse_line(struct prom *p, const char *line)
 		return "bad sample syntax";
 	if ((fam = find_fam(p, name)) < 0)
 		return "sample before its TYPE";
+	/* All samples of a family form one group. */
+	if (fam != p->last && p->nsamp[fam] > 0)
+		return "family split into two groups";
+	p->last = fam;
+	p->nsamp[fam]++;
 	{
 		char *end;
 
@@ -122,6 +129,7 @@ static void parse_all(const char *text, struct prom *p)
 	char *copy = strdup(text), *save = NULL;
 
 	memset(p, 0, sizeof(*p));
+	p->last = -1;
 	ck_assert_msg(text[strlen(text) - 1] == '\n', "exposition must end with a newline");
 	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		const char *err = parse_line(p, l);
@@ -189,6 +197,63 @@ START_TEST(json_one_object)
 }
 END_TEST
 
+/* Per-service lines come service by service; Prometheus needs them family by
+ * family, JSON nests them per service. */
+static const char svc_body[] =
+	"packets 9\n"
+	"svc_attack{service=\"web\"} 1\nsvc_halfopen{service=\"web\"} 12\n"
+	"svc_completion_ratio{service=\"web\"} 0.9500\nsvc_syns{service=\"web\"} 100\n"
+	"svc_attack{service=\"other\"} 0\nsvc_halfopen{service=\"other\"} 0\n"
+	"svc_syns{service=\"other\"} 7\n"
+	"census{service=\"other\",state=\"established\"} 4\n"
+	"census{service=\"other\",state=\"time_wait\"} 2\n";
+
+START_TEST(prometheus_groups_labelled_families)
+{
+	char *out = render_str(svc_body, RENDER_PROMETHEUS);
+	struct prom p;
+
+	parse_all(out, &p);
+	ck_assert_int_eq(p.samples, 10);
+	ck_assert_str_eq(p.type[find_fam(&p, "synguard_svc_syns_total")], "counter");
+	ck_assert_str_eq(p.type[find_fam(&p, "synguard_svc_halfopen")], "gauge");
+	ck_assert_int_eq(p.nsamp[find_fam(&p, "synguard_svc_attack")], 2);
+	ck_assert_ptr_nonnull(strstr(out, "synguard_svc_attack{service=\"web\"} 1\n"
+				      "synguard_svc_attack{service=\"other\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "synguard_svc_completion_ratio{service=\"web\"} 0.9500\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+		"synguard_census{service=\"other\",state=\"established\"} 4\n"));
+	free(out);
+}
+END_TEST
+
+START_TEST(parser_rejects_split_family)
+{
+	struct prom p;
+
+	memset(&p, 0, sizeof(p));
+	p.last = -1;
+	ck_assert_ptr_null(parse_line(&p, "# TYPE a gauge"));
+	ck_assert_ptr_null(parse_line(&p, "# TYPE b gauge"));
+	ck_assert_ptr_null(parse_line(&p, "a{s=\"x\"} 1"));
+	ck_assert_ptr_null(parse_line(&p, "b{s=\"x\"} 1"));
+	ck_assert_ptr_nonnull(parse_line(&p, "a{s=\"y\"} 1"));
+}
+END_TEST
+
+START_TEST(json_nests_labelled_lines)
+{
+	char *out = render_str(svc_body, RENDER_JSON);
+
+	ck_assert_str_eq(out, "{\"packets\":9,\"groups\":{"
+		"\"web\":{\"svc_attack\":1,\"svc_halfopen\":12,\"svc_completion_ratio\":0.9500,"
+		"\"svc_syns\":100},"
+		"\"other\":{\"svc_attack\":0,\"svc_halfopen\":0,\"svc_syns\":7,"
+		"\"census_established\":4,\"census_time_wait\":2}}}\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(text_aligned)
 {
 	char *out = render_str("packets 5\npong\n", RENDER_TEXT);
@@ -210,6 +275,9 @@ int main(void)
 	tcase_add_test(tc, parser_rejects_bad_exposition);
 	tcase_add_test(tc, json_one_object);
 	tcase_add_test(tc, text_aligned);
+	tcase_add_test(tc, prometheus_groups_labelled_families);
+	tcase_add_test(tc, parser_rejects_split_family);
+	tcase_add_test(tc, json_nests_labelled_lines);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
