@@ -31,6 +31,11 @@
 
 #define SECRET_MAX 4096
 #define SWEEP_BUCKETS_PER_TICK 4096
+/* The half-open table is swept faster: its counts drive the detector and
+ * expiries must show within a second.  64Ki buckets (512Ki entries, ~12 MiB
+ * read per second at most) covers the default table in one tick; larger
+ * tables take halfopen_max / 512Ki seconds. */
+#define HALFOPEN_SWEEP_PER_TICK 65536
 
 static int random_bytes(void *buf, size_t len)
 {
@@ -254,7 +259,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	table_sweep(&sg->verified, now, SWEEP_BUCKETS_PER_TICK);
 	table_sweep(&sg->retrans, now, SWEEP_BUCKETS_PER_TICK);
 	bucket_table_sweep(&sg->limits, now, SWEEP_BUCKETS_PER_TICK);
-	halfopen_sweep(&sg->halfopen, clock_mono_us(), SWEEP_BUCKETS_PER_TICK);
+	halfopen_sweep(&sg->halfopen, clock_mono_us(), HALFOPEN_SWEEP_PER_TICK);
 	++sg->ticks;
 	watch_tick(sg, now);
 	if (sg->conf.census_interval_ms &&

@@ -3,6 +3,7 @@
  *
  * COUNT sequential connects, each: non-blocking connect() bounded by a timeout,
  * then the server's "ok\n" greeting (proof that it accepted), then close.
+ * -s binds a local source address (a second client in the same namespace).
  * One summary line on stdout with nearest-rank percentiles of the connect()
  * completion times (SYN sent -> connected) of the successful attempts.
  */
@@ -24,6 +25,8 @@
 struct opts {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
+	struct sockaddr_storage src;	/* -s: local address, ss_family 0 = any */
+	socklen_t srclen;
 	long count;
 	int timeout_ms;
 	int interval_ms;
@@ -32,7 +35,7 @@ struct opts {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tcpconnect -d ADDR -p PORT -n COUNT [-T TIMEOUT_MS] "
+	fprintf(stderr, "usage: tcpconnect -d ADDR -p PORT -n COUNT [-s SRCADDR] [-T TIMEOUT_MS] "
 		"[-i INTERVAL_MS] [-q]\n");
 	exit(2);
 }
@@ -59,22 +62,22 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int set_addr(struct opts *o, const char *host, int port)
+static int set_addr(struct sockaddr_storage *ss, socklen_t *len, const char *host, int port)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&o->addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&o->addr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
-	memset(&o->addr, 0, sizeof(o->addr));
+	memset(ss, 0, sizeof(*ss));
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)port);
-		o->addrlen = sizeof(*sin);
+		*len = sizeof(*sin);
 		return 0;
 	}
 	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)port);
-		o->addrlen = sizeof(*sin6);
+		*len = sizeof(*sin6);
 		return 0;
 	}
 	return -1;
@@ -82,16 +85,17 @@ static int set_addr(struct opts *o, const char *host, int port)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	const char *host = NULL;
+	const char *host = NULL, *src = NULL;
 	int c, port = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = 3000;
-	while ((c = getopt(argc, argv, "d:p:n:T:i:qh")) != -1) {
+	while ((c = getopt(argc, argv, "d:p:n:s:T:i:qh")) != -1) {
 		switch (c) {
 		case 'd': host = optarg; break;
 		case 'p': port = (int)parse_long(optarg, 1, 65535, "port"); break;
 		case 'n': o->count = parse_long(optarg, 1, 10000000, "count"); break;
+		case 's': src = optarg; break;
 		case 'T': o->timeout_ms = (int)parse_long(optarg, 1, 600000, "timeout"); break;
 		case 'i': o->interval_ms = (int)parse_long(optarg, 0, 600000, "interval"); break;
 		case 'q': o->quiet = 1; break;
@@ -100,10 +104,28 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (!host || !port || !o->count || optind != argc)
 		usage();
-	if (set_addr(o, host, port) < 0) {
+	if (set_addr(&o->addr, &o->addrlen, host, port) < 0) {
 		fprintf(stderr, "tcpconnect: bad address '%s'\n", host);
 		exit(2);
 	}
+	if (src && (set_addr(&o->src, &o->srclen, src, 0) < 0 ||
+		    o->src.ss_family != o->addr.ss_family)) {
+		fprintf(stderr, "tcpconnect: bad source address '%s' (same family as -d)\n", src);
+		exit(2);
+	}
+}
+
+/* -s: bind the local address only; the port is still chosen at connect()
+ * (IP_BIND_ADDRESS_NO_PORT), so the 4-tuple space is not limited to one
+ * port per local address and TIME_WAIT ports are reused as without -s. */
+static int bind_source(const struct opts *o, int fd)
+{
+	int one = 1;
+
+	if (!o->src.ss_family)
+		return 0;
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	return bind(fd, (const struct sockaddr *)&o->src, o->srclen);
 }
 
 /* Waits for events on fd until the absolute deadline; 0 ready, -1 errno set. */
@@ -137,6 +159,9 @@ static int connect_timed(const struct opts *o, double *ms, const char **stage)
 	fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	*stage = "bind";
+	if (bind_source(o, fd) < 0)
+		goto fail;
 	*stage = "connect";
 	t0 = now_ms();
 	if (connect(fd, (const struct sockaddr *)&o->addr, o->addrlen) < 0) {
