@@ -656,8 +656,8 @@ static bool set_rate(struct parser *p, const struct conf_key *k, const char *val
 		error_invalid(p, k, value);
 		return false;
 	}
-	if (n == 2)
-		burst = rate;
+	if (n == 2)	/* default burst: one second's worth, within the cap */
+		burst = rate < CONF_BURST_MAX ? rate : CONF_BURST_MAX;
 	if (rate < k->min || rate > k->max || burst < 1 || burst > CONF_BURST_MAX) {
 		error_range(p, k, value);
 		return false;

@@ -238,12 +238,29 @@ static void on_flush(void *arg)
 		daemon_fastpath_flush(sg);
 }
 
+#define SYN_ROUNDS 8	/* SYN-queue batches per wake-up */
+
+/* The priority queue (real clients' RSTs, verified SYNs, handshakes) is
+ * drained between every batch of the SYN queue: under a flood the SYN
+ * queue is never empty, and a client's RST waiting behind eight batches
+ * would let its retransmitted SYN miss the fast path (a 1-2 s delay). */
 static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct sg_queue *sq = w->data;
+	struct synguard *sg = sq->sg;
 
-	rotate_keys(sq->sg);	/* one time() per batch keeps epochs exact */
-	nfq_read(sq->nfq);
+	rotate_keys(sg);	/* one time() per batch keeps epochs exact */
+	if (sq == &sg->rst_q) {
+		nfq_read(sq->nfq, SYN_ROUNDS);
+		return;
+	}
+	for (unsigned r = 0; r < SYN_ROUNDS; r++) {
+		size_t n = nfq_read(sq->nfq, 1);
+
+		nfq_read(sg->rst_q.nfq, SYN_ROUNDS);
+		if (n < NFQ_BATCH)
+			break;
+	}
 }
 
 /* --- timers and signals ------------------------------------------------------- */

@@ -1,15 +1,20 @@
 /* halfopen: handshake tracking on top of table.  The key is a keyed 64-bit
  * fingerprint of the tuple (a v6 tuple does not fit TABLE_KEY_MAX, and a
  * spoofer who cannot compute it cannot aim collisions); the value packs
- * the SYN time (48 bits of us), the state and the service index. */
+ * the SYN time, the state, ACK check bits and the service index. */
 #include "halfopen.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#define HO_TIME_MASK ((UINT64_C(1) << 48) - 1)
-#define HO_STATE_SHIFT 48
+/* value: SYN time (40 bits of us: 12.7 days, far beyond any timeout), state
+ * (2 bits), the low bits of the ACK the client must send (server ISN + 1,
+ * once the SYN+ACK is seen), the service index (8 bits). */
+#define HO_TIME_MASK ((UINT64_C(1) << 40) - 1)
+#define HO_STATE_SHIFT 40
+#define HO_CHECK_SHIFT 42
+#define HO_CHECK_MASK 0x3fffu
 #define HO_SVC_SHIFT 56
 #define HO_HIST_MIN_US 10.0
 /* Half a bucket: 6e6^(1/124), so 124 half steps span 10 us .. 60 s. */
@@ -23,7 +28,7 @@ static uint64_t ho_pack(uint64_t now_us, enum ho_state state, unsigned svc)
 
 static enum ho_state ho_state_of(uint64_t v)
 {
-	return (enum ho_state)((v >> HO_STATE_SHIFT) & 0xff);
+	return (enum ho_state)((v >> HO_STATE_SHIFT) & 0x3);
 }
 
 static unsigned ho_svc_of(uint64_t v)
@@ -31,7 +36,12 @@ static unsigned ho_svc_of(uint64_t v)
 	return (unsigned)(v >> HO_SVC_SHIFT);
 }
 
-/* Elapsed since the packed SYN time, modulo 2^48 us (about 8.9 years). */
+static unsigned ho_check_of(uint64_t v)
+{
+	return (unsigned)(v >> HO_CHECK_SHIFT) & HO_CHECK_MASK;
+}
+
+/* Elapsed since the packed SYN time, modulo 2^40 us (about 12.7 days). */
 static uint64_t ho_elapsed(uint64_t v, uint64_t now_us)
 {
 	return (now_us - v) & HO_TIME_MASK;
@@ -156,13 +166,20 @@ bool halfopen_syn(struct halfopen *h, const struct ho_tuple *t, unsigned svc, ui
 
 bool halfopen_synack(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us)
 {
+	return halfopen_synack_seq(h, t, now_us, HO_CHECK_MASK);
+}
+
+bool halfopen_synack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us,
+			 uint32_t server_isn)
+{
 	uint64_t key = ho_key(h, t);
 	uint64_t *v = table_lookup(&h->t, &key, now_us);
 
 	if (!v)
 		return false;
 	if (ho_state_of(*v) == HO_SYN_SENT) {	/* a retransmitted SYN+ACK counts once */
-		*v = ho_pack(*v, HO_SYN_RECEIVED, ho_svc_of(*v));
+		*v = ho_pack(*v, HO_SYN_RECEIVED, ho_svc_of(*v)) |
+		     (uint64_t)((server_isn + 1) & HO_CHECK_MASK) << HO_CHECK_SHIFT;
 		h->svc[ho_svc_of(*v)].synacks++;
 	}
 	return true;
@@ -177,12 +194,22 @@ static void ho_remove(struct halfopen *h, uint64_t key, unsigned svc)
 bool halfopen_ack(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us, unsigned *svc,
 		  uint64_t *hs_us)
 {
+	return halfopen_ack_seq(h, t, now_us, 0, svc, hs_us);
+}
+
+bool halfopen_ack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us, uint32_t ack,
+		      unsigned *svc, uint64_t *hs_us)
+{
 	uint64_t key = ho_key(h, t);
 	uint64_t *v = table_lookup(&h->t, &key, now_us);
 	uint64_t hs;
 	unsigned s;
 
 	if (!v || ho_state_of(*v) != HO_SYN_RECEIVED)
+		return false;
+	/* HO_CHECK_MASK stored: recorded without a sequence number (the plain
+	 * halfopen_synack): anything goes. */
+	if (ho_check_of(*v) != HO_CHECK_MASK && (ack & HO_CHECK_MASK) != ho_check_of(*v))
 		return false;
 	s = ho_svc_of(*v);
 	hs = ho_elapsed(*v, now_us);

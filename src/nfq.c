@@ -19,8 +19,7 @@
 
 #include "log.h"
 
-#define NFQ_RX_MSGS 64		/* datagrams per recvmmsg() */
-#define NFQ_RX_ROUNDS 8		/* recvmmsg() calls per readable event */
+#define NFQ_RX_MSGS NFQ_BATCH	/* datagrams per recvmmsg() */
 #define NFQ_RX_OVERHEAD 512	/* netlink + attribute bytes around a packet */
 #define NFQ_VERDICT_MSG 64	/* bytes of one batch-verdict message, rounded up */
 #define NFQ_PENDING_MAX 256	/* packets per verdict flush */
@@ -347,11 +346,11 @@ static int receive_batch(struct nfq *q)
 	return n;
 }
 
-size_t nfq_read(struct nfq *q)
+size_t nfq_read(struct nfq *q, unsigned max_rounds)
 {
 	uint64_t before = q->st->packets;
 
-	for (int round = 0; round < NFQ_RX_ROUNDS; round++) {
+	for (unsigned round = 0; round < max_rounds; round++) {
 		int n = receive_batch(q);
 
 		tx_flush(q);

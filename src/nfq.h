@@ -36,9 +36,12 @@ struct nfq;
 struct nfq *nfq_bind(const struct nfq_params *p, struct stats *st, nfq_packet_fn on_packet,
 		     nfq_flush_fn on_flush, void *arg);
 int nfq_get_fd(const struct nfq *q);
-/* Drain up to a bounded number of packets; call when the fd is readable.
- * Returns the number of packets handled. */
-size_t nfq_read(struct nfq *q);
+#define NFQ_BATCH 64	/* packets per recvmmsg() round */
+
+/* Drain up to max_rounds batches of NFQ_BATCH packets (stopping early when
+ * the socket runs dry); call when the fd is readable.  Returns the number
+ * of packets handled. */
+size_t nfq_read(struct nfq *q, unsigned max_rounds);
 void nfq_override_verdict(struct nfq *q, uint32_t tag, enum nfq_verdict v);
 /* Update settings that can change while bound (error verdict, fail_open,
  * queue_maxlen).  Returns 0 or -1. */

@@ -210,7 +210,10 @@ static bool syn_limits_ok(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 		return true;
 	}
 	s->limited++;
-	drop(pc, r);
+	/* off and monitor count what a limit would have dropped, and let it in. */
+	if (!enforcing(pc))
+		return true;
+	r->verdict = POLICY_DROP;
 	return false;
 }
 
@@ -270,8 +273,10 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	s->win_syn++;
 	if (listed(pc->conf->deny, p)) {
 		pc->stats->syn_denied++;
-		drop(pc, r);
-		return;
+		if (enforcing(pc)) {
+			r->verdict = POLICY_DROP;
+			return;
+		}
 	}
 	if (listed(pc->conf->allow, p)) {
 		pc->stats->syn_allowed++;
@@ -371,7 +376,7 @@ static void decide_synack(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 	struct ho_tuple t;
 
 	ho_tuple_of(p, true, &t);
-	if (pc->halfopen && halfopen_synack(pc->halfopen, &t, now_us))
+	if (pc->halfopen && halfopen_synack_seq(pc->halfopen, &t, now_us, p->seq))
 		pc->stats->handshake_synacks++;
 	else
 		pc->stats->tcp_other++;
@@ -390,7 +395,7 @@ static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 		pc->stats->tcp_other++;
 		return;
 	}
-	if (halfopen_ack(pc->halfopen, &t, now_us, &svc, &r->handshake_us)) {
+	if (halfopen_ack_seq(pc->halfopen, &t, now_us, p->ack, &svc, &r->handshake_us)) {
 		pc->stats->handshakes_completed++;
 		r->completed = true;
 		r->svc = svc;
@@ -401,14 +406,24 @@ static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 		r->mark_set = pc->conf->done_mark;
 		return;
 	}
-	pc->stats->tcp_other++;
 	/* Not (or no longer) followed, e.g. after a restart: stop queueing it.
-	 * In SYN_SENT the SYN+ACK is still to come: keep watching. */
-	if (halfopen_state(pc->halfopen, &t, now_us) == 0)
+	 * In SYN_SENT the SYN+ACK is still to come, and in SYN_RECEIVED an ACK
+	 * that does not acknowledge it is not the client's: keep watching. */
+	switch (halfopen_state(pc->halfopen, &t, now_us)) {
+	case HO_NONE:
+		pc->stats->tcp_other++;
 		r->mark_set = pc->conf->done_mark;
+		break;
+	case HO_SYN_RECEIVED:
+		pc->stats->handshake_bad_acks++;
+		break;
+	default:
+		pc->stats->tcp_other++;
+		break;
+	}
 }
 
-/* Packets we cannot parse are never answered; outside monitor mode they
+/* Packets we cannot parse are never answered; in adaptive and always mode they
  * are dropped (the kernel's own TCP would drop a bad checksum anyway, and a
  * fragmented or truncated handshake packet is not a real client's). */
 static void decide_bad(struct policy_ctx *pc, enum pkt_status st, struct policy_result *r)
@@ -427,8 +442,7 @@ static void decide_bad(struct policy_ctx *pc, enum pkt_status st, struct policy_
 		pc->stats->malformed++;
 		break;
 	}
-	if (pc->conf->mode != CONF_MODE_MONITOR)
-		r->verdict = POLICY_DROP;
+	drop(pc, r);
 }
 
 void policy_init(struct policy_ctx *pc, uint64_t now_ms)

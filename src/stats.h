@@ -44,6 +44,7 @@
 	X(limited_rst_source,  "RSTs not checked: the source prefix spent its invalid-cookie budget (dropped)") \
 	X(handshake_synacks,   "server SYN+ACKs of followed handshakes") \
 	X(handshakes_completed,"followed handshakes completed by the client's ACK") \
+	X(handshake_bad_acks,  "ACKs of followed handshakes not acknowledging the server's SYN+ACK (ignored)") \
 	X(handshakes_reset,    "followed handshakes ended by a RST") \
 	X(passive_verified,    "sources verified by completing a handshake") \
 	X(attacks_started,     "attack starts detected (all services)") \

@@ -71,15 +71,16 @@ int main(int argc, char **argv)
 	if (errors != 0) {
 		if (errors > 0)
 			fprintf(stderr, "%s: %d error%s\n", path, errors, errors == 1 ? "" : "s");
+		conf_free(&conf);
 		return 1;
 	}
-	if (sets)
-		return fastpath_sets(&conf, sets);
+	if (!sets && !check && !print)
+		return daemon_run(&conf, path);	/* the daemon owns (and frees) the lists */
+	errors = sets ? fastpath_sets(&conf, sets) : 0;
 	if (print)
 		conf_print(&conf, stdout);
-	if (check && !print)
+	if (check && !print && !sets)
 		printf("%s: configuration OK\n", path);
-	if (check || print)
-		return 0;
-	return daemon_run(&conf, path);
+	conf_free(&conf);
+	return errors;
 }

@@ -124,8 +124,7 @@ static void detect(struct synguard *sg, unsigned svc, uint64_t rate, uint64_t no
 	struct sg_svc *s = &sg->svc[svc];
 	enum detect_event ev;
 
-	if (sg->conf.mode == CONF_MODE_OFF)
-		return;
+	/* The detector runs in every mode: off and always only report. */
 	ev = detect_update(&s->det, &dc, sg->halfopen.svc[svc].halfopen, rate, now_ms, window_end);
 	if (ev == DETECT_EV_START)
 		s->attack_since_ms = now_ms;

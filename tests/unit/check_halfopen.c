@@ -104,6 +104,30 @@ START_TEST(halfopen_full_handshake)
 }
 END_TEST
 
+START_TEST(halfopen_ack_must_acknowledge_the_synack)
+{
+	struct halfopen h;
+	struct ho_tuple t = tuple4(0xc0000202, 41000);
+	unsigned svc = 9;
+	uint64_t hs = 0;
+
+	ck_assert_int_eq(halfopen_init(&h, 64, 2, 1000000, &seed), 0);
+	ck_assert(halfopen_syn(&h, &t, 1, 100));
+	ck_assert(halfopen_synack_seq(&h, &t, 200, 0xfffffff0u));
+	/* ISN + 1 wraps to 0xfffffff1; any other low bits are a blind guess. */
+	ck_assert(!halfopen_ack_seq(&h, &t, 300, 0xfffffff2u, &svc, &hs));
+	ck_assert(!halfopen_ack_seq(&h, &t, 300, 0x00000000u, &svc, &hs));
+	ck_assert_int_eq(halfopen_state(&h, &t, 300), HO_SYN_RECEIVED);
+	ck_assert_uint_eq(h.svc[1].completed, 0);
+	ck_assert(halfopen_ack_seq(&h, &t, 400, 0xfffffff1u, &svc, &hs));
+	ck_assert_uint_eq(svc, 1);
+	ck_assert_uint_eq(hs, 300);
+	ck_assert_uint_eq(h.svc[1].completed, 1);
+	assert_accounting(&h);
+	halfopen_free(&h);
+}
+END_TEST
+
 START_TEST(halfopen_ack_before_synack_does_not_complete)
 {
 	struct halfopen h;
@@ -458,6 +482,7 @@ int main(void)
 	tcase_add_test(tc, halfopen_rejects_bad_init);
 	tcase_add_test(tc, halfopen_full_handshake);
 	tcase_add_test(tc, halfopen_ack_before_synack_does_not_complete);
+	tcase_add_test(tc, halfopen_ack_must_acknowledge_the_synack);
 	tcase_add_test(tc, halfopen_retransmitted_syn_counts_once);
 	tcase_add_test(tc, halfopen_rst_from_server);
 	tcase_add_test(tc, halfopen_abandoned_entries_expire);

@@ -336,6 +336,8 @@ START_TEST(handshake_completion_verifies_passively)
 	struct policy_result r;
 
 	ack.flags = PKT_TH_ACK;
+	sa.seq = 777000;
+	ack.ack = sa.seq + 1;
 	decide(w->f, &s, 0);
 	/* ACK before the SYN+ACK: still waiting, nothing marked. */
 	r = decide(w->f, &ack, 1);
@@ -344,6 +346,13 @@ START_TEST(handshake_completion_verifies_passively)
 	r = decide(w->f, &sa, 2);
 	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
 	ck_assert_uint_eq(w->f->stats.handshake_synacks, 1);
+	/* A blind ACK that does not acknowledge the SYN+ACK completes nothing. */
+	ack.ack = sa.seq + 2;
+	r = decide(w->f, &ack, 4);
+	ck_assert(!r.completed);
+	ck_assert_uint_eq(r.mark_set, 0);
+	ck_assert_uint_eq(w->f->stats.handshake_bad_acks, 1);
+	ack.ack = sa.seq + 1;
 	r = decide(w->f, &ack, 5);
 	ck_assert(r.completed);
 	ck_assert(r.verified);
