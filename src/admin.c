@@ -100,9 +100,12 @@ static void cmd_census(struct synguard *sg, const char *args, struct control_rep
 		control_error(r, "no conntrack census: the ctnetlink socket could not be opened");
 		return;
 	}
-	if (strcmp(args, "refresh") == 0)
+	if (strcmp(args, "refresh") == 0) {
 		daemon_census_start(sg);
-	else if (args[0]) {
+		/* The generation that will hold a census started after this request. */
+		control_printf(r, "census_wait_generation %llu\n",
+			       (unsigned long long)(c->generation + 1 + c->again));
+	} else if (args[0]) {
 		control_error(r, "unknown census argument '%.40s' (known: refresh)", args);
 		return;
 	}
@@ -131,8 +134,13 @@ static void put_source(const struct conf *c, const struct hh_entry *e, struct co
 	int v6 = (e->key[0] & 0x0f) == 6;
 
 	inet_ntop(v6 ? AF_INET6 : AF_INET, e->key + 1, a, sizeof(a));
+	/* count may overestimate by error (Space-Saving); count - error is
+	 * certain.  Under a widely spoofed flood they differ: the list is noise. */
 	control_printf(r, "top_source{source=\"%s/%u\"} %llu\n", a,
 		       v6 ? c->limit_prefix6 : c->limit_prefix4, (unsigned long long)e->count);
+	control_printf(r, "top_source_min{source=\"%s/%u\"} %llu\n", a,
+		       v6 ? c->limit_prefix6 : c->limit_prefix4,
+		       (unsigned long long)(e->count - e->error));
 }
 
 /* The last one-second window: what synguardctl top draws. */

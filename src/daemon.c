@@ -359,6 +359,10 @@ static void census_finish(struct synguard *sg, int err)
 		c->truncated = ct_census_truncated(c->ct);
 	}
 	c->generation++;
+	if (c->again) {
+		c->again = false;
+		daemon_census_start(sg);
+	}
 }
 
 static void census_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -382,9 +386,13 @@ void daemon_census_start(struct synguard *sg)
 {
 	struct sg_census *c = &sg->census;
 
-	c->started_ms = clock_mono_ms();
-	if (!c->ct || ct_census_running(c->ct))
+	if (!c->ct)
 		return;
+	if (ct_census_running(c->ct)) {
+		c->again = true;	/* the running one may predate the request */
+		return;
+	}
+	c->started_ms = clock_mono_ms();
 	memset(c->work, 0, sizeof(c->work));
 	c->work_tcp = 0;
 	if (ct_census_start(c->ct, sg->conf.census_max) < 0) {

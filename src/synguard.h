@@ -56,6 +56,7 @@ struct sg_census {
 	uint64_t count[POLICY_SVC_MAX][CT_NSTATES], work[POLICY_SVC_MAX][CT_NSTATES];
 	uint64_t generation, entries, tcp_entries, work_tcp, duration_ms, started_ms, done_ms;
 	bool truncated, failed;
+	bool again;		/* asked for while one ran: start another after it */
 	int error;
 };
 

@@ -127,7 +127,7 @@ struct top_view {
 	struct top_svc svc[TOP_SVC_MAX];
 	unsigned nsvc;
 	char src[TOP_SRC_MAX][64];
-	unsigned long long src_syns[TOP_SRC_MAX];
+	unsigned long long src_syns[TOP_SRC_MAX], src_min[TOP_SRC_MAX];
 	unsigned nsrc;
 };
 
@@ -169,6 +169,12 @@ static void top_line(struct top_view *t, const char *line)
 	sscanf(line, "uptime_s %llu", &t->uptime);
 	sscanf(line, "verified_sources %llu", &t->verified);
 	sscanf(line, "top_window_syns %llu", &t->window_syns);
+	if (labelled(line, "top_source_min", label, sizeof(label), &v)) {
+		for (unsigned i = 0; i < t->nsrc; i++)
+			if (strcmp(t->src[i], label) == 0)
+				t->src_min[i] = (unsigned long long)v;
+		return;
+	}
 	if (labelled(line, "top_source", label, sizeof(label), &v) && t->nsrc < TOP_SRC_MAX) {
 		snprintf(t->src[t->nsrc], sizeof(t->src[0]), "%s", label);
 		t->src_syns[t->nsrc++] = (unsigned long long)v;
@@ -210,9 +216,11 @@ static void top_draw(const struct top_view *t, int tty)
 		       sv->attack ? "ATTACK" : "passive", sv->syn_rate, sv->challenge_rate,
 		       sv->halfopen, ratio);
 	}
-	printf("\n%-44s %10s\n", "TOP SOURCES (last second)", "SYN/s");
+	/* Space-Saving: at most COUNT, at least CERTAIN; far apart under a widely
+	 * spoofed flood, where no single source is heavy. */
+	printf("\n%-44s %10s %10s\n", "TOP SOURCES (last second)", "SYN/s", "CERTAIN");
 	for (unsigned i = 0; i < t->nsrc; i++)
-		printf("%-44s %10llu\n", t->src[i], t->src_syns[i]);
+		printf("%-44s %10llu %10llu\n", t->src[i], t->src_syns[i], t->src_min[i]);
 	if (!tty)
 		putchar('\n');
 	fflush(stdout);
@@ -270,12 +278,12 @@ static char *census_wait(const char *path, char *reply, size_t cap)
 
 	if (request(path, "census refresh\n", reply, cap) < 0 || !(body = reply_body(reply)))
 		return NULL;
-	gen = body_value(body, "census_generation");
+	gen = body_value(body, "census_wait_generation");
 	for (int i = 0; i < 300; i++) {
 		nanosleep(&pause, NULL);
 		if (request(path, "census\n", reply, cap) < 0 || !(body = reply_body(reply)))
 			return NULL;
-		if (body_value(body, "census_generation") > gen &&
+		if (body_value(body, "census_generation") >= gen &&
 		    !body_value(body, "census_running")) {
 			if (body_value(body, "census_failed")) {
 				fprintf(stderr, "synguardctl: the census failed (see the daemon's log)\n");
@@ -329,8 +337,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synguardctl: invalid command '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (strcmp(argv[optind], "top") == 0)
-		return cmd_top(path, optind + 1 < argc ? strtol(argv[optind + 1], NULL, 10) : 0);
+	if (strcmp(argv[optind], "top") == 0) {
+		char *end = NULL;
+		long count = optind + 1 < argc ? strtol(argv[optind + 1], &end, 10) : 0;
+
+		if (optind + 2 < argc || (end && (*end || end == argv[optind + 1] || count < 0))) {
+			fprintf(stderr, "synguardctl: top takes one optional COUNT of screens\n");
+			return 2;
+		}
+		return cmd_top(path, count);
+	}
 	strcat(line, "\n");
 	if (strcmp(line, "census\n") == 0)
 		body = census_wait(path, reply, sizeof(reply));

@@ -51,7 +51,7 @@ else
 fi
 
 # --- (b) keys: synguardd -p versus the .It Ic entries under KEYS -------------------
-"$bin" -p -c /dev/null >"$d/canon"
+"$bin" -p -c /dev/null | grep -v '^#' >"$d/canon"	# comment lines summarise the lists
 awk '{ print $1 }' "$d/canon" | sort >"$d/keys.code"
 [ -s "$d/keys.code" ] || bad "synguardd -p -c /dev/null printed no keys"
 section "$man/synguard.conf.5" KEYS >"$d/keys.sec"
