@@ -94,20 +94,29 @@ static uint64_t bucket_full_at(const struct bucket *b, const struct bucket_rate 
 	return b->last_ms + (missing + r->rate - 1) / r->rate;
 }
 
-bool bucket_table_take(struct bucket_table *bt, const uint8_t key[BUCKET_KEYLEN],
-		       const struct bucket_rate *r, uint64_t now_ms)
+/* The key's bucket as of now: stored, or full if there is none. */
+static struct bucket bucket_load(struct bucket_table *bt, const uint8_t key[BUCKET_KEYLEN],
+				 const struct bucket_rate *r, uint64_t now_ms)
 {
-	uint64_t *v;
+	uint64_t *v = table_lookup(&bt->t, key, now_ms);
 	struct bucket b;
 
-	if (r->rate == 0)
-		return true;
-	v = table_lookup(&bt->t, key, now_ms);
 	if (v)
 		b = bucket_unpack(*v, now_ms);
 	else
 		bucket_init(&b, r, now_ms);
 	bucket_refill(&b, r, now_ms);
+	return b;
+}
+
+bool bucket_table_take(struct bucket_table *bt, const uint8_t key[BUCKET_KEYLEN],
+		       const struct bucket_rate *r, uint64_t now_ms)
+{
+	struct bucket b;
+
+	if (r->rate == 0)
+		return true;
+	b = bucket_load(bt, key, r, now_ms);
 	/* A refused take changes nothing worth storing: refill is additive
 	 * and cannot have hit the cap, so the stored state stays exact. */
 	if (!bucket_spend(&b))
@@ -119,17 +128,11 @@ bool bucket_table_take(struct bucket_table *bt, const uint8_t key[BUCKET_KEYLEN]
 uint32_t bucket_table_tokens(struct bucket_table *bt, const uint8_t key[BUCKET_KEYLEN],
 			     const struct bucket_rate *r, uint64_t now_ms)
 {
-	uint64_t *v;
 	struct bucket b;
 
 	if (r->rate == 0)
 		return UINT32_MAX;
-	v = table_lookup(&bt->t, key, now_ms);
-	if (v)
-		b = bucket_unpack(*v, now_ms);
-	else
-		bucket_init(&b, r, now_ms);
-	bucket_refill(&b, r, now_ms);
+	b = bucket_load(bt, key, r, now_ms);
 	return (uint32_t)(b.tokens_mt / BUCKET_MT);
 }
 

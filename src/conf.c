@@ -68,6 +68,13 @@ static const struct conf_name mode_names[] = {
 	{ NULL, 0 },
 };
 
+static const struct conf_name challenge_names[] = {
+	{ "auth", CONF_CHALLENGE_AUTH },
+	{ "proxy", CONF_CHALLENGE_PROXY },
+	{ "auto", CONF_CHALLENGE_AUTO },
+	{ NULL, 0 },
+};
+
 static const struct conf_name verdict_names[] = {
 	{ "accept", CONF_VERDICT_ACCEPT },
 	{ "drop", CONF_VERDICT_DROP },
@@ -134,6 +141,10 @@ static const struct conf_name level_names[] = {
 	X(stats_interval,   stats_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL) \
 	X(census_interval,  census_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL) \
 	X(census_max,       census_max,        SIZE,     0, 1024, 64 * MI, NULL) \
+	X(challenge,        challenge,         ENUM,     0, 0, 0, challenge_names) \
+	X(proxy_max,        proxy_max,         SIZE,     0, 64, 16 * MI, NULL) \
+	X(proxy_timeout,    proxy_timeout_ms,  DURATION, 0, 100 * MS, MIN, NULL) \
+	X(proxy_early_data, proxy_early_data,  SIZE,     CONF_F_ZERO_OK, 1600, 64 * KI, NULL) \
 	X(service,          services,          SERVICE,  CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
 	X(allow,            allow,             CIDRS,    CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
 	X(allow_file,       allow,             CIDRFILE, CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
@@ -237,6 +248,10 @@ void conf_defaults(struct conf *c)
 	c->stats_interval_ms = 60 * SEC;
 	c->census_interval_ms = 60 * SEC;
 	c->census_max = 1 * MI;
+	c->challenge = CONF_CHALLENGE_AUTH;
+	c->proxy_max = 4 * KI;
+	c->proxy_timeout_ms = 3 * SEC;
+	c->proxy_early_data = 4 * KI;
 }
 
 void conf_free(struct conf *c)
@@ -272,6 +287,13 @@ unsigned conf_service_of(const struct conf *c, int family, const uint8_t dst[16]
 		if (service_matches(&c->services[i], family, dst, port))
 			break;
 	return i;
+}
+
+enum conf_challenge conf_service_challenge(const struct conf *c, unsigned svc)
+{
+	if (svc < c->nservices && c->services[svc].challenge != CONF_CHALLENGE_DEFAULT)
+		return c->services[svc].challenge;
+	return c->challenge;
 }
 
 const char *conf_service_name(const struct conf *c, unsigned svc)
@@ -430,9 +452,9 @@ static void fmt_expected(const struct conf_key *k, char *buf, size_t size)
 			 "1..%u (default RATE)", range, CONF_BURST_MAX);
 		break;
 	case CONF_T_SERVICE:
-		snprintf(buf, size, "'NAME ADDRESS:PORT': NAME of letters, digits, '_', '.', '-' "
-			 "(not '%s'), ADDRESS an IPv4 address, [IPv6 address] or *, PORT 1..65535",
-			 CONF_CATCHALL);
+		snprintf(buf, size, "'NAME ADDRESS:PORT [ATTR=VALUE...]': NAME of letters, digits, "
+			 "'_', '.', '-' (not '%s'), ADDRESS an IPv4 address, [IPv6 address] or *, "
+			 "PORT 1..65535", CONF_CATCHALL);
 		break;
 	case CONF_T_CIDRS:
 		snprintf(buf, size, "IPv4 or IPv6 prefixes (192.0.2.0/24, 2001:db8::/32, or "
@@ -453,8 +475,19 @@ static void print_lists(const struct conf *c, FILE *out)
 
 		if (sv->family)
 			inet_ntop(sv->family, sv->addr, a, sizeof(a));
-		fprintf(out, "service = %s %s%s%s:%u\n", sv->name, sv->family == AF_INET6 ? "[" : "",
+		fprintf(out, "service = %s %s%s%s:%u", sv->name, sv->family == AF_INET6 ? "[" : "",
 			a, sv->family == AF_INET6 ? "]" : "", sv->port);
+		if (sv->challenge != CONF_CHALLENGE_DEFAULT)
+			fprintf(out, " challenge=%s", enum_name(challenge_names, sv->challenge));
+		if (sv->mss != CONF_OPT_UNSET)
+			fprintf(out, " mss=%u", sv->mss);
+		if (sv->wscale == CONF_WSCALE_NONE)
+			fprintf(out, " wscale=none");
+		else if (sv->wscale != CONF_OPT_UNSET)
+			fprintf(out, " wscale=%u", sv->wscale);
+		if (sv->sack != CONF_OPT_UNSET)
+			fprintf(out, " sack=%s", sv->sack ? "yes" : "no");
+		fputc('\n', out);
 	}
 	/* The lists are kept merged, not as written: say how big they are. */
 	fprintf(out, "# allow: %u prefixes, deny: %u prefixes (inline and from files)\n",
@@ -701,17 +734,71 @@ static bool parse_endpoint(char *s, struct conf_service *sv)
 	return inet_pton(AF_INET, s, sv->addr) == 1;
 }
 
+/* One "key=value" attribute of a service line. */
+static bool service_attr(struct conf_service *sv, const char *attr)
+{
+	char key[16];
+	const char *val = strchr(attr, '=');
+	char *end;
+	unsigned long v;
+
+	if (!val || (size_t)(val - attr) >= sizeof(key))
+		return false;
+	snprintf(key, sizeof(key), "%.*s", (int)(val - attr), attr);
+	val++;
+	if (strcmp(key, "challenge") == 0) {
+		for (const struct conf_name *n = challenge_names; n->name; n++)
+			if (strcmp(n->name, val) == 0) {
+				sv->challenge = (enum conf_challenge)n->value;
+				return true;
+			}
+		return false;
+	}
+	if (strcmp(key, "sack") == 0 && (!strcmp(val, "yes") || !strcmp(val, "no"))) {
+		sv->sack = strcmp(val, "yes") == 0;
+		return true;
+	}
+	if (strcmp(key, "wscale") == 0 && strcmp(val, "none") == 0) {
+		sv->wscale = CONF_WSCALE_NONE;
+		return true;
+	}
+	if (!(val[0] >= '0' && val[0] <= '9'))
+		return false;
+	v = strtoul(val, &end, 10);
+	if (*end)
+		return false;
+	if (strcmp(key, "wscale") == 0 && v <= 14)
+		sv->wscale = (uint16_t)v;
+	else if (strcmp(key, "mss") == 0 && v >= 536 && v <= 65495)
+		sv->mss = (uint16_t)v;
+	else
+		return false;
+	return true;
+}
+
 static bool set_service(struct parser *p, const struct conf_key *k, const char *value)
 {
-	struct conf_service sv = { .family = 0 };
-	char buf[CONF_LINE_MAX + 1], name[CONF_LINE_MAX + 1], ep[CONF_LINE_MAX + 1], extra[2];
+	struct conf_service sv = { .family = 0, .challenge = CONF_CHALLENGE_DEFAULT,
+				   .mss = CONF_OPT_UNSET, .wscale = CONF_OPT_UNSET,
+				   .sack = CONF_OPT_UNSET };
+	char buf[CONF_LINE_MAX + 1], name[CONF_LINE_MAX + 1], ep[CONF_LINE_MAX + 1], *save = NULL;
+	char *attr;
+	int used = 0;
 
 	snprintf(buf, sizeof(buf), "%s", value);
-	if (sscanf(buf, "%s %s %1s", name, ep, extra) != 2 || !name_ok(name) ||
+	if (sscanf(buf, "%s %s%n", name, ep, &used) != 2 || !name_ok(name) ||
 	    strlen(name) >= sizeof(sv.name) || strcmp(name, CONF_CATCHALL) == 0 ||
 	    !parse_endpoint(ep, &sv)) {
 		error_invalid(p, k, value);
 		return false;
+	}
+	for (attr = strtok_r(buf + used, " \t", &save); attr; attr = strtok_r(NULL, " \t", &save)) {
+		if (!service_attr(&sv, attr)) {
+			parse_error(p, p->line, "invalid service attribute '%s': expected "
+				    "challenge=auth|proxy|auto, mss=536..65495, wscale=0..14|none or "
+				    "sack=yes|no", attr);
+			return false;
+		}
 	}
 	for (unsigned i = 0; i < p->c->nservices; i++) {
 		if (strcmp(p->c->services[i].name, name) == 0) {

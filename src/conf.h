@@ -30,12 +30,26 @@ struct conf_rate {
 	uint32_t rate, burst;
 };
 
-/* A protected service: destination address (family 0 = any) and port. */
+/* How unverified sources are challenged: auth = the SYN-authentication
+ * cookie (a wrong SYN+ACK, answered by a RST); proxy = the full SYN proxy
+ * for every handshake; auto = proxy the first handshake, then verify the
+ * source.  CONF_CHALLENGE_DEFAULT in a service: the global setting. */
+enum conf_challenge { CONF_CHALLENGE_AUTH, CONF_CHALLENGE_PROXY, CONF_CHALLENGE_AUTO,
+		      CONF_CHALLENGE_DEFAULT };
+#define CONF_OPT_UNSET 0xffff		/* per-service option not configured */
+#define CONF_WSCALE_NONE 15		/* wscale=none: the server does not scale */
+
+/* A protected service: destination address (family 0 = any) and port,
+ * with optional per-service settings. */
 struct conf_service {
 	char name[CONF_NAME_MAX];
 	int family;			/* 0, AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint16_t port;			/* 1..65535 */
+	enum conf_challenge challenge;	/* CONF_CHALLENGE_DEFAULT: global */
+	uint16_t mss;			/* server MSS override, CONF_OPT_UNSET: learn */
+	uint16_t wscale;		/* 0..14, CONF_WSCALE_NONE = none, CONF_OPT_UNSET: learn */
+	uint16_t sack;			/* 0/1, CONF_OPT_UNSET: learn */
 };
 
 struct conf {
@@ -78,6 +92,11 @@ struct conf {
 	uint32_t stats_interval_ms;	/* 0 = off */
 	uint32_t census_interval_ms;	/* 0 = only on demand */
 	uint32_t census_max;		/* conntrack entries per census */
+	/* full SYN proxy */
+	enum conf_challenge challenge;
+	uint32_t proxy_max;		/* in-flight proxied handshakes */
+	uint32_t proxy_timeout_ms;	/* the server's answer */
+	uint32_t proxy_early_data;	/* bytes of client data held per handshake */
 	/* lists: services (first match wins), allow and deny CIDRs */
 	unsigned nservices;
 	struct conf_service services[CONF_SERVICES_MAX];
@@ -94,6 +113,8 @@ const char *conf_mode_name(enum conf_mode m);
  * (the catch-all) if none does. */
 unsigned conf_service_of(const struct conf *c, int family, const uint8_t dst[16], uint16_t port);
 const char *conf_service_name(const struct conf *c, unsigned svc);
+/* The challenge method of a service slot (its own, else the global one). */
+enum conf_challenge conf_service_challenge(const struct conf *c, unsigned svc);
 
 /* Parse text (NUL-terminated) named 'name' in messages into *c, which the
  * caller has set to defaults.  Every error is printed to errs as

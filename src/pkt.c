@@ -439,3 +439,92 @@ size_t pkt_build_synack(uint8_t *out, size_t outlen, const struct pkt *syn,
 	build_tcp(out + iphlen, thlen, syn, seq, ack, mss, window);
 	return iphlen + thlen;
 }
+
+/* --- general segments (the proxy's SYN, ACKs, RSTs) --------------------------- */
+
+static size_t put_options(uint8_t *o, const struct pkt_out *po)
+{
+	size_t n = 0;
+
+	if (po->mss) {
+		o[n++] = TCPOPT_MSS;
+		o[n++] = 4;
+		put16(o + n, po->mss);
+		n += 2;
+	}
+	if (po->wscale != PKT_NO_WSCALE) {
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_WSCALE;
+		o[n++] = 3;
+		o[n++] = po->wscale > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : po->wscale;
+	}
+	if (po->sack_ok) {
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_SACK_PERM;
+		o[n++] = 2;
+	}
+	return n;
+}
+
+size_t pkt_build(uint8_t *out, size_t outlen, const struct pkt_out *po)
+{
+	uint8_t opts[12];
+	size_t olen = put_options(opts, po), thlen = TCP_HLEN_MIN + olen, iphlen;
+	uint8_t *th;
+
+	if (po->family != AF_INET && po->family != AF_INET6)
+		return 0;
+	iphlen = po->family == AF_INET ? IP4_HLEN_MIN : IP6_HLEN;
+	if (outlen < iphlen + thlen)
+		return 0;
+	memset(out, 0, iphlen + thlen);
+	if (po->family == AF_INET) {
+		out[0] = 0x45;
+		put16(out + 2, (uint16_t)(iphlen + thlen));
+		put16(out + 6, 0x4000);
+		out[8] = TTL_OUT;
+		out[9] = IPPROTO_TCP;
+		memcpy(out + 12, po->src, 4);
+		memcpy(out + 16, po->dst, 4);
+		put16(out + 10, pkt_csum_fold(pkt_csum_add(0, out, IP4_HLEN_MIN)));
+	} else {
+		out[0] = 0x60;
+		put16(out + 4, (uint16_t)thlen);
+		out[6] = IPPROTO_TCP;
+		out[7] = TTL_OUT;
+		memcpy(out + 8, po->src, 16);
+		memcpy(out + 24, po->dst, 16);
+	}
+	th = out + iphlen;
+	put16(th, po->sport);
+	put16(th + 2, po->dport);
+	put32(th + 4, po->seq);
+	put32(th + 8, po->ack);
+	th[12] = (uint8_t)(thlen / 4 << 4);
+	th[13] = po->flags;
+	put16(th + 14, po->window);
+	memcpy(th + TCP_HLEN_MIN, opts, olen);
+	put16(th + 16, pkt_csum_fold(pkt_csum_add(
+		pseudo_sum(po->family, po->src, po->dst, thlen), th, thlen)));
+	return iphlen + thlen;
+}
+
+int pkt_fix_csum(uint8_t *buf, size_t len, const struct pkt *p)
+{
+	size_t seglen;
+	uint8_t *th;
+
+	if (p->l4off + TCP_HLEN_MIN > len)
+		return -1;
+	seglen = len - p->l4off;
+	th = buf + p->l4off;
+	if (p->family == AF_INET) {
+		put16(buf + 10, 0);
+		put16(buf + 10, pkt_csum_fold(pkt_csum_add(0, buf, p->l4off)));
+	}
+	put16(th + 16, 0);
+	put16(th + 16, pkt_csum_fold(pkt_csum_add(
+		pseudo_sum(p->family, p->src, p->dst, seglen), th, seglen)));
+	return 0;
+}

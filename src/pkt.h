@@ -59,6 +59,31 @@ const char *pkt_status_str(enum pkt_status s);
 size_t pkt_build_synack(uint8_t *out, size_t outlen, const struct pkt *syn,
 			uint32_t seq, uint32_t ack, uint16_t mss, uint16_t window);
 
+#define PKT_NO_WSCALE 0xff
+
+/* A TCP segment to build: addresses are 16-byte buffers (IPv4 in the first
+ * 4), options only where set, no payload. */
+struct pkt_out {
+	int family;
+	const uint8_t *src, *dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;			/* PKT_TH_* */
+	uint16_t window;
+	uint16_t mss;			/* 0: no MSS option */
+	uint8_t wscale;			/* PKT_NO_WSCALE: no window-scale option */
+	bool sack_ok;
+};
+
+/* Build the segment with valid checksums, TTL/hop limit 64.  Returns its
+ * length, or 0 if outlen is too small. */
+size_t pkt_build(uint8_t *out, size_t outlen, const struct pkt_out *po);
+
+/* Recompute the IPv4 header and TCP checksums of a whole captured packet
+ * of len bytes parsed into *p (a queued copy may carry a partial checksum
+ * under GSO).  0, or -1 if the packet is shorter than its headers. */
+int pkt_fix_csum(uint8_t *buf, size_t len, const struct pkt *p);
+
 /* Internet checksum helpers (RFC 1071), exposed for tests.  pkt_csum_add
  * adds data as big-endian 16-bit words (an odd last byte is padded with a
  * zero) to a running sum; chain calls with even-length chunks.

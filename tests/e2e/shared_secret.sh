@@ -19,13 +19,13 @@ ipt -t raw -A OUTPUT -m mark --mark 0x5347 -j CT --notrack
 ipt -A FORWARD -p tcp --tcp-flags SYN,RST,ACK RST -m conntrack --ctstate INVALID \
 	--dport "$PORT" -j NFQUEUE --queue-num 1 --queue-bypass
 
-conf_a=$(sg_conf a "queue = 0" "rst_queue = 3" "secret_file = $LAB_TMP/secret")
+conf_a=$(sg_conf a "mode = always" "queue = 0" "rst_queue = 3" "secret_file = $LAB_TMP/secret")
 sg_start "$LAB_G" "$conf_a"
 SOCK_A=$SG_SOCK PID_A=$SG_PID
 
 run_b() {	# run_b SECRETFILE: start B, connect, print B's valid/invalid counts
 	local conf line
-	conf=$(sg_conf "b$1" "queue = 2" "rst_queue = 1" "secret_file = $LAB_TMP/$1")
+	conf=$(sg_conf "b$1" "mode = always" "queue = 2" "rst_queue = 1" "secret_file = $LAB_TMP/$1")
 	sg_start "$LAB_G" "$conf"
 	line=$(lab_connect 4 "$PORT" 3 -T 3000)
 	lab_log "client with B using '$1': $line"

@@ -19,7 +19,7 @@
 #include "acl.h"
 #include "conf.h"
 
-#define NKEYS 48
+#define NKEYS 52
 
 /* Parse text into *c (set to defaults first); *errs gets the messages. */
 static int run(struct conf *c, const char *text, char **errs)
@@ -81,6 +81,14 @@ static void assert_conf_eq(const struct conf *a, const struct conf *b)
 	ck_assert_str_eq(a->admin_group, b->admin_group);
 	ck_assert_str_eq(a->state_file, b->state_file);
 	ck_assert_int_eq(a->log_level, b->log_level);
+	ck_assert_uint_eq(a->halfopen_max, b->halfopen_max);
+	ck_assert_uint_eq(a->limit_syn_source.rate, b->limit_syn_source.rate);
+	ck_assert_uint_eq(a->limit_syn_source.burst, b->limit_syn_source.burst);
+	ck_assert_int_eq(a->challenge, b->challenge);
+	ck_assert_uint_eq(a->proxy_early_data, b->proxy_early_data);
+	ck_assert_uint_eq(a->nservices, b->nservices);
+	for (unsigned i = 0; i < a->nservices; i++)
+		ck_assert(memcmp(&a->services[i], &b->services[i], sizeof(a->services[i])) == 0);
 }
 
 /* print *c, parse the output, and compare */
@@ -711,6 +719,10 @@ START_TEST(test_print_defaults)
 		"stats_interval = 1m\n"
 		"census_interval = 1m\n"
 		"census_max = 1Mi\n"
+		"challenge = auth\n"
+		"proxy_max = 4Ki\n"
+		"proxy_timeout = 3s\n"
+		"proxy_early_data = 4Ki\n"
 		"# allow: 0 prefixes, deny: 0 prefixes (inline and from files)\n");
 	free(text);
 }
@@ -773,7 +785,7 @@ START_TEST(test_keys)
 		"limit_prefix4", "limit_prefix6", "limit_table", "limit_syn_source",
 		"limit_syn_service", "limit_synack_dest", "limit_synack_total", "limit_rst_source",
 		"stats_interval", "census_interval", "census_max", "service", "allow", "allow_file",
-		"deny", "deny_file",
+		"deny", "deny_file", "challenge", "proxy_max", "proxy_timeout", "proxy_early_data",
 	};
 	int seen[NKEYS] = { 0 };
 	size_t i, j;
@@ -975,8 +987,18 @@ START_TEST(test_services)
 {
 	struct conf c;
 
-	run_ok(&c, "service = web 192.0.2.10:80\nservice = tls [2001:db8::10]:443\n"
-		   "service = any-ssh *:22\n");
+	run_ok(&c, "service = web 192.0.2.10:80\n"
+		   "service = tls [2001:db8::10]:443 challenge=proxy mss=1440 wscale=none sack=no\n"
+		   "service = any-ssh *:22 wscale=9\n");
+	ck_assert_int_eq(c.services[0].challenge, CONF_CHALLENGE_DEFAULT);
+	ck_assert_uint_eq(c.services[0].mss, CONF_OPT_UNSET);
+	ck_assert_int_eq(c.services[1].challenge, CONF_CHALLENGE_PROXY);
+	ck_assert_uint_eq(c.services[1].mss, 1440);
+	ck_assert_uint_eq(c.services[1].wscale, CONF_WSCALE_NONE);
+	ck_assert_uint_eq(c.services[1].sack, 0);
+	ck_assert_uint_eq(c.services[2].wscale, 9);
+	ck_assert_int_eq(conf_service_challenge(&c, 1), CONF_CHALLENGE_PROXY);
+	ck_assert_int_eq(conf_service_challenge(&c, 0), CONF_CHALLENGE_AUTH);
 	ck_assert_uint_eq(c.nservices, 3);
 	ck_assert_str_eq(c.services[0].name, "web");
 	ck_assert_int_eq(c.services[0].family, AF_INET);
@@ -997,8 +1019,13 @@ END_TEST
 
 static const struct err_case list_cases[] = {
 	{ "service = web", "t.conf:1: invalid value 'web' for 'service': expected 'NAME "
-	  "ADDRESS:PORT': NAME of letters, digits, '_', '.', '-' (not 'other'), ADDRESS an IPv4 "
-	  "address, [IPv6 address] or *, PORT 1..65535\n" },
+	  "ADDRESS:PORT [ATTR=VALUE...]': NAME of letters, digits, '_', '.', '-' (not 'other'), "
+	  "ADDRESS an IPv4 address, [IPv6 address] or *, PORT 1..65535\n" },
+	{ "service = web 192.0.2.1:80 challenge=maybe", "t.conf:1: invalid service attribute "
+	  "'challenge=maybe': expected challenge=auth|proxy|auto, mss=536..65495, "
+	  "wscale=0..14|none or sack=yes|no\n" },
+	{ "service = web 192.0.2.1:80 wscale=15", NULL },
+	{ "service = web 192.0.2.1:80 mss=100", NULL },
 	{ "service = other 192.0.2.1:80", NULL },
 	{ "service = web 192.0.2.1:0", NULL },
 	{ "service = web 192.0.2.1:65536", NULL },

@@ -1,0 +1,168 @@
+/* Unit tests: the proxy's in-flight handshake table (bounded, expiring,
+ * evicting, early data bounded per handshake). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "proxy.h"
+
+static const struct siphash_key seed = { 0x1234, 0x5678 };
+static const uint8_t server[16] = { 203, 0, 113, 2 };
+
+static void client_of(unsigned i, uint8_t c[16])
+{
+	memset(c, 0, 16);
+	c[0] = 192;
+	c[1] = 0;
+	c[2] = (uint8_t)(i >> 8);
+	c[3] = (uint8_t)i;
+}
+
+START_TEST(add_find_remove)
+{
+	struct proxy_table t;
+	struct proxy_conn ev, *c;
+	uint8_t cl[16];
+
+	ck_assert_int_eq(proxy_init(&t, 64, 2048, &seed), 0);
+	client_of(7, cl);
+	c = proxy_add(&t, AF_INET, cl, server, 40000, 80, 1000, &ev);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(ev.key, 0);
+	c->client_isn = 42;
+	ck_assert_ptr_eq(proxy_find(&t, AF_INET, cl, server, 40000, 80, 999), c);
+	ck_assert_ptr_null(proxy_find(&t, AF_INET, cl, server, 40001, 80, 999));
+	ck_assert_ptr_null(proxy_find(&t, AF_INET6, cl, server, 40000, 80, 999));
+	/* Expired: not found, but swept with the callback. */
+	ck_assert_ptr_null(proxy_find(&t, AF_INET, cl, server, 40000, 80, 1000));
+	proxy_remove(&t, c);
+	ck_assert_uint_eq(t.count, 0);
+	ck_assert_ptr_null(proxy_find(&t, AF_INET, cl, server, 40000, 80, 0));
+	proxy_free(&t);
+}
+END_TEST
+
+static void count_expired(const struct proxy_conn *c, void *arg)
+{
+	(*(unsigned *)arg)++;
+	ck_assert_uint_ne(c->key, 0);
+}
+
+START_TEST(sweep_expires_with_callback)
+{
+	struct proxy_table t;
+	struct proxy_conn ev;
+	uint8_t cl[16];
+	unsigned n = 0;
+
+	ck_assert_int_eq(proxy_init(&t, 256, 0, &seed), 0);
+	for (unsigned i = 0; i < 10; i++) {
+		client_of(i, cl);
+		proxy_add(&t, AF_INET, cl, server, 1000, 80, i < 4 ? 100 : 500, &ev);
+	}
+	ck_assert_uint_eq(proxy_sweep(&t, 200, t.nbuckets, count_expired, &n), 4);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(t.count, 6);
+	ck_assert_uint_eq(proxy_sweep(&t, 500, t.nbuckets, count_expired, &n), 6);
+	ck_assert_uint_eq(t.count, 0);
+	proxy_free(&t);
+}
+END_TEST
+
+START_TEST(full_table_evicts_oldest_and_counts)
+{
+	struct proxy_table t;
+	struct proxy_conn ev;
+	uint8_t cl[16];
+	unsigned evicted = 0;
+
+	ck_assert_int_eq(proxy_init(&t, 8, 0, &seed), 0);
+	for (unsigned i = 0; i < 100; i++) {
+		client_of(i, cl);
+		proxy_add(&t, AF_INET, cl, server, 1000, 80, 1000 + i, &ev);
+		if (ev.key) {
+			evicted++;
+			ck_assert_uint_lt(ev.expires_us, 1000 + i);
+		}
+	}
+	ck_assert_uint_le(t.count, proxy_capacity(&t));
+	ck_assert_uint_eq(t.evictions, evicted);
+	ck_assert_uint_eq(t.count + evicted, 100);
+	proxy_free(&t);
+}
+END_TEST
+
+START_TEST(same_tuple_reuses_expired_slot)
+{
+	struct proxy_table t;
+	struct proxy_conn ev;
+	uint8_t cl[16];
+	unsigned n = 0;
+
+	ck_assert_int_eq(proxy_init(&t, 64, 0, &seed), 0);
+	client_of(1, cl);
+	proxy_add(&t, AF_INET, cl, server, 1000, 80, 100, &ev);
+	proxy_add(&t, AF_INET, cl, server, 1000, 80, 900, &ev);
+	ck_assert_uint_eq(t.count, 1);
+	/* The old attempt is gone: the sweep does not reset the new one early. */
+	ck_assert_uint_eq(proxy_sweep(&t, 200, t.nbuckets, count_expired, &n), 0);
+	ck_assert_ptr_nonnull(proxy_find(&t, AF_INET, cl, server, 1000, 80, 200));
+	proxy_free(&t);
+}
+END_TEST
+
+START_TEST(early_data_bounded)
+{
+	struct proxy_table t;
+	struct proxy_conn ev, *c;
+	uint8_t cl[16], pkt[1000], *p;
+	uint32_t pos = 0;
+	size_t len;
+
+	ck_assert_int_eq(proxy_init(&t, 64, 2100, &seed), 0);
+	client_of(3, cl);
+	c = proxy_add(&t, AF_INET, cl, server, 1000, 80, 100, &ev);
+	memset(pkt, 0xab, sizeof(pkt));
+	ck_assert(proxy_hold(&t, c, pkt, 1000));
+	pkt[0] = 0xcd;
+	ck_assert(proxy_hold(&t, c, pkt, 1000));
+	ck_assert(!proxy_hold(&t, c, pkt, 1000));	/* 3 * 1002 > 2100 */
+	ck_assert(proxy_hold(&t, c, pkt, 90));
+	p = (uint8_t *)proxy_held_next(c, &pos, &len);
+	ck_assert_uint_eq(len, 1000);
+	ck_assert_uint_eq(p[0], 0xab);
+	p = (uint8_t *)proxy_held_next(c, &pos, &len);
+	ck_assert_uint_eq(len, 1000);
+	ck_assert_uint_eq(p[0], 0xcd);
+	p = (uint8_t *)proxy_held_next(c, &pos, &len);
+	ck_assert_uint_eq(len, 90);
+	ck_assert_ptr_null(proxy_held_next(c, &pos, &len));
+	/* A reused slot starts empty. */
+	proxy_remove(&t, c);
+	c = proxy_add(&t, AF_INET, cl, server, 1000, 80, 100, &ev);
+	ck_assert_uint_eq(c->early_len, 0);
+	ck_assert_ptr_nonnull(c->early);
+	proxy_free(&t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("proxy");
+	TCase *tc = tcase_create("table");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, add_find_remove);
+	tcase_add_test(tc, sweep_expires_with_callback);
+	tcase_add_test(tc, full_table_evicts_oldest_and_counts);
+	tcase_add_test(tc, same_tuple_reuses_expired_slot);
+	tcase_add_test(tc, early_data_bounded);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
