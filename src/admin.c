@@ -396,7 +396,8 @@ static int restart_only_changed(const struct conf *cur, const struct conf *next)
 	       next->verified_prefix4 != cur->verified_prefix4 ||
 	       next->verified_prefix6 != cur->verified_prefix6 ||
 	       next->halfopen_max != cur->halfopen_max || next->limit_table != cur->limit_table ||
-	       next->track_mark != cur->track_mark || next->done_mark != cur->done_mark;
+	       next->track_mark != cur->track_mark || next->done_mark != cur->done_mark ||
+	       next->proxy_max != cur->proxy_max || next->proxy_early_data != cur->proxy_early_data;
 }
 
 static int services_changed(const struct conf *cur, const struct conf *next)
@@ -445,6 +446,10 @@ static void apply_watch(struct synguard *sg, struct conf *next)
 	c->stats_interval_ms = next->stats_interval_ms;
 	c->census_interval_ms = next->census_interval_ms;
 	c->census_max = next->census_max;
+	c->challenge = next->challenge;
+	c->proxy_timeout_ms = next->proxy_timeout_ms;
+	if (daemon_proxy_ensure(sg) < 0)
+		log_err("reload: the proxy is not available; proxied services use auth");
 }
 
 static void apply_live(struct synguard *sg, const struct conf *next)

@@ -1,6 +1,7 @@
-/* cookie: keyed-MAC SYN cookies with two-epoch acceptance.  Per-epoch keys
- * are derived from one master key, so rotation needs no state shared
- * between gateways beyond the master (the secret file) and the clock. */
+/* cookie: keyed-MAC SYN cookies with two-epoch acceptance, for the auth
+ * challenge and for the full SYN proxy.  Per-epoch keys are derived from one
+ * master key, so rotation needs no state shared between gateways beyond the
+ * master (the secret file) and the clock. */
 #include "cookie.h"
 
 #include <string.h>
@@ -67,9 +68,12 @@ bool cookie_set_epoch(struct cookie_ctx *ctx, uint64_t epoch)
 	return true;
 }
 
-static uint64_t tuple_mac(const struct siphash_key *key, const struct cookie_tuple *t)
+/* MAC input for a tuple: the address length (which doubles as the family),
+ * both addresses, both ports.  At most TUPLE_BYTES; returns the length. */
+#define TUPLE_BYTES (1 + 2 * 16 + 4)
+
+static size_t tuple_put(uint8_t *msg, const struct cookie_tuple *t)
 {
-	uint8_t msg[40];
 	size_t alen = t->family == AF_INET6 ? 16 : 4;
 	size_t n = 0;
 
@@ -82,7 +86,14 @@ static uint64_t tuple_mac(const struct siphash_key *key, const struct cookie_tup
 	msg[n++] = (uint8_t)t->client_port;
 	msg[n++] = (uint8_t)(t->server_port >> 8);
 	msg[n++] = (uint8_t)t->server_port;
-	return siphash24(key, msg, n);
+	return n;
+}
+
+static uint64_t tuple_mac(const struct siphash_key *key, const struct cookie_tuple *t)
+{
+	uint8_t msg[TUPLE_BYTES];
+
+	return siphash24(key, msg, tuple_put(msg, t));
 }
 
 /* Two candidate cookies per tuple and epoch: the primary, and an alternate
@@ -121,5 +132,108 @@ enum cookie_result cookie_check(const struct cookie_ctx *ctx, const struct cooki
 	candidates(tuple_mac(current ? &ctx->key_cur : &ctx->key_prev, t), epoch, c);
 	if (value != c[0] && value != c[1])
 		return COOKIE_INVALID;
+	return current ? COOKIE_VALID_CURRENT : COOKIE_VALID_PREVIOUS;
+}
+
+/* Proxy cookies.  Layout (see cookie.h): MAC in bits 8..31, then parity,
+ * MSS index, SACK and window scale in the low byte. */
+#define PROXY_OPT_MASK 0xffU
+#define PROXY_PARITY_BIT 0x80U
+#define PROXY_MSS_SHIFT 5
+#define PROXY_SACK_BIT 0x10U
+#define PROXY_WSCALE_MASK 0x0fU
+#define PROXY_WSCALE_NONE 15U
+#define PROXY_WSCALE_MAX 14U	/* RFC 7323 2.3: larger shifts are used as 14 */
+
+/* The kernel's syncookie tables.  Index 0 is the MSS every host must accept
+ * (576-byte IPv4 datagrams, the 1280-byte IPv6 minimum MTU), so rounding a
+ * smaller or missing MSS up to it is safe; the others are common paths
+ * (tunnels, PPPoE, Ethernet, 9000-byte jumbo frames for IPv6). */
+static const uint16_t proxy_mss4[4] = { 536, 1300, 1440, 1460 };
+static const uint16_t proxy_mss6[4] = { 1220, 1420, 1440, 8940 };
+
+/* A tag at the start of the MAC input that no auth MAC input has (those
+ * begin with the address length 4 or 16): the two cookie kinds come from
+ * separate MAC domains under the same epoch key. */
+static const uint8_t proxy_tag[8] = { 's', 'g', '-', 'p', 'r', 'o', 'x', 'y' };
+
+static const uint16_t *proxy_mss_table(int family)
+{
+	return family == AF_INET6 ? proxy_mss6 : proxy_mss4;
+}
+
+static uint32_t proxy_mss_index(int family, uint16_t client_mss)
+{
+	const uint16_t *tab = proxy_mss_table(family);
+	uint32_t i = 3;
+
+	while (i > 0 && client_mss < tab[i])
+		i--;
+	return i;
+}
+
+uint16_t cookie_proxy_mss(int family, uint16_t client_mss)
+{
+	return proxy_mss_table(family)[proxy_mss_index(family, client_mss)];
+}
+
+static uint32_t proxy_encode_wscale(uint8_t wscale)
+{
+	if (wscale == COOKIE_NO_WSCALE)
+		return PROXY_WSCALE_NONE;
+	return wscale > PROXY_WSCALE_MAX ? PROXY_WSCALE_MAX : wscale;
+}
+
+/* The low byte of the cookie for these options, issued in 'epoch'. */
+static uint32_t proxy_encode_opts(int family, const struct cookie_opts *o, uint64_t epoch)
+{
+	return (epoch & 1 ? PROXY_PARITY_BIT : 0) |
+	       proxy_mss_index(family, o->mss) << PROXY_MSS_SHIFT |
+	       (o->sack ? PROXY_SACK_BIT : 0) | proxy_encode_wscale(o->wscale);
+}
+
+static void proxy_decode_opts(int family, uint32_t bits, struct cookie_opts *o)
+{
+	uint32_t ws = bits & PROXY_WSCALE_MASK;
+
+	o->mss = proxy_mss_table(family)[(bits >> PROXY_MSS_SHIFT) & 3];
+	o->wscale = ws == PROXY_WSCALE_NONE ? COOKIE_NO_WSCALE : (uint8_t)ws;
+	o->sack = (bits & PROXY_SACK_BIT) != 0;
+}
+
+/* The 24 MAC bits over tag, tuple, client ISN and the option byte.  The ISN
+ * makes every handshake's cookie different even for a reused 4-tuple. */
+static uint32_t proxy_mac(const struct siphash_key *key, const struct cookie_tuple *t,
+			  uint32_t client_isn, uint32_t opts)
+{
+	uint8_t msg[sizeof(proxy_tag) + TUPLE_BYTES + 4 + 1];
+	size_t n = sizeof(proxy_tag);
+
+	memcpy(msg, proxy_tag, n);
+	n += tuple_put(msg + n, t);
+	for (int i = 3; i >= 0; i--)
+		msg[n++] = (uint8_t)(client_isn >> (8 * i));
+	msg[n++] = (uint8_t)opts;
+	return (uint32_t)(siphash24(key, msg, n) >> (64 - COOKIE_PROXY_MAC_BITS));
+}
+
+uint32_t cookie_proxy_make(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
+			   uint32_t client_isn, const struct cookie_opts *client)
+{
+	uint32_t opts = proxy_encode_opts(t->family, client, ctx->epoch);
+
+	return proxy_mac(&ctx->key_cur, t, client_isn, opts) << 8 | opts;
+}
+
+enum cookie_result cookie_proxy_check(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
+				      uint32_t client_isn, uint32_t cookie, struct cookie_opts *out)
+{
+	uint32_t opts = cookie & PROXY_OPT_MASK;
+	/* The parity picks the key: current or previous epoch, never older. */
+	bool current = !!(opts & PROXY_PARITY_BIT) == (bool)(ctx->epoch & 1);
+
+	if (cookie >> 8 != proxy_mac(current ? &ctx->key_cur : &ctx->key_prev, t, client_isn, opts))
+		return COOKIE_INVALID;
+	proxy_decode_opts(t->family, opts, out);
 	return current ? COOKIE_VALID_CURRENT : COOKIE_VALID_PREVIOUS;
 }

@@ -1,9 +1,10 @@
-/* ct: the connection-state census.  A ctnetlink dump of the whole conntrack
- * table is read one buffer per readable event; every message is parsed with
- * explicit length checks (the parser is pure and fuzzable).  A dump cannot
- * be cancelled in netlink: the only way to drop its rest is to close the
- * socket, so a truncated or aborted census swaps in a fresh socket under
- * the same descriptor number. */
+/* ct: the connection-state census and the proxied connections' entries.
+ * A ctnetlink dump of the whole conntrack table is read one buffer per
+ * readable event; every message is parsed with explicit length checks (the
+ * parser is pure and fuzzable).  A dump cannot be cancelled in netlink: the
+ * only way to drop its rest is to close the socket, so a truncated or
+ * aborted census swaps in a fresh socket under the same descriptor number.
+ * Requests (entry creation, look-ups) use a socket of their own. */
 #include "ct.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <netinet/in.h>
 
@@ -181,6 +183,25 @@ static int parse_protoinfo(const struct nlattr *nest, struct ct_entry *e)
 	return map_state(mnl_attr_get_u8(tcp[CTA_PROTOINFO_TCP_STATE]), &e->state);
 }
 
+/* The REPLY direction's sequence adjustment, when the entry has one (the
+ * kernel sends both directions' whenever IPS_SEQ_ADJUST is set). */
+static int parse_seqadj(const struct nlattr *nest, struct ct_entry *e)
+{
+	const struct nlattr *tb[CTA_SEQADJ_MAX + 1];
+
+	if (!nest)
+		return 0;
+	if (nested_index(nest, tb, CTA_SEQADJ_MAX) < 0 ||
+	    !attr_len_is(tb[CTA_SEQADJ_CORRECTION_POS], 4) ||
+	    !attr_len_is(tb[CTA_SEQADJ_OFFSET_BEFORE], 4) ||
+	    !attr_len_is(tb[CTA_SEQADJ_OFFSET_AFTER], 4))
+		return -1;
+	e->seqadj = true;
+	e->seqadj_pos = ntohl(mnl_attr_get_u32(tb[CTA_SEQADJ_CORRECTION_POS]));
+	e->seqadj_offset = (int32_t)ntohl(mnl_attr_get_u32(tb[CTA_SEQADJ_OFFSET_AFTER]));
+	return 0;
+}
+
 int ct_parse_msg(const void *nlmsg, size_t len, struct ct_entry *e)
 {
 	const struct nlmsghdr *nlh = nlmsg;
@@ -202,27 +223,36 @@ int ct_parse_msg(const void *nlmsg, size_t len, struct ct_entry *e)
 	r = parse_tuple(tb[CTA_TUPLE_ORIG], e->family, e);
 	if (r <= 0)
 		return r;
+	if (parse_seqadj(tb[CTA_SEQ_ADJ_REPLY], e) < 0)
+		return -1;
 	return parse_protoinfo(tb[CTA_PROTOINFO], e);
+}
+
+#define CT_HDR_LEN (MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)))
+
+/* The netlink and nfnetlink headers; buf holds at least CT_HDR_LEN bytes. */
+static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags, uint32_t seq,
+				   int family)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = (uint8_t)family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
 }
 
 size_t ct_build_dump(void *buf, size_t size, uint32_t seq)
 {
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	size_t len = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*nfg));
-
-	if (size < len)
+	if (size < CT_HDR_LEN)
 		return 0;
-	memset(buf, 0, len);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = CT_MSG_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;	/* every layer-3 family */
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	return nlh->nlmsg_len;
+	/* AF_UNSPEC: every layer-3 family */
+	return put_header(buf, CT_MSG_GET, NLM_F_REQUEST | NLM_F_DUMP, seq, AF_UNSPEC)->nlmsg_len;
 }
 
 /* --- the socket ---------------------------------------------------------- */
@@ -396,14 +426,16 @@ static int on_message(struct ct_census *c, const struct nlmsghdr *nlh, ct_entry_
 	}
 }
 
-static ssize_t receive(struct ct_census *c)
+/* One datagram from the kernel: its length, 0 for one from elsewhere
+ * (ignored), -1 with errno (EMSGSIZE if it did not fit). */
+static ssize_t nl_receive(int fd, void *buf, size_t size)
 {
 	struct sockaddr_nl from;
-	struct iovec iov = { .iov_base = c->rx.bytes, .iov_len = sizeof(c->rx.bytes) };
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	struct msghdr mh = {
 		.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1,
 	};
-	ssize_t n = recvmsg(c->fd, &mh, 0);
+	ssize_t n = recvmsg(fd, &mh, 0);
 
 	if (n >= 0 && (mh.msg_flags & MSG_TRUNC)) {
 		errno = EMSGSIZE;
@@ -422,7 +454,7 @@ int ct_census_read(struct ct_census *c, ct_entry_fn fn, void *arg)
 
 	if (!c->running)
 		return 0;
-	n = receive(c);
+	n = nl_receive(c->fd, c->rx.bytes, sizeof(c->rx.bytes));
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 			return 1;
@@ -464,4 +496,324 @@ void ct_census_close(struct ct_census *c)
 		return;
 	close(c->fd);
 	free(c);
+}
+
+/* --- requests: the proxied connection's entry ----------------------------- */
+
+#define CT_PROXY_STATUS (IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED)
+/* The TCP flags the entry states, set or clear, in both directions. */
+#define CT_PROXY_TCP_FLAGS \
+	(IP_CT_TCP_FLAG_WINDOW_SCALE | IP_CT_TCP_FLAG_SACK_PERM | IP_CT_TCP_FLAG_BE_LIBERAL)
+
+/* A request is at most 272 bytes (IPv6 NEW); an answer is one entry (well
+ * under 1 KiB) or an error that, with NETLINK_CAP_ACK, carries only our
+ * header. */
+#define CT_REQ_BUF 512
+#define CT_CTL_BUF 8192
+/* Receives per request: only leftovers of an earlier request can come
+ * before its answer. */
+#define CT_CTL_TRIES 8
+
+/* A message under construction: the first attribute that does not fit
+ * makes it full, and every later put is skipped. */
+struct msg {
+	struct nlmsghdr *nlh;
+	size_t size;
+	bool full;
+};
+
+struct tuple {
+	int family;
+	const uint8_t *src, *dst;
+	uint16_t sport, dport;	/* host order */
+};
+
+static bool msg_start(struct msg *m, void *buf, size_t size, uint16_t type, uint16_t flags,
+		      uint32_t seq, int family)
+{
+	if (size < CT_HDR_LEN || (family != AF_INET && family != AF_INET6))
+		return false;
+	m->nlh = put_header(buf, type, flags, seq, family);
+	m->size = size;
+	m->full = false;
+	return true;
+}
+
+static void put(struct msg *m, uint16_t type, size_t len, const void *data)
+{
+	size_t pad = MNL_ALIGN(len) - len;
+
+	if (m->full)
+		return;
+	if (!mnl_attr_put_check(m->nlh, m->size, type, len, data)) {
+		m->full = true;
+		return;
+	}
+	/* libmnl before 1.0.5 leaves the alignment padding as it was. */
+	memset((uint8_t *)mnl_nlmsg_get_payload_tail(m->nlh) - pad, 0, pad);
+}
+
+static void put_u8(struct msg *m, uint16_t type, uint8_t v)
+{
+	put(m, type, sizeof(v), &v);
+}
+
+static void put_be16(struct msg *m, uint16_t type, uint16_t v)
+{
+	uint16_t be = htons(v);
+
+	put(m, type, sizeof(be), &be);
+}
+
+static void put_be32(struct msg *m, uint16_t type, uint32_t v)
+{
+	uint32_t be = htonl(v);
+
+	put(m, type, sizeof(be), &be);
+}
+
+/* Opens a nest (flagged NLA_F_NESTED, as the kernel's own messages are). */
+static struct nlattr *nest_start(struct msg *m, uint16_t type)
+{
+	struct nlattr *a = m->full ? NULL : mnl_attr_nest_start_check(m->nlh, m->size, type);
+
+	if (!a)
+		m->full = true;
+	return a;
+}
+
+static void nest_end(struct msg *m, struct nlattr *a)
+{
+	if (!m->full)
+		mnl_attr_nest_end(m->nlh, a);
+}
+
+static void put_tuple(struct msg *m, uint16_t type, const struct tuple *t)
+{
+	bool v6 = t->family == AF_INET6;
+	size_t alen = v6 ? 16 : 4;
+	struct nlattr *tuple = nest_start(m, type), *ip, *proto;
+
+	ip = nest_start(m, CTA_TUPLE_IP);
+	put(m, v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC, alen, t->src);
+	put(m, v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST, alen, t->dst);
+	nest_end(m, ip);
+	proto = nest_start(m, CTA_TUPLE_PROTO);
+	put_u8(m, CTA_PROTO_NUM, IPPROTO_TCP);
+	put_be16(m, CTA_PROTO_SRC_PORT, t->sport);
+	put_be16(m, CTA_PROTO_DST_PORT, t->dport);
+	nest_end(m, proto);
+	nest_end(m, tuple);
+}
+
+/* Window scaling is on only when both ends offered it (RFC 7323 §2.2);
+ * then conntrack must scale each direction's windows by its sender's
+ * shift, or it misjudges what is in window. */
+static void put_protoinfo(struct msg *m, const struct ct_proxy *p)
+{
+	bool wscale = p->client_wscale != CT_NO_WSCALE && p->server_wscale != CT_NO_WSCALE;
+	struct nf_ct_tcp_flags flags = { .flags = 0, .mask = CT_PROXY_TCP_FLAGS };
+	struct nlattr *info, *tcp;
+
+	if (wscale)
+		flags.flags |= IP_CT_TCP_FLAG_WINDOW_SCALE;
+	if (p->sack)
+		flags.flags |= IP_CT_TCP_FLAG_SACK_PERM;
+	if (p->liberal)
+		flags.flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
+	info = nest_start(m, CTA_PROTOINFO);
+	tcp = nest_start(m, CTA_PROTOINFO_TCP);
+	put_u8(m, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_ESTABLISHED);
+	if (wscale) {
+		put_u8(m, CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, p->client_wscale);
+		put_u8(m, CTA_PROTOINFO_TCP_WSCALE_REPLY, p->server_wscale);
+	}
+	put(m, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(flags), &flags);
+	put(m, CTA_PROTOINFO_TCP_FLAGS_REPLY, sizeof(flags), &flags);
+	nest_end(m, tcp);
+	nest_end(m, info);
+}
+
+/* One offset before and after the position: the translation never changes
+ * during the connection. */
+static void put_seqadj(struct msg *m, uint16_t type, uint32_t pos, uint32_t offset)
+{
+	struct nlattr *adj = nest_start(m, type);
+
+	put_be32(m, CTA_SEQADJ_CORRECTION_POS, pos);
+	put_be32(m, CTA_SEQADJ_OFFSET_BEFORE, offset);
+	put_be32(m, CTA_SEQADJ_OFFSET_AFTER, offset);
+	nest_end(m, adj);
+}
+
+size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_proxy *p)
+{
+	const struct tuple orig = { p->family, p->client, p->server, p->client_port, p->server_port };
+	const struct tuple reply = { p->family, p->server, p->client, p->server_port, p->client_port };
+	struct msg m;
+
+	if (!msg_start(&m, buf, size, CT_MSG_NEW,
+		       NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq, p->family))
+		return 0;
+	put_tuple(&m, CTA_TUPLE_ORIG, &orig);
+	put_tuple(&m, CTA_TUPLE_REPLY, &reply);
+	/* CONFIRMED: the entry goes straight into the hash table; without it
+	 * this kernel refuses the request with EBUSY. */
+	put_be32(&m, CTA_STATUS, CT_PROXY_STATUS);
+	put_be32(&m, CTA_TIMEOUT, p->timeout_s);
+	put_be32(&m, CTA_MARK, p->mark);
+	put_protoinfo(&m, p);
+	put_seqadj(&m, CTA_SEQ_ADJ_REPLY, p->server_isn, p->proxy_isn - p->server_isn);
+	return m.full ? 0 : m.nlh->nlmsg_len;
+}
+
+/* The look-up of one entry by its ORIGINAL tuple.  No NLM_F_ACK: the
+ * answer is exactly one message, the entry or an error. */
+static size_t build_get(void *buf, size_t size, uint32_t seq, const struct tuple *t)
+{
+	struct msg m;
+
+	if (!msg_start(&m, buf, size, CT_MSG_GET, NLM_F_REQUEST, seq, t->family))
+		return 0;
+	put_tuple(&m, CTA_TUPLE_ORIG, t);
+	return m.full ? 0 : m.nlh->nlmsg_len;
+}
+
+struct ct_ctl {
+	int fd;
+	uint32_t portid;
+	uint32_t seq;
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[CT_CTL_BUF];
+	} rx;
+};
+
+struct ct_ctl *ct_ctl_open(void)
+{
+	struct ct_ctl *c = calloc(1, sizeof(*c));
+	int one = 1;
+
+	if (!c)
+		return NULL;
+	c->fd = nl_socket(&c->portid);
+	if (c->fd < 0) {
+		int saved = errno;
+
+		free(c);
+		errno = saved;
+		return NULL;
+	}
+	/* Errors without a copy of our request; best effort: an old kernel
+	 * echoes it, and that still fits the receive buffer. */
+	(void)setsockopt(c->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	return c;
+}
+
+void ct_ctl_close(struct ct_ctl *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c);
+}
+
+/* Our request's answer in the receive buffer, or NULL with errno. */
+static const struct nlmsghdr *find_answer(struct ct_ctl *c, ssize_t n)
+{
+	const struct nlmsghdr *nlh = &c->rx.align;
+	int len;
+
+	for (len = (int)n; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+		if (nlh->nlmsg_seq == c->seq && nlh->nlmsg_type != NLMSG_NOOP)
+			return nlh;
+	return NULL;
+}
+
+/* Sends req (numbered c->seq) and returns its answer, or NULL with errno.
+ * The kernel handles a ctnetlink request within sendto(), so the answer is
+ * queued when sendto returns: non-blocking receives find it, and EAGAIN
+ * means none will come (ETIMEDOUT). */
+static const struct nlmsghdr *transact(struct ct_ctl *c, const void *req, size_t len)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	if (sendto(c->fd, req, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) != (ssize_t)len) {
+		if (errno == 0)
+			errno = EIO;
+		return NULL;
+	}
+	for (int i = 0; i < CT_CTL_TRIES; i++) {
+		ssize_t n = nl_receive(c->fd, c->rx.bytes, sizeof(c->rx.bytes));
+		const struct nlmsghdr *nlh;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			return NULL;
+		}
+		nlh = find_answer(c, n);
+		if (nlh)
+			return nlh;
+	}
+	errno = ETIMEDOUT;
+	return NULL;
+}
+
+/* An NLMSG_ERROR's code: 0 (an acknowledgment) or -errno. */
+static int answer_error(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != NLMSG_ERROR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*err) ||
+	    err->error > 0)
+		return -EBADMSG;
+	return err->error;
+}
+
+int ct_ctl_create(struct ct_ctl *c, const struct ct_proxy *p)
+{
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[CT_REQ_BUF];
+	} req;
+	const struct nlmsghdr *nlh;
+	size_t len = ct_build_proxy_new(req.bytes, sizeof(req.bytes), ++c->seq, p);
+
+	if (len == 0)
+		return -EINVAL;	/* the family: every request fits */
+	nlh = transact(c, req.bytes, len);
+	return nlh ? answer_error(nlh) : -errno;
+}
+
+int ct_ctl_seqadj(struct ct_ctl *c, int family, const uint8_t *client, const uint8_t *server,
+		  uint16_t client_port, uint16_t server_port, int32_t *offset)
+{
+	const struct tuple t = { family, client, server, client_port, server_port };
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[CT_REQ_BUF];
+	} req;
+	const struct nlmsghdr *nlh;
+	struct ct_entry e;
+	size_t len = build_get(req.bytes, sizeof(req.bytes), ++c->seq, &t);
+
+	if (len == 0)
+		return -EINVAL;
+	nlh = transact(c, req.bytes, len);
+	if (!nlh)
+		return -errno;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		int err = answer_error(nlh);
+
+		return err < 0 ? err : -EBADMSG;	/* a get is never just acknowledged */
+	}
+	if (ct_parse_msg(nlh, nlh->nlmsg_len, &e) < 0)
+		return -EBADMSG;
+	if (!e.seqadj)
+		return 0;
+	*offset = e.seqadj_offset;
+	return 1;
 }

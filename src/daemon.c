@@ -26,6 +26,7 @@
 #include "stats.h"
 #include "synguard.h"
 #include "table.h"
+#include "handover.h"
 #include "tx.h"
 #include "watch.h"
 
@@ -152,10 +153,27 @@ static void send_challenge(struct synguard *sg, const struct pkt *p,
 		tx_flush(sg->tx, NULL, NULL);	/* cannot happen with TX_BATCH >= rx batch */
 		frame = tx_frame(sg->tx);
 	}
-	/* MSS 1460 (1440 for v6): any plausible value; the client only answers
-	 * this SYN+ACK with a RST. */
-	len = pkt_build_synack(frame, TX_FRAME_MAX, p, r->synack_seq, r->synack_ack,
-			       p->family == AF_INET6 ? 1440 : 1460, 65535);
+	if (r->proxy) {
+		/* A valid SYN+ACK with the server's options.  Its window bounds
+		 * what the client sends before the server answered to what the
+		 * daemon can hold (proxy_early_data, headers included). */
+		uint32_t win = sg->conf.proxy_early_data * 3 / 4;
+		struct pkt_out o = {
+			.family = p->family, .src = p->dst, .dst = p->src,
+			.sport = p->dport, .dport = p->sport,
+			.seq = r->synack_seq, .ack = r->synack_ack,
+			.flags = PKT_TH_SYN | PKT_TH_ACK,
+			.window = (uint16_t)(win > 65535 ? 65535 : win < 536 ? 536 : win),
+			.mss = r->synack_mss, .wscale = r->synack_wscale, .sack_ok = r->synack_sack,
+		};
+
+		len = pkt_build(frame, TX_FRAME_MAX, &o);
+	} else {
+		/* MSS 1460 (1440 for v6): any plausible value; the client only
+		 * answers this SYN+ACK with a RST. */
+		len = pkt_build_synack(frame, TX_FRAME_MAX, p, r->synack_seq, r->synack_ack,
+				       p->family == AF_INET6 ? 1440 : 1460, 65535);
+	}
 	tx_commit(sg->tx, p->family, p->src, len, tag);
 }
 
@@ -193,6 +211,8 @@ static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uin
 		send_challenge(sg, &p, &r, tag);
 	if (r.verified && sg->ipset)
 		fastpath_add(sg, &p);
+	if (r.proxy_action != PROXY_NONE || r.evicted.key)
+		handover_act(sg, &p, buf, len, &r);
 	if (r.verdict == POLICY_ACCEPT)
 		*mark |= r.mark_set;
 	if (st == PKT_OK && (p.flags & (PKT_TH_SYN | PKT_TH_ACK)) == PKT_TH_SYN)
@@ -277,6 +297,8 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	table_sweep(&sg->retrans, now, SWEEP_BUCKETS_PER_TICK);
 	bucket_table_sweep(&sg->limits, now, SWEEP_BUCKETS_PER_TICK);
 	halfopen_sweep(&sg->halfopen, clock_mono_us(), HALFOPEN_SWEEP_PER_TICK);
+	if (sg->proxy.slots)
+		handover_sweep(sg, clock_mono_us(), sg->proxy.nbuckets);
 	++sg->ticks;
 	watch_tick(sg, now);
 	if (sg->conf.census_interval_ms &&
@@ -382,6 +404,33 @@ static void census_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	census_finish(sg, ETIMEDOUT);
 }
 
+static bool proxy_wanted(const struct conf *c)
+{
+	for (unsigned i = 0; i < c->nservices; i++)
+		if (conf_service_challenge(c, i) != CONF_CHALLENGE_AUTH)
+			return true;
+	return c->challenge != CONF_CHALLENGE_AUTH;
+}
+
+/* The proxy table is allocated once, when the configuration first asks for
+ * the proxy (at start or on a reload), and kept. */
+int daemon_proxy_ensure(struct synguard *sg)
+{
+	struct siphash_key seed;
+
+	if (sg->proxy.slots || !proxy_wanted(&sg->conf))
+		return 0;
+	if (random_key(&seed) < 0 ||
+	    proxy_init(&sg->proxy, sg->conf.proxy_max, sg->conf.proxy_early_data, &seed) < 0) {
+		log_err("cannot allocate the proxy table: %s", strerror(errno));
+		return -1;
+	}
+	sg->policy.proxy = &sg->proxy;
+	log_info("proxy table: %zu handshakes, %u bytes of early data each",
+		 proxy_capacity(&sg->proxy), sg->conf.proxy_early_data);
+	return 0;
+}
+
 void daemon_census_start(struct synguard *sg)
 {
 	struct sg_census *c = &sg->census;
@@ -438,6 +487,10 @@ static int open_queue(struct synguard *sg, struct sg_queue *sq, uint16_t num)
 		.error_verdict = daemon_error_verdict(sg),
 	};
 
+	/* The priority queue carries the proxy's early client data: whole
+	 * packets, to be re-injected as they came. */
+	if (sq == &sg->rst_q)
+		np.copy_range = 65535;
 	sq->sg = sg;
 	sq->nfq = nfq_bind(&np, &sg->stats, on_packet, on_flush, sq);
 	return sq->nfq ? 0 : -1;
@@ -518,9 +571,16 @@ static int setup(struct synguard *sg)
 	watch_init(sg, clock_mono_ms());
 	census_open(sg);
 	sg->tx = tx_open(sg->conf.mark);
-	if (!sg->tx || open_queue(sg, &sg->syn_q, sg->conf.queue) < 0 ||
+	sg->ptx = tx_open(sg->conf.mark);
+	sg->ptx_plain = tx_open(0);
+	if (!sg->tx || !sg->ptx || !sg->ptx_plain || daemon_proxy_ensure(sg) < 0 ||
+	    open_queue(sg, &sg->syn_q, sg->conf.queue) < 0 ||
 	    open_queue(sg, &sg->rst_q, sg->conf.rst_queue) < 0)
 		return -1;
+	sg->ctl = ct_ctl_open();
+	if (!sg->ctl)
+		log_warn("no ctnetlink socket for proxy entries: %s (the proxy cannot hand "
+			 "connections over)", strerror(errno));
 	open_fastpath(sg);
 	sg->control = control_open(sg->loop, sg->conf.socket, admin_command, sg);
 	if (!sg->control || admin_apply_groups(sg, &sg->conf) < 0)
@@ -539,6 +599,11 @@ static void teardown(struct synguard *sg)
 	nfq_unbind(sg->rst_q.nfq);
 	control_close(sg->control);
 	tx_close(sg->tx);
+	tx_close(sg->ptx);
+	tx_close(sg->ptx_plain);
+	if (sg->ctl)
+		ct_ctl_close(sg->ctl);
+	proxy_free(&sg->proxy);
 	admin_save_state(sg);
 	ipset_close(sg->ipset);
 	sdnotify_close(&sg->notify);

@@ -217,6 +217,141 @@ static bool syn_limits_ok(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 	return false;
 }
 
+/* --- the full SYN proxy ------------------------------------------------------ */
+
+static bool proxying(const struct policy_ctx *pc, unsigned svc)
+{
+	return pc->proxy && conf_service_challenge(pc->conf, svc) != CONF_CHALLENGE_AUTH;
+}
+
+void policy_server_opts(const struct policy_ctx *pc, unsigned svc, int family,
+			struct policy_opts *o)
+{
+	const struct policy_opts *l = &pc->svc[svc].learned;
+	const struct conf_service *cs = svc < pc->conf->nservices ? &pc->conf->services[svc] : NULL;
+
+	/* Without a sample: what a Linux server with default buffers says. */
+	o->n = l->n;
+	o->mss = l->n ? l->mss : (family == AF_INET6 ? 1440 : 1460);
+	o->wscale = l->n ? l->wscale : 7;
+	o->sack = l->n ? l->sack : true;
+	o->ts = l->n ? l->ts : true;
+	if (cs && cs->mss != CONF_OPT_UNSET)
+		o->mss = cs->mss;
+	if (cs && cs->wscale != CONF_OPT_UNSET)
+		o->wscale = cs->wscale == CONF_WSCALE_NONE ? PKT_NO_WSCALE : (uint8_t)cs->wscale;
+	if (cs && cs->sack != CONF_OPT_UNSET)
+		o->sack = cs->sack;
+}
+
+/* The scale our SYN+ACK announces: the server's, if the client scales. */
+static uint8_t proxy_wscale_for(const struct policy_opts *so, uint8_t client_wscale)
+{
+	return client_wscale == PKT_NO_WSCALE ? PKT_NO_WSCALE : so->wscale;
+}
+
+/* A valid SYN+ACK whose sequence number is the proxy cookie, announcing
+ * the server's options (no timestamps: the kernel only rewrites them while
+ * a SYNPROXY rule exists). */
+static void proxy_synack(struct policy_ctx *pc, const struct pkt *p, const struct cookie_tuple *t,
+			 struct policy_result *r)
+{
+	struct cookie_opts co = {
+		.mss = p->opt.has_mss ? p->opt.mss : 0,
+		.wscale = p->opt.has_wscale ? p->opt.wscale : COOKIE_NO_WSCALE,
+		.sack = p->opt.sack_ok,
+	};
+	struct policy_opts so;
+
+	policy_server_opts(pc, r->svc, p->family, &so);
+	r->proxy = true;
+	r->synack_seq = cookie_proxy_make(pc->cookies, t, p->seq, &co);
+	r->synack_ack = p->seq + 1;
+	r->synack_mss = so.mss;
+	r->synack_wscale = proxy_wscale_for(&so, co.wscale);
+	r->synack_sack = co.sack && so.sack;
+	pc->stats->proxy_synacks++;
+}
+
+static void learn_server_opts(struct policy_ctx *pc, unsigned svc, const struct pkt *p)
+{
+	struct policy_opts *l = &pc->svc[svc].learned;
+
+	l->n++;
+	l->mss = p->opt.has_mss ? p->opt.mss : 536;
+	l->wscale = p->opt.has_wscale ? p->opt.wscale : PKT_NO_WSCALE;
+	l->sack = p->opt.sack_ok;
+	l->ts = p->opt.has_ts;
+}
+
+/* A client ACK that no tracked handshake knows: early data of a proxied
+ * attempt, or the ACK that answers a proxy cookie.  true if handled. */
+static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
+		      struct policy_result *r)
+{
+	struct cookie_tuple t;
+	struct cookie_opts co;
+	struct policy_opts so;
+	struct proxy_conn *c;
+
+	c = proxy_find(pc->proxy, p->family, p->src, p->dst, p->sport, p->dport, now_us);
+	if (c) {
+		r->verdict = POLICY_DROP;
+		r->conn = c;
+		r->svc = c->svc;
+		r->proxy_action = p->payload_len ? PROXY_HOLD : PROXY_NONE;
+		return true;
+	}
+	tuple_of(p, &t);
+	if (cookie_proxy_check(pc->cookies, &t, p->seq - 1, p->ack - 1, &co) == COOKIE_INVALID)
+		return false;
+	r->svc = policy_service_of(pc->conf, p->family, p->dst, p->dport);
+	c = proxy_add(pc->proxy, p->family, p->src, p->dst, p->sport, p->dport,
+		      now_us + (uint64_t)pc->conf->proxy_timeout_ms * 1000, &r->evicted);
+	if (r->evicted.key)
+		pc->stats->proxy_evicted++;
+	c->client_isn = p->seq - 1;
+	c->proxy_isn = p->ack - 1;
+	c->client_mss = co.mss;
+	c->client_wscale = co.wscale == COOKIE_NO_WSCALE ? PKT_NO_WSCALE : co.wscale;
+	c->sack = co.sack;
+	c->client_window = p->window;
+	c->svc = r->svc;
+	policy_server_opts(pc, r->svc, p->family, &so);
+	c->proxy_wscale = proxy_wscale_for(&so, c->client_wscale);
+	pc->stats->proxy_started++;
+	r->verdict = POLICY_DROP;
+	r->conn = c;
+	r->proxy_action = PROXY_CONNECT;
+	return true;
+}
+
+/* The server's SYN+ACK or RST for a proxied attempt.  true if handled. */
+static bool proxy_server(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
+			 struct policy_result *r)
+{
+	struct proxy_conn *c;
+
+	if (!pc->proxy)
+		return false;
+	c = proxy_find(pc->proxy, p->family, p->dst, p->src, p->dport, p->sport, now_us);
+	if (!c)
+		return false;
+	r->verdict = POLICY_DROP;
+	r->conn = c;
+	r->svc = c->svc;
+	if (p->flags & PKT_TH_RST) {
+		r->proxy_action = PROXY_REFUSED;
+		return true;
+	}
+	/* Only the answer to our SYN: it acknowledges the client's ISN. */
+	if (p->ack != c->client_isn + 1)
+		return true;
+	learn_server_opts(pc, c->svc, p);
+	r->proxy_action = PROXY_HANDOVER;
+	return true;
+}
+
 /* Challenge, unless that would make us a reflector: cookie SYN+ACKs are
  * limited per destination prefix and in total.  A SYN over the limit is
  * dropped unanswered; a real client retransmits it. */
@@ -238,10 +373,14 @@ static void challenge(struct policy_ctx *pc, const struct pkt *p, uint64_t now_m
 	}
 	tuple_of(p, &t);
 	r->challenge = true;
-	r->synack_ack = cookie_make(pc->cookies, &t, p->seq);
-	r->synack_seq = (uint32_t)syn_fingerprint(pc, p, 0x5347u);
 	pc->svc[r->svc].challenges++;
 	pc->svc[r->svc].win_challenges++;
+	if (proxying(pc, r->svc)) {
+		proxy_synack(pc, p, &t, r);
+		return;
+	}
+	r->synack_ack = cookie_make(pc->cookies, &t, p->seq);
+	r->synack_seq = (uint32_t)syn_fingerprint(pc, p, 0x5347u);
 }
 
 static bool listed(const struct acl *a, const struct pkt *p)
@@ -338,6 +477,14 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	uint64_t now_ms = now_us / 1000;
 	struct cookie_tuple t;
 
+	if (proxy_server(pc, p, now_us, r))
+		return;
+	if (pc->proxy && (r->conn = proxy_find(pc->proxy, p->family, p->src, p->dst, p->sport,
+					       p->dport, now_us))) {
+		r->proxy_action = PROXY_ABORTED;	/* the client gave up */
+		r->verdict = POLICY_DROP;
+		return;
+	}
 	if (tracked_rst(pc, p, now_us, r))
 		return;
 	/* Our SYN+ACK's answer is <SEQ=SEG.ACK><CTL=RST> without ACK; a RST
@@ -376,10 +523,13 @@ static void decide_synack(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 	struct ho_tuple t;
 
 	ho_tuple_of(p, true, &t);
-	if (pc->halfopen && halfopen_synack_seq(pc->halfopen, &t, now_us, p->seq))
+	if (pc->halfopen && halfopen_synack_seq(pc->halfopen, &t, now_us, p->seq)) {
 		pc->stats->handshake_synacks++;
-	else
+		/* Learn the service's options from every server SYN+ACK we see. */
+		learn_server_opts(pc, policy_service_of(pc->conf, p->family, p->src, p->sport), p);
+	} else if (!proxy_server(pc, p, now_us, r)) {
 		pc->stats->tcp_other++;
+	}
 }
 
 /* The client's ACK completes the handshake: the source has shown it is
@@ -387,15 +537,13 @@ static void decide_synack(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 		       struct policy_result *r)
 {
+	enum ho_state st = HO_NONE;
 	struct ho_tuple t;
 	unsigned svc;
 
 	ho_tuple_of(p, false, &t);
-	if (!pc->halfopen) {
-		pc->stats->tcp_other++;
-		return;
-	}
-	if (halfopen_ack_seq(pc->halfopen, &t, now_us, p->ack, &svc, &r->handshake_us)) {
+	if (pc->halfopen &&
+	    halfopen_ack_seq(pc->halfopen, &t, now_us, p->ack, &svc, &r->handshake_us)) {
 		pc->stats->handshakes_completed++;
 		r->completed = true;
 		r->svc = svc;
@@ -406,21 +554,20 @@ static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 		r->mark_set = pc->conf->done_mark;
 		return;
 	}
-	/* Not (or no longer) followed, e.g. after a restart: stop queueing it.
-	 * In SYN_SENT the SYN+ACK is still to come, and in SYN_RECEIVED an ACK
+	if (pc->halfopen)
+		st = halfopen_state(pc->halfopen, &t, now_us);
+	/* In SYN_SENT the SYN+ACK is still to come, and in SYN_RECEIVED an ACK
 	 * that does not acknowledge it is not the client's: keep watching. */
-	switch (halfopen_state(pc->halfopen, &t, now_us)) {
-	case HO_NONE:
-		pc->stats->tcp_other++;
-		r->mark_set = pc->conf->done_mark;
-		break;
-	case HO_SYN_RECEIVED:
+	if (st == HO_SYN_RECEIVED) {
 		pc->stats->handshake_bad_acks++;
-		break;
-	default:
-		pc->stats->tcp_other++;
-		break;
+		return;
 	}
+	if (st == HO_NONE && pc->proxy && proxy_ack(pc, p, now_us, r))
+		return;
+	pc->stats->tcp_other++;
+	/* Not (or no longer) followed, e.g. after a restart: stop queueing it. */
+	if (st == HO_NONE && pc->halfopen)
+		r->mark_set = pc->conf->done_mark;
 }
 
 /* Packets we cannot parse are never answered; in adaptive and always mode they

@@ -15,6 +15,7 @@
 #include "halfopen.h"
 #include "hh.h"
 #include "pkt.h"
+#include "proxy.h"
 #include "stats.h"
 #include "table.h"
 
@@ -26,8 +27,18 @@
 /* Per-service figures.  attack is the detector's output (set by the
  * caller); the win_ counts cover the current one-second window and are
  * reset by the caller. */
+/* A service's TCP options as its server's SYN+ACKs show them (n: how many
+ * were seen); the proxy announces them in its own SYN+ACKs. */
+struct policy_opts {
+	uint64_t n;
+	uint16_t mss;
+	uint8_t wscale;			/* PKT_NO_WSCALE: the server does not scale */
+	bool sack, ts;
+};
+
 struct policy_svc {
 	bool attack;
+	struct policy_opts learned;
 	struct bucket limit;		/* limit_syn_service */
 	uint64_t syn, syn_unverified, challenges, accepted, limited;
 	uint64_t win_syn, win_unverified, win_challenges, win_accepted;
@@ -44,15 +55,33 @@ struct policy_ctx {
 	struct halfopen *halfopen;	/* handshakes of accepted SYNs */
 	struct bucket_table *limits;	/* per-prefix token buckets */
 	struct hh *top;			/* heavy hitters by SYN source */
+	struct proxy_table *proxy;	/* in-flight proxied handshakes */
 	struct bucket synack_total;	/* limit_synack_total */
 	struct policy_svc svc[POLICY_SVC_MAX];
 };
 
 enum policy_verdict { POLICY_ACCEPT, POLICY_DROP };
 
+/* What the caller must do for the full SYN proxy. */
+enum policy_proxy {
+	PROXY_NONE,
+	PROXY_CONNECT,		/* valid cookie ACK: SYN to the server (and hold any data) */
+	PROXY_HOLD,		/* early client data: hold the packet */
+	PROXY_HANDOVER,		/* server SYN+ACK: conntrack entry, ACK, window update, data */
+	PROXY_REFUSED,		/* server RST: reset the client */
+	PROXY_ABORTED,		/* client RST: forget the attempt */
+};
+
 struct policy_result {
 	enum policy_verdict verdict;
 	bool challenge;			/* send a cookie SYN+ACK */
+	bool proxy;			/* ... a valid one (the proxy's), with options */
+	uint16_t synack_mss;		/* proxy SYN+ACK options */
+	uint8_t synack_wscale;
+	bool synack_sack;
+	enum policy_proxy proxy_action;
+	struct proxy_conn *conn;	/* the entry the action is about */
+	struct proxy_conn evicted;	/* key != 0: an attempt pushed out; reset its client */
 	bool verified;			/* the source became verified (cookie or handshake) */
 	bool completed;			/* a tracked handshake completed */
 	uint32_t mark_set;		/* mark bits the verdict sets (track/done) */
@@ -83,6 +112,11 @@ void policy_verify_source(struct policy_ctx *pc, int family, const uint8_t addr[
 /* The service a destination belongs to (POLICY_SVC_CATCHALL if none). */
 unsigned policy_service_of(const struct conf *c, int family, const uint8_t dst[16],
 			   uint16_t port);
+
+/* The server options the proxy announces for service svc: the
+ * configured ones, else the learned ones, else defaults. */
+void policy_server_opts(const struct policy_ctx *pc, unsigned svc, int family,
+			struct policy_opts *o);
 
 /* Whether SYNs of service svc from unverified sources are challenged now. */
 bool policy_challenging(const struct policy_ctx *pc, unsigned svc);

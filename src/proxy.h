@@ -26,6 +26,7 @@ struct proxy_conn {
 	uint8_t client_wscale;		/* PKT_NO_WSCALE if none */
 	bool sack;
 	uint16_t client_window;		/* raw window of the client's ACK */
+	uint8_t proxy_wscale;		/* the scale our SYN+ACK announced */
 	unsigned svc;
 	uint32_t early_len;		/* bytes held: [u16 length][packet]... */
 	uint8_t *early;			/* early_cap bytes of the pool */

@@ -49,6 +49,18 @@
 	X(passive_verified,    "sources verified by completing a handshake") \
 	X(attacks_started,     "attack starts detected (all services)") \
 	X(attacks_ended,       "attack ends detected (all services)") \
+	X(proxy_synacks,       "proxy cookie SYN+ACKs built (challenges of proxied services)") \
+	X(proxy_started,       "proxied handshakes started: valid proxy cookie, SYN sent to the server") \
+	X(proxy_completed,     "proxied handshakes handed over to the kernel (conntrack entry with seqadj)") \
+	X(proxy_failed_refused,"proxied handshakes the server refused (RST): client reset") \
+	X(proxy_failed_timeout,"proxied handshakes the server did not answer in proxy_timeout: client reset") \
+	X(proxy_failed_ct,     "proxied handshakes whose conntrack entry was refused: both sides reset") \
+	X(proxy_aborted,       "proxied handshakes the client reset") \
+	X(proxy_evicted,       "proxied handshakes evicted from a full table: client reset") \
+	X(proxy_early_held,    "early client packets held during a proxied handshake") \
+	X(proxy_early_dropped, "early client packets dropped: over proxy_early_data, or not whole") \
+	X(proxy_reinjected,    "held client packets re-injected after the handover") \
+	X(proxy_send_errors,   "proxy segments that could not be sent") \
 	X(census_runs,         "conntrack censuses completed") \
 	X(census_errors,       "conntrack censuses that failed")
 

@@ -15,6 +15,7 @@
 #include "detect.h"
 #include "halfopen.h"
 #include "hh.h"
+#include "proxy.h"
 #include "nfq.h"
 #include "policy.h"
 #include "sdnotify.h"
@@ -74,6 +75,9 @@ struct synguard {
 	uint64_t top_total_last;
 	struct sg_svc svc[POLICY_SVC_MAX];
 	struct sg_census census;
+	struct proxy_table proxy;	/* slots NULL: no proxy in use */
+	struct ct_ctl *ctl;		/* ctnetlink requests (proxy entries) */
+	struct tx *ptx, *ptx_plain;	/* proxy segments: notracked / through conntrack */
 	struct policy_ctx policy;
 	struct sg_queue syn_q, rst_q;
 	struct sg_queue *cur_q;		/* queue whose batch is being handled */
@@ -97,6 +101,7 @@ void daemon_notify_status(struct synguard *sg, const char *prefix);
 
 /* daemon.c */
 void daemon_census_start(struct synguard *sg);
+int daemon_proxy_ensure(struct synguard *sg);
 
 
 /* admin.c */

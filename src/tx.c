@@ -145,3 +145,24 @@ size_t tx_flush(struct tx *t, tx_fail_fn fail, void *arg)
 {
 	return flush_batch(t->fd4, &t->b4, fail, arg) + flush_batch(t->fd6, &t->b6, fail, arg);
 }
+
+int tx_send_now(struct tx *t, int family, const uint8_t dst[16], const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	int fd = family == AF_INET6 ? t->fd6 : t->fd4;
+	ssize_t n;
+
+	if (fd < 0) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (family == AF_INET6) {
+		memcpy(&a6.sin6_addr, dst, 16);
+		n = sendto(fd, pkt, len, 0, (struct sockaddr *)&a6, sizeof(a6));
+	} else {
+		memcpy(&a4.sin_addr, dst, 4);
+		n = sendto(fd, pkt, len, 0, (struct sockaddr *)&a4, sizeof(a4));
+	}
+	return n == (ssize_t)len ? 0 : -1;
+}

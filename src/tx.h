@@ -27,4 +27,8 @@ void tx_commit(struct tx *t, int family, const uint8_t dst[16], size_t len, uint
 typedef void (*tx_fail_fn)(void *arg, uint32_t tag, int err);
 size_t tx_flush(struct tx *t, tx_fail_fn fail, void *arg);
 
+/* Send one packet of any size at once (the proxy's few packets per
+ * connection, and re-injected client data).  0, or -1 with errno. */
+int tx_send_now(struct tx *t, int family, const uint8_t dst[16], const uint8_t *pkt, size_t len);
+
 #endif

@@ -1,0 +1,217 @@
+/* handover: the I/O side of the full SYN proxy (GUIDE §1).  After the
+ * client's ACK proves the cookie: a SYN to the server with the client's
+ * options; on the server's SYN+ACK, in this order: the conntrack entry with
+ * sequence adjustment, the final ACK to the server, a window update to the
+ * client, and the client's early data re-injected through conntrack (which
+ * fixes its acknowledgment numbers).  Every failure resets the client. */
+#include "handover.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "ct.h"
+#include "log.h"
+#include "pkt.h"
+#include "policy.h"
+#include "synguard.h"
+#include "tx.h"
+
+#define CT_ESTABLISHED_TIMEOUT_S 432000	/* the kernel's own for ESTABLISHED */
+#define PKT_BUF 128
+
+/* A segment between the connection's ends: from the client (to_server) or
+ * from the server, through the marked (notracked) socket. */
+static void send_seg(struct synguard *sg, const struct proxy_conn *c, bool to_server,
+		     struct pkt_out *o)
+{
+	uint8_t buf[PKT_BUF];
+	size_t len;
+
+	o->family = c->family;
+	o->src = to_server ? c->client : c->server;
+	o->dst = to_server ? c->server : c->client;
+	o->sport = to_server ? c->client_port : c->server_port;
+	o->dport = to_server ? c->server_port : c->client_port;
+	len = pkt_build(buf, sizeof(buf), o);
+	if (!len || tx_send_now(sg->ptx, c->family, o->dst, buf, len) < 0) {
+		sg->stats.proxy_send_errors++;
+		log_rl_at(LOG_WARNING, "proxy: cannot send a %s segment: %s",
+			  to_server ? "server" : "client", strerror(errno));
+	}
+}
+
+void handover_reset_client(struct synguard *sg, const struct proxy_conn *c)
+{
+	struct pkt_out o = { .seq = c->proxy_isn + 1, .ack = c->client_isn + 1,
+			     .flags = PKT_TH_RST | PKT_TH_ACK, .wscale = PKT_NO_WSCALE };
+
+	send_seg(sg, c, false, &o);
+}
+
+static void reset_server(struct synguard *sg, const struct proxy_conn *c)
+{
+	struct pkt_out o = { .seq = c->client_isn + 1, .flags = PKT_TH_RST,
+			     .wscale = PKT_NO_WSCALE };
+
+	send_seg(sg, c, true, &o);
+}
+
+/* Early client data: kept whole (the re-injected copy must be the packet
+ * the client sent), within proxy_early_data. */
+static void hold(struct synguard *sg, const struct pkt *p, const uint8_t *buf, size_t len,
+		 struct proxy_conn *c)
+{
+	if (!p->payload_len)
+		return;
+	if (!p->csum_verified || !proxy_hold(&sg->proxy, c, buf, len)) {
+		sg->stats.proxy_early_dropped++;
+		return;
+	}
+	sg->stats.proxy_early_held++;
+}
+
+static void connect_server(struct synguard *sg, struct proxy_conn *c)
+{
+	struct pkt_out o = { .seq = c->client_isn, .flags = PKT_TH_SYN, .window = 65535,
+			     .mss = c->client_mss, .wscale = c->client_wscale,
+			     .sack_ok = c->sack };
+
+	send_seg(sg, c, true, &o);
+}
+
+/* The seqadj entry: from now on the kernel translates server->client
+ * sequence numbers by K - S (and acknowledgments back), and the done bit
+ * keeps the connection out of the queue. */
+static int create_entry(struct synguard *sg, const struct proxy_conn *c, const struct pkt *sa)
+{
+	struct ct_proxy e = {
+		.family = c->family,
+		.client_port = c->client_port,
+		.server_port = c->server_port,
+		.server_isn = sa->seq,
+		.proxy_isn = c->proxy_isn,
+		.client_wscale = CT_NO_WSCALE,
+		.server_wscale = CT_NO_WSCALE,
+		.sack = c->sack && sa->opt.sack_ok,
+		.mark = sg->conf.done_mark,
+		.timeout_s = CT_ESTABLISHED_TIMEOUT_S,
+	};
+
+	memcpy(e.client, c->client, 16);
+	memcpy(e.server, c->server, 16);
+	/* Scaling is on only if both ends announced it (RFC 7323 §2.2). */
+	if (c->client_wscale != PKT_NO_WSCALE && sa->opt.has_wscale) {
+		e.client_wscale = c->client_wscale;
+		e.server_wscale = sa->opt.wscale;
+	}
+	return sg->ctl ? ct_ctl_create(sg->ctl, &e) : -ENOTCONN;
+}
+
+static void reinject(struct synguard *sg, struct proxy_conn *c)
+{
+	uint32_t pos = 0;
+	size_t len;
+	uint8_t *pk;
+
+	while ((pk = (uint8_t *)proxy_held_next(c, &pos, &len)) != NULL) {
+		struct pkt p;
+
+		enum pkt_status st = pkt_parse(pk, len, &p);
+
+		/* A queued copy may carry a partial checksum (GSO): redo it. */
+		if (st == PKT_OK || st == PKT_BAD_CSUM)
+			pkt_fix_csum(pk, len, &p);
+		if (tx_send_now(sg->ptx_plain, c->family, c->server, pk, len) < 0) {
+			sg->stats.proxy_send_errors++;
+			continue;
+		}
+		sg->stats.proxy_reinjected++;
+	}
+}
+
+static void complete(struct synguard *sg, struct proxy_conn *c, const struct pkt *sa)
+{
+	uint8_t ws = c->proxy_wscale == PKT_NO_WSCALE ? 0 : c->proxy_wscale;
+	struct pkt_out ack = { .seq = c->client_isn + 1, .ack = sa->seq + 1, .flags = PKT_TH_ACK,
+			       .window = c->client_window, .wscale = PKT_NO_WSCALE };
+	/* The server's receive window, in the scale the client was told. */
+	struct pkt_out upd = { .seq = c->proxy_isn + 1, .ack = c->client_isn + 1,
+			       .flags = PKT_TH_ACK, .window = (uint16_t)(sa->window >> ws),
+			       .wscale = PKT_NO_WSCALE };
+	int rc = create_entry(sg, c, sa);
+
+	if (rc < 0) {
+		sg->stats.proxy_failed_ct++;
+		log_rl_at(LOG_WARNING, "proxy: conntrack refused the connection's entry: %s; "
+			  "resetting both sides", strerror(-rc));
+		reset_server(sg, c);
+		handover_reset_client(sg, c);
+		return;
+	}
+	send_seg(sg, c, true, &ack);
+	send_seg(sg, c, false, &upd);
+	reinject(sg, c);
+	sg->stats.proxy_completed++;
+	/* auto: the source has proven itself; its next connections go direct. */
+	if (conf_service_challenge(&sg->conf, c->svc) == CONF_CHALLENGE_AUTO)
+		handover_verified(sg, c);
+}
+
+void handover_verified(struct synguard *sg, const struct proxy_conn *c)
+{
+	uint8_t key[POLICY_SRCKEY_LEN];
+
+	policy_verify_source(&sg->policy, c->family, c->client, clock_mono_ms());
+	if (!sg->ipset)
+		return;
+	policy_source_key(&sg->conf, c->family, c->client, key);
+	daemon_fastpath_key(sg, c->family, key, sg->conf.verified_ttl_ms / 1000);
+}
+
+void handover_act(struct synguard *sg, const struct pkt *p, const uint8_t *buf, size_t len,
+		  struct policy_result *r)
+{
+	struct proxy_conn *c = r->conn;
+
+	if (r->evicted.key)
+		handover_reset_client(sg, &r->evicted);
+	switch (r->proxy_action) {
+	case PROXY_CONNECT:
+		connect_server(sg, c);
+		hold(sg, p, buf, len, c);
+		return;
+	case PROXY_HOLD:
+		hold(sg, p, buf, len, c);
+		return;
+	case PROXY_HANDOVER:
+		complete(sg, c, p);
+		break;
+	case PROXY_REFUSED:
+		sg->stats.proxy_failed_refused++;
+		handover_reset_client(sg, c);
+		break;
+	case PROXY_ABORTED:
+		sg->stats.proxy_aborted++;
+		reset_server(sg, c);
+		break;
+	default:
+		return;
+	}
+	proxy_remove(&sg->proxy, c);
+}
+
+/* The server never answered within proxy_timeout. */
+static void expired(const struct proxy_conn *c, void *arg)
+{
+	struct synguard *sg = arg;
+
+	sg->stats.proxy_failed_timeout++;
+	handover_reset_client(sg, c);
+}
+
+void handover_sweep(struct synguard *sg, uint64_t now_us, size_t max_buckets)
+{
+	proxy_sweep(&sg->proxy, now_us, max_buckets, expired, sg);
+}
