@@ -58,6 +58,22 @@ static void put_svc(struct control_reply *r, const char *svc, const char *name, 
 	control_printf(r, "svc_%s{service=\"%s\"} %llu\n", name, svc, (unsigned long long)v);
 }
 
+/* The server options the proxy announces for the service: learned from the
+ * server's SYN+ACKs (samples > 0) or configured, else the defaults. */
+static void put_server_opts(struct synguard *sg, unsigned i, const char *n,
+			    struct control_reply *r)
+{
+	struct policy_opts o;
+
+	policy_server_opts(&sg->policy, i, AF_INET, &o);
+	put_svc(r, n, "server_samples", o.n);
+	put_svc(r, n, "server_mss", o.mss);
+	put_svc(r, n, "server_wscale", o.wscale == PKT_NO_WSCALE ? 15 : o.wscale);
+	put_svc(r, n, "server_sack", o.sack);
+	put_svc(r, n, "server_ts", o.ts);
+	put_svc(r, n, "proxy", conf_service_challenge(&sg->conf, i) != CONF_CHALLENGE_AUTH);
+}
+
 static void put_service(struct synguard *sg, unsigned i, struct control_reply *r)
 {
 	const struct ho_svc *h = &sg->halfopen.svc[i];
@@ -88,6 +104,7 @@ static void put_service(struct synguard *sg, unsigned i, struct control_reply *r
 	put_svc(r, n, "handshakes_reset", h->reset);
 	put_svc(r, n, "handshakes_evicted", h->evicted);
 	put_svc(r, n, "attacks", s->det.attacks);
+	put_server_opts(sg, i, n, r);
 }
 
 /* The last completed census; "census refresh" starts a new one (the reply

@@ -435,7 +435,9 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	if (verified) {
 		pc->stats->syn_verified++;
 	} else if (policy_challenging(pc, r->svc)) {
-		if (!retransmission_ok(pc, p, now_ms)) {
+		/* The proxy's SYN+ACK is valid: every stack answers it, so the
+		 * retransmission fallback (and its replay risk) is not needed. */
+		if (proxying(pc, r->svc) || !retransmission_ok(pc, p, now_ms)) {
 			challenge(pc, p, now_ms, r);
 			return;
 		}

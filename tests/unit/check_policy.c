@@ -533,6 +533,137 @@ START_TEST(services_are_separated)
 }
 END_TEST
 
+/* --- the full SYN proxy (issue 5) -------------------------------------------- */
+
+START_TEST(proxy_handshake_decisions)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
+	struct proxy_table pt;
+	struct siphash_key k = { 21, 22 };
+	struct pkt s = syn4(50, 41000, 5000), ack, data, sa, rst;
+	struct policy_result r;
+	struct cookie_tuple t = { .family = AF_INET, .client_port = 41000, .server_port = 80 };
+	struct cookie_opts co;
+
+	ck_assert_int_eq(proxy_init(&pt, 64, 4096, &k), 0);
+	w->f->pc.proxy = &pt;
+	w->f->conf.challenge = CONF_CHALLENGE_PROXY;
+	s.opt.has_mss = true;
+	s.opt.mss = 1400;
+	s.opt.has_wscale = true;
+	s.opt.wscale = 8;
+	s.opt.sack_ok = true;
+	/* SYN: a valid SYN+ACK carrying the cookie, with the server's options. */
+	r = decide(w->f, &s, 0);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert(r.challenge && r.proxy);
+	ck_assert_uint_eq(r.synack_ack, 5001);
+	ck_assert_uint_eq(r.synack_mss, 1460);
+	ck_assert_uint_eq(r.synack_wscale, 7);
+	ck_assert(r.synack_sack);
+	memcpy(t.client, s.src, 16);
+	memcpy(t.server, s.dst, 16);
+	ck_assert_int_eq(cookie_proxy_check(&w->f->cookies, &t, 5000, r.synack_seq, &co),
+			 COOKIE_VALID_CURRENT);
+	/* A wrong ACK is nobody's: accepted, not proxied. */
+	ack = s;
+	ack.flags = PKT_TH_ACK;
+	ack.seq = 5001;
+	ack.ack = r.synack_seq + 2;
+	ck_assert_int_eq(decide(w->f, &ack, 1).proxy_action, PROXY_NONE);
+	ck_assert_uint_eq(w->f->stats.proxy_started, 0);
+	/* The client's ACK: connect to the server with its options. */
+	ack.ack = r.synack_seq + 1;
+	ack.window = 502;
+	r = decide(w->f, &ack, 1);
+	ck_assert_int_eq(r.proxy_action, PROXY_CONNECT);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert_uint_eq(r.conn->client_isn, 5000);
+	ck_assert_uint_eq(r.conn->proxy_isn, ack.ack - 1);
+	ck_assert_uint_eq(r.conn->client_mss, 1300);
+	ck_assert_uint_eq(r.conn->client_wscale, 8);
+	ck_assert(r.conn->sack);
+	ck_assert_uint_eq(r.conn->client_window, 502);
+	ck_assert_uint_eq(w->f->stats.proxy_started, 1);
+	/* Data right behind it is held. */
+	data = ack;
+	data.payload_len = 100;
+	ck_assert_int_eq(decide(w->f, &data, 2).proxy_action, PROXY_HOLD);
+	/* The server's SYN+ACK: only if it acknowledges the client's ISN. */
+	sa = reply_of(&s, PKT_TH_SYN | PKT_TH_ACK);
+	sa.seq = 900000;
+	sa.ack = 4242;
+	sa.opt.has_mss = true;
+	sa.opt.mss = 1380;
+	sa.opt.has_wscale = true;
+	sa.opt.wscale = 3;
+	sa.opt.sack_ok = false;
+	r = decide(w->f, &sa, 3);
+	ck_assert_int_eq(r.proxy_action, PROXY_NONE);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	sa.ack = 5001;
+	r = decide(w->f, &sa, 3);
+	ck_assert_int_eq(r.proxy_action, PROXY_HANDOVER);
+	ck_assert_ptr_nonnull(r.conn);
+	/* ... and the service's options are learned from it. */
+	ck_assert_uint_eq(w->f->pc.svc[POLICY_SVC_CATCHALL].learned.mss, 1380);
+	ck_assert_uint_eq(w->f->pc.svc[POLICY_SVC_CATCHALL].learned.wscale, 3);
+	proxy_remove(&pt, r.conn);
+	/* The next SYN+ACK announces them. */
+	s.sport = 41001;
+	r = decide(w->f, &s, 4);
+	ck_assert_uint_eq(r.synack_mss, 1380);
+	ck_assert_uint_eq(r.synack_wscale, 3);
+	ck_assert(!r.synack_sack);
+	/* A client without window scaling gets none announced. */
+	s.sport = 41002;
+	s.opt.has_wscale = false;
+	ck_assert_uint_eq(decide(w->f, &s, 4).synack_wscale, PKT_NO_WSCALE);
+	/* Server refusal: the client is to be reset. */
+	s.sport = 41003;
+	s.opt.has_wscale = true;
+	r = decide(w->f, &s, 5);
+	ack = s;
+	ack.flags = PKT_TH_ACK;
+	ack.seq = s.seq + 1;
+	ack.ack = r.synack_seq + 1;
+	ck_assert_int_eq(decide(w->f, &ack, 5).proxy_action, PROXY_CONNECT);
+	rst = reply_of(&s, PKT_TH_RST | PKT_TH_ACK);
+	rst.ack = s.seq + 1;
+	ck_assert_int_eq(decide(w->f, &rst, 6).proxy_action, PROXY_REFUSED);
+	proxy_free(&pt);
+	wfix_free(w);
+}
+END_TEST
+
+START_TEST(proxy_per_service_and_auth_elsewhere)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
+	struct proxy_table pt;
+	struct siphash_key k = { 23, 24 };
+	struct pkt web = syn4(60, 1, 1), other = syn4(60, 2, 1);
+
+	ck_assert_int_eq(proxy_init(&pt, 64, 0, &k), 0);
+	w->f->pc.proxy = &pt;
+	w->f->conf.nservices = 1;
+	strcpy(w->f->conf.services[0].name, "web");
+	w->f->conf.services[0].family = AF_INET;
+	memcpy(w->f->conf.services[0].addr, web.dst, 4);
+	w->f->conf.services[0].port = 80;
+	w->f->conf.services[0].challenge = CONF_CHALLENGE_AUTO;
+	w->f->conf.services[0].mss = CONF_OPT_UNSET;
+	w->f->conf.services[0].wscale = 9;
+	w->f->conf.services[0].sack = CONF_OPT_UNSET;
+	web.opt.has_wscale = true;
+	other.dport = 22;
+	ck_assert(decide(w->f, &web, 0).proxy);
+	ck_assert_uint_eq(decide(w->f, &web, 0).synack_wscale, 9);	/* configured */
+	ck_assert(!decide(w->f, &other, 0).proxy);	/* auth: the catch-all's default */
+	proxy_free(&pt);
+	wfix_free(w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -556,6 +687,8 @@ int main(void)
 	tcase_add_test(tc, synack_limits_per_victim_and_total);
 	tcase_add_test(tc, invalid_rst_budget);
 	tcase_add_test(tc, services_are_separated);
+	tcase_add_test(tc, proxy_handshake_decisions);
+	tcase_add_test(tc, proxy_per_service_and_auth_elsewhere);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
