@@ -310,20 +310,26 @@ static void finish(struct ct_census *c, bool discard)
 	errno = saved;
 }
 
+/* Give a freshly allocated object its socket, or free it (errno kept). */
+static bool nl_socket_or_free(void *obj, int *fd, uint32_t *portid)
+{
+	int saved;
+
+	*fd = nl_socket(portid);
+	if (*fd >= 0)
+		return true;
+	saved = errno;
+	free(obj);
+	errno = saved;
+	return false;
+}
+
 struct ct_census *ct_census_open(void)
 {
 	struct ct_census *c = calloc(1, sizeof(*c));
 
-	if (!c)
+	if (!c || !nl_socket_or_free(c, &c->fd, &c->portid))
 		return NULL;
-	c->fd = nl_socket(&c->portid);
-	if (c->fd < 0) {
-		int saved = errno;
-
-		free(c);
-		errno = saved;
-		return NULL;
-	}
 	return c;
 }
 
@@ -694,16 +700,8 @@ struct ct_ctl *ct_ctl_open(void)
 	struct ct_ctl *c = calloc(1, sizeof(*c));
 	int one = 1;
 
-	if (!c)
+	if (!c || !nl_socket_or_free(c, &c->fd, &c->portid))
 		return NULL;
-	c->fd = nl_socket(&c->portid);
-	if (c->fd < 0) {
-		int saved = errno;
-
-		free(c);
-		errno = saved;
-		return NULL;
-	}
 	/* Errors without a copy of our request; best effort: an old kernel
 	 * echoes it, and that still fits the receive buffer. */
 	(void)setsockopt(c->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));

@@ -37,35 +37,6 @@ conf=$(sg_conf adaptive "mode = adaptive" "service = web $SERVER4:$PORT" \
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"
 sg_start "$LAB_G" "$conf"
 
-# On failure, what the daemon said and counted.
-dump() {
-	lab_log "daemon log:"
-	sed 's/^/    /' "$SG_LOG" >&2
-	lab_log "stats:"
-	"$SG_BIN/synguardctl" -s "$SG_SOCK" stats 2>&1 | sed 's/^/    /' >&2 || true
-}
-die() {
-	dump
-	fail "$@"
-}
-
-now_s() { echo "${EPOCHREALTIME/,/.}"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-
-# wait_log PATTERN SECS: poll the daemon log every 20 ms for an extended
-# regular expression; echoes the time it was first seen (now_s), fails after SECS.
-wait_log() {
-	local i
-	for i in $(seq "$(($2 * 50))"); do
-		if grep -Eq "$1" "$SG_LOG"; then
-			now_s
-			return 0
-		fi
-		sleep 0.02
-	done
-	die "no '$1' in the daemon log within $2 s"
-}
-
 # from_source ADDR: the client ns's connects to the server leave from ADDR
 # (a second address on its link, chosen by a host route's preferred source);
 # from_source "" goes back to the client's own address.
@@ -80,41 +51,41 @@ from_source() {
 }
 
 connects_ok() {	# connects_ok LINE WHAT
-	[ "$(lab_field "$1" fail)" = 0 ] || die "$2: connects failed: $1"
+	[ "$(lab_field "$1" fail)" = 0 ] || sg_die "$2: connects failed: $1"
 }
 
 # --- 1. no flood: passive ------------------------------------------------------
 line=$(lab_connect 4 "$PORT" 50 -T 3000)
 lab_log "passive: client $line"
 connects_ok "$line" "passive"
-[ "$(lab_field "$line" ok)" = 50 ] || die "passive: not 50 connects: $line"
-[ "$(sg_stat challenges_sent)" = 0 ] || die "passive: challenges sent without an attack"
-[ "$(sg_svc_stat web attack)" = 0 ] || die "passive: service web under attack without a flood"
-! grep -q "attack start" "$SG_LOG" || die "passive: attack logged without a flood"
-lab_num "$(sg_stat syn_passive)" ">=" 1 || die "passive: no SYN accepted passively"
-lab_num "$(sg_stat handshakes_completed)" ">=" 50 || die "passive: handshakes not followed"
-lab_num "$(sg_stat passive_verified)" ">=" 1 || die "passive: the client was not verified passively"
-lab_num "$(sg_stat verified_sources)" ">=" 1 || die "passive: no verified source"
-lab_num "$(sg_svc_stat web handshakes_completed)" ">=" 50 || die "passive: not counted under web"
+[ "$(lab_field "$line" ok)" = 50 ] || sg_die "passive: not 50 connects: $line"
+[ "$(sg_stat challenges_sent)" = 0 ] || sg_die "passive: challenges sent without an attack"
+[ "$(sg_svc_stat web attack)" = 0 ] || sg_die "passive: service web under attack without a flood"
+! grep -q "attack start" "$SG_LOG" || sg_die "passive: attack logged without a flood"
+lab_num "$(sg_stat syn_passive)" ">=" 1 || sg_die "passive: no SYN accepted passively"
+lab_num "$(sg_stat handshakes_completed)" ">=" 50 || sg_die "passive: handshakes not followed"
+lab_num "$(sg_stat passive_verified)" ">=" 1 || sg_die "passive: the client was not verified passively"
+lab_num "$(sg_stat verified_sources)" ">=" 1 || sg_die "passive: no verified source"
+lab_num "$(sg_svc_stat web handshakes_completed)" ">=" 50 || sg_die "passive: not counted under web"
 
 # --- 2. flood: attack detected, verified client untouched, new client challenged
 verified0=$(sg_stat syn_verified)
 spoof0=$(lab_server_count_spoofed 4)
-t_flood=$(now_s)
+t_flood=$(lab_now_s)
 lab_flood 4 "$PORT" "$FLOOD_S"
-t_start=$(wait_log "attack start: service web $SERVER4:$PORT: .*; challenging unverified sources" \
+t_start=$(sg_wait_log "attack start: service web $SERVER4:$PORT: .*; challenging unverified sources" \
 	$((DETECT_MAX_S + 5)))
-detect_s=$(elapsed "$t_flood" "$t_start")
+detect_s=$(lab_elapsed "$t_flood" "$t_start")
 lab_log "figures: time to detect ${detect_s}s ($(grep -m1 'attack start' "$SG_LOG"))"
-lab_num "$detect_s" "<=" "$DETECT_MAX_S" || die "attack detected only after ${detect_s}s"
-[ "$(sg_svc_stat web attack)" = 1 ] || die "attack logged but svc_attack is not 1"
-[ "$(sg_svc_stat web challenging)" = 1 ] || die "attack logged but web is not challenging"
+lab_num "$detect_s" "<=" "$DETECT_MAX_S" || sg_die "attack detected only after ${detect_s}s"
+[ "$(sg_svc_stat web attack)" = 1 ] || sg_die "attack logged but svc_attack is not 1"
+[ "$(sg_svc_stat web challenging)" = 1 ] || sg_die "attack logged but web is not challenging"
 
 old=$(lab_connect 4 "$PORT" "$CONNECTS" -T 5000)
 lab_log "attack: verified client $old"
 cookies_old=$(sg_stat cookies_valid)
 verified=$(( $(sg_stat syn_verified) - verified0 ))
-lab_flood_running || die "the verified client's run outlasted the flood; raise FLOOD_S"
+lab_flood_running || sg_die "the verified client's run outlasted the flood; raise FLOOD_S"
 # Its first connect answers a cookie.  Linux resends the SYN 2 ms after the
 # cookie SYN+ACK; if that resend overtakes the verification it lands in the
 # flooded SYN queue, which drops what the daemon cannot take: then the
@@ -124,9 +95,9 @@ from_source "$NEW_CLIENT4"
 new=$(lab_connect 4 "$PORT" 20 -T 10000)
 from_source ""
 lab_log "attack: new client $NEW_CLIENT4 $new"
-lab_flood_running || die "the new client's run outlasted the flood; raise FLOOD_S"
-[ "$(sg_svc_stat web attack)" = 1 ] || die "attack ended while the flood ran"
-lab_num "$(sg_svc_stat web challenges)" ">" 10000 || die "the flood was not challenged"
+lab_flood_running || sg_die "the new client's run outlasted the flood; raise FLOOD_S"
+[ "$(sg_svc_stat web attack)" = 1 ] || sg_die "attack ended while the flood ran"
+lab_num "$(sg_svc_stat web challenges)" ">" 10000 || sg_die "the flood was not challenged"
 lab_flood_wait >"$LAB_TMP/flood.sum"	# main shell: it reaps the flood
 t_stop=$(awk -v a="$t_flood" -v s="$(lab_flood_field "$(cat "$LAB_TMP/flood.sum")" seconds)" \
 	'BEGIN { printf "%.6f", a + s }')
@@ -135,27 +106,27 @@ spoof=$(( $(lab_server_count_spoofed 4) - spoof0 ))
 lab_log "attack: $flood; $spoof spoofed SYNs reached the server"
 
 connects_ok "$old" "attack, verified client"
-lab_num "$(lab_field "$old" ok)" ">=" 100 || die "fewer than 100 connects: $old"
-[ "$cookies_old" = 0 ] || die "the verified client answered $cookies_old cookies: it was challenged"
-lab_num "$verified" ">=" "$CONNECTS" || die "only $verified SYNs from verified sources for $CONNECTS connects"
+lab_num "$(lab_field "$old" ok)" ">=" 100 || sg_die "fewer than 100 connects: $old"
+[ "$cookies_old" = 0 ] || sg_die "the verified client answered $cookies_old cookies: it was challenged"
+lab_num "$verified" ">=" "$CONNECTS" || sg_die "only $verified SYNs from verified sources for $CONNECTS connects"
 connects_ok "$new" "attack, new client"
-lab_num "$(sg_stat cookies_valid)" ">=" 1 || die "the new client never answered a cookie"
+lab_num "$(sg_stat cookies_valid)" ">=" 1 || sg_die "the new client never answered a cookie"
 pps=$(lab_flood_field "$flood" pps)
-lab_num "$pps" ">=" 50000 || die "flood only reached $pps pps (< 50 kpps): not a real flood"
+lab_num "$pps" ">=" 50000 || sg_die "flood only reached $pps pps (< 50 kpps): not a real flood"
 # Only what came before detection (the rate mark, plus what was in flight)
 # may reach the server; the rest of the flood, millions of SYNs, may not.
-lab_num "$spoof" "<=" $((3 * RATE_HIGH)) || die "$spoof spoofed SYNs reached the server"
+lab_num "$spoof" "<=" $((3 * RATE_HIGH)) || sg_die "$spoof spoofed SYNs reached the server"
 
 # --- 3. flood over: back to passive -------------------------------------------
-t_end=$(wait_log "attack end: service web $SERVER4:$PORT: " $((RETURN_MAX_S + 5)))
-return_s=$(elapsed "$t_stop" "$t_end")
+t_end=$(sg_wait_log "attack end: service web $SERVER4:$PORT: " $((RETURN_MAX_S + 5)))
+return_s=$(lab_elapsed "$t_stop" "$t_end")
 lab_log "figures: time to return ${return_s}s after the flood ($(grep -m1 'attack end' "$SG_LOG"))"
-lab_num "$return_s" ">=" "$HOLD_S" || die "attack ended ${return_s}s after the flood, before attack_hold"
-lab_num "$return_s" "<=" "$RETURN_MAX_S" || die "attack ended only ${return_s}s after the flood"
-[ "$(sg_svc_stat web attack)" = 0 ] || die "attack end logged but svc_attack is not 0"
-[ "$(sg_svc_stat web challenging)" = 0 ] || die "attack over but web still challenging"
-[ "$(sg_stat attacks_started)" = 1 ] || die "attacks_started $(sg_stat attacks_started), expected 1 (flapping?)"
-[ "$(sg_stat attacks_ended)" = 1 ] || die "attacks_ended $(sg_stat attacks_ended), expected 1"
+lab_num "$return_s" ">=" "$HOLD_S" || sg_die "attack ended ${return_s}s after the flood, before attack_hold"
+lab_num "$return_s" "<=" "$RETURN_MAX_S" || sg_die "attack ended only ${return_s}s after the flood"
+[ "$(sg_svc_stat web attack)" = 0 ] || sg_die "attack end logged but svc_attack is not 0"
+[ "$(sg_svc_stat web challenging)" = 0 ] || sg_die "attack over but web still challenging"
+[ "$(sg_stat attacks_started)" = 1 ] || sg_die "attacks_started $(sg_stat attacks_started), expected 1 (flapping?)"
+[ "$(sg_stat attacks_ended)" = 1 ] || sg_die "attacks_ended $(sg_stat attacks_ended), expected 1"
 challenges=$(sg_stat challenges_sent)
 cookies=$(sg_stat cookies_valid)
 passive=$(sg_stat syn_passive)
@@ -164,9 +135,9 @@ late=$(lab_connect 4 "$PORT" 5 -T 3000)
 from_source ""
 lab_log "passive again: new client $LATE_CLIENT4 $late"
 connects_ok "$late" "after the attack"
-[ "$(sg_stat challenges_sent)" = "$challenges" ] || die "a new source was challenged after the attack"
-[ "$(sg_stat cookies_valid)" = "$cookies" ] || die "a new source answered a cookie after the attack"
-lab_num "$(sg_stat syn_passive)" ">" "$passive" || die "the new source's SYN was not accepted passively"
+[ "$(sg_stat challenges_sent)" = "$challenges" ] || sg_die "a new source was challenged after the attack"
+[ "$(sg_stat cookies_valid)" = "$cookies" ] || sg_die "a new source answered a cookie after the attack"
+lab_num "$(sg_stat syn_passive)" ">" "$passive" || sg_die "the new source's SYN was not accepted passively"
 
 lab_log "figures: detect ${detect_s}s; return ${return_s}s (hold ${HOLD_S}s, halfopen_timeout" \
 	"${HO_TIMEOUT_S}s); verified client under flood ok=$(lab_field "$old" ok)/$CONNECTS" \

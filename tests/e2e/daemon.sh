@@ -89,3 +89,35 @@ sg_svc_stat() {
 	[ -n "$v" ] || fail "no stat svc_$2 for service '$1'"
 	echo "$v"
 }
+
+# sg_dump: what the daemon said and counted (for failure messages).
+sg_dump() {
+	lab_log "daemon log:"
+	sed 's/^/    /' "$SG_LOG" >&2
+	lab_log "stats:"
+	"$SG_BIN/synguardctl" -s "$SG_SOCK" stats 2>&1 | sed 's/^/    /' >&2 || true
+}
+
+# sg_die MESSAGE: fail after dumping the daemon's log and stats.
+sg_die() {
+	sg_dump
+	fail "$@"
+}
+
+# lab_now_s: wall time in seconds with microseconds; lab_elapsed A B: B - A.
+lab_now_s() { echo "${EPOCHREALTIME/,/.}"; }
+lab_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# sg_wait_log ERE SECS: poll the daemon log every 20 ms for an extended
+# regular expression; echoes the time it was first seen, dies after SECS.
+sg_wait_log() {
+	local i
+	for i in $(seq "$(($2 * 50))"); do
+		if grep -Eq "$1" "$SG_LOG"; then
+			lab_now_s
+			return 0
+		fi
+		sleep 0.02
+	done
+	sg_die "no '$1' in the daemon log within $2 s"
+}

@@ -28,32 +28,6 @@ conf=$(sg_conf monattack "mode = monitor" "service = web $SERVER4:$PORT" \
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"
 sg_start "$LAB_G" "$conf"
 
-dump() {
-	lab_log "daemon log:"
-	sed 's/^/    /' "$SG_LOG" >&2
-	lab_log "stats:"
-	"$SG_BIN/synguardctl" -s "$SG_SOCK" stats 2>&1 | sed 's/^/    /' >&2 || true
-}
-die() {
-	dump
-	fail "$@"
-}
-now_s() { echo "${EPOCHREALTIME/,/.}"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-
-# wait_log PATTERN SECS: poll the daemon log every 20 ms for an extended
-# regular expression; echoes the time it was first seen, fails after SECS.
-wait_log() {
-	local i
-	for i in $(seq "$(($2 * 50))"); do
-		if grep -Eq "$1" "$SG_LOG"; then
-			now_s
-			return 0
-		fi
-		sleep 0.02
-	done
-	die "no '$1' in the daemon log within $2 s"
-}
 
 # Packets queue 0 lost in the kernel: queue full (queue_dropped, column 6)
 # or not deliverable to the daemon's socket (user_dropped, column 7).
@@ -63,24 +37,24 @@ queue_dropped() {
 }
 
 line=$(lab_connect 4 "$PORT" 5 -T 3000)
-connects_ok() { [ "$(lab_field "$1" fail)" = 0 ] || die "$2: connects failed: $1"; }
+connects_ok() { [ "$(lab_field "$1" fail)" = 0 ] || sg_die "$2: connects failed: $1"; }
 connects_ok "$line" "before the flood"
-! grep -q "attack start" "$SG_LOG" || die "attack logged without a flood"
+! grep -q "attack start" "$SG_LOG" || sg_die "attack logged without a flood"
 
 spoof0=$(lab_server_count_spoofed 4)
 qdrop0=$(queue_dropped)
-t_flood=$(now_s)
+t_flood=$(lab_now_s)
 lab_flood 4 "$PORT" "$FLOOD_S" "$FLOOD_PPS"
-t_start=$(wait_log "attack start: service web $SERVER4:$PORT: .*; monitor mode: adaptive would challenge unverified sources, nothing enforced" 5)
-detect_s=$(elapsed "$t_flood" "$t_start")
+t_start=$(sg_wait_log "attack start: service web $SERVER4:$PORT: .*; monitor mode: adaptive would challenge unverified sources, nothing enforced" 5)
+detect_s=$(lab_elapsed "$t_flood" "$t_start")
 lab_log "monitor: attack logged after ${detect_s}s: $(grep -m1 'attack start' "$SG_LOG")"
-[ "$(sg_svc_stat web attack)" = 1 ] || die "attack logged but svc_attack is not 1"
-[ "$(sg_svc_stat web challenging)" = 0 ] || die "monitor mode challenging"
+[ "$(sg_svc_stat web attack)" = 1 ] || sg_die "attack logged but svc_attack is not 1"
+[ "$(sg_svc_stat web challenging)" = 0 ] || sg_die "monitor mode challenging"
 # The client keeps connecting through the flood (40 connects, 50 ms apart).
 line=$(lab_connect 4 "$PORT" 40 -i 50 -T 3000)
 lab_log "monitor: client under flood $line"
-lab_flood_running || die "the client run outlasted the flood; raise FLOOD_S"
-[ "$(sg_svc_stat web attack)" = 1 ] || die "attack ended while the flood ran"
+lab_flood_running || sg_die "the client run outlasted the flood; raise FLOOD_S"
+[ "$(sg_svc_stat web attack)" = 1 ] || sg_die "attack ended while the flood ran"
 lab_flood_wait >"$LAB_TMP/flood.sum"	# main shell: it reaps the flood
 flood=$(cat "$LAB_TMP/flood.sum")
 t_stop=$(awk -v a="$t_flood" -v s="$(lab_flood_field "$flood" seconds)" \
@@ -92,27 +66,27 @@ qdrop=$(( $(queue_dropped) - qdrop0 ))
 lab_log "monitor: $flood; $spoof reached the server; queue 0 dropped $qdrop when full"
 
 connects_ok "$line" "under flood"
-[ "$(sg_stat challenges_sent)" = 0 ] || die "monitor mode sent challenges"
-[ "$(sg_stat verdicts_drop)" = 0 ] || die "monitor mode dropped packets"
+[ "$(sg_stat challenges_sent)" = 0 ] || sg_die "monitor mode sent challenges"
+[ "$(sg_stat verdicts_drop)" = 0 ] || sg_die "monitor mode dropped packets"
 # Every spoofed SYN that the daemon saw went on to the server: those that
 # did not reach it are exactly the ones the kernel queue had no room for.
-lab_num "$spoof" ">=" $((sent * 9 / 10)) || die "only $spoof of $sent spoofed SYNs reached the server"
-lab_num "$((spoof + qdrop))" ">=" "$sent" || die "$((sent - spoof - qdrop)) spoofed SYNs lost"
+lab_num "$spoof" ">=" $((sent * 9 / 10)) || sg_die "only $spoof of $sent spoofed SYNs reached the server"
+lab_num "$((spoof + qdrop))" ">=" "$sent" || sg_die "$((sent - spoof - qdrop)) spoofed SYNs lost"
 # All but the SYNs before detection (the rate mark) would have been challenged.
 wc=$(sg_stat would_challenge)
-lab_num "$wc" ">=" $((sent - qdrop - 2 * RATE_HIGH)) || die "would_challenge $wc for $sent spoofed SYNs"
-lab_num "$wc" "<=" "$sent" || die "would_challenge $wc for $sent spoofed SYNs"
+lab_num "$wc" ">=" $((sent - qdrop - 2 * RATE_HIGH)) || sg_die "would_challenge $wc for $sent spoofed SYNs"
+lab_num "$wc" "<=" "$sent" || sg_die "would_challenge $wc for $sent spoofed SYNs"
 
-t_end=$(wait_log "attack end: service web $SERVER4:$PORT: " $((END_MAX_S + 5)))
-end_s=$(elapsed "$t_stop" "$t_end")
+t_end=$(sg_wait_log "attack end: service web $SERVER4:$PORT: " $((END_MAX_S + 5)))
+end_s=$(lab_elapsed "$t_stop" "$t_end")
 lab_log "monitor: attack end ${end_s}s after the flood: $(grep -m1 'attack end' "$SG_LOG")"
-lab_num "$end_s" ">=" "$HOLD_S" || die "attack ended ${end_s}s after the flood, before attack_hold"
-lab_num "$end_s" "<=" "$END_MAX_S" || die "attack ended only ${end_s}s after the flood"
-[ "$(sg_svc_stat web attack)" = 0 ] || die "attack end logged but svc_attack is not 0"
-[ "$(sg_stat attacks_started)" = 1 ] || die "attacks_started $(sg_stat attacks_started), expected 1"
-[ "$(sg_stat attacks_ended)" = 1 ] || die "attacks_ended $(sg_stat attacks_ended), expected 1"
-[ "$(sg_stat challenges_sent)" = 0 ] || die "monitor mode sent challenges"
-[ "$(sg_stat verdicts_drop)" = 0 ] || die "monitor mode dropped packets"
+lab_num "$end_s" ">=" "$HOLD_S" || sg_die "attack ended ${end_s}s after the flood, before attack_hold"
+lab_num "$end_s" "<=" "$END_MAX_S" || sg_die "attack ended only ${end_s}s after the flood"
+[ "$(sg_svc_stat web attack)" = 0 ] || sg_die "attack end logged but svc_attack is not 0"
+[ "$(sg_stat attacks_started)" = 1 ] || sg_die "attacks_started $(sg_stat attacks_started), expected 1"
+[ "$(sg_stat attacks_ended)" = 1 ] || sg_die "attacks_ended $(sg_stat attacks_ended), expected 1"
+[ "$(sg_stat challenges_sent)" = 0 ] || sg_die "monitor mode sent challenges"
+[ "$(sg_stat verdicts_drop)" = 0 ] || sg_die "monitor mode dropped packets"
 lab_log "figures: monitor: attack start ${detect_s}s after the flood began, end ${end_s}s after it stopped (hold ${HOLD_S}s, halfopen_timeout" \
 	"${HO_TIMEOUT_S}s); client under flood ok=$(lab_field "$line" ok)/40" \
 	"p50 $(lab_field "$line" p50_ms) ms p99 $(lab_field "$line" p99_ms) ms;" \
