@@ -109,29 +109,48 @@ static int create_entry(struct synguard *sg, const struct proxy_conn *c, const s
 	return sg->ctl ? ct_ctl_create(sg->ctl, &e) : -ENOTCONN;
 }
 
+/* A client packet sent on to the server through conntrack, which
+ * translates its acknowledgment numbers.  Returns 0 or -1. */
+static int forward(struct synguard *sg, const struct proxy_conn *c, uint8_t *pk, size_t len)
+{
+	struct pkt p;
+	enum pkt_status st = pkt_parse(pk, len, &p);
+
+	/* A queued copy may carry a partial checksum (GSO): redo it. */
+	if (st == PKT_OK || st == PKT_BAD_CSUM)
+		pkt_fix_csum(pk, len, &p);
+	if (tx_send_now(sg->ptx_plain, c->family, c->server, pk, len) < 0) {
+		sg->stats.proxy_send_errors++;
+		return -1;
+	}
+	return 0;
+}
+
+/* All held packets back to back, in their order, before the client learns
+ * the real window: new data must not overtake them. */
 static void reinject(struct synguard *sg, struct proxy_conn *c)
 {
 	uint32_t pos = 0;
 	size_t len;
 	uint8_t *pk;
 
-	while ((pk = (uint8_t *)proxy_held_next(c, &pos, &len)) != NULL) {
-		struct pkt p;
-
-		enum pkt_status st = pkt_parse(pk, len, &p);
-
-		/* A queued copy may carry a partial checksum (GSO): redo it. */
-		if (st == PKT_OK || st == PKT_BAD_CSUM)
-			pkt_fix_csum(pk, len, &p);
-		if (tx_send_now(sg->ptx_plain, c->family, c->server, pk, len) < 0) {
-			sg->stats.proxy_send_errors++;
-			continue;
-		}
-		sg->stats.proxy_reinjected++;
-	}
+	while ((pk = (uint8_t *)proxy_held_next(c, &pos, &len)) != NULL)
+		if (forward(sg, c, pk, len) == 0)
+			sg->stats.proxy_reinjected++;
+	c->early_len = 0;
 }
 
-static void complete(struct synguard *sg, struct proxy_conn *c, const struct pkt *sa)
+static void reack(struct synguard *sg, const struct proxy_conn *c)
+{
+	struct pkt_out ack = { .seq = c->client_isn + 1, .ack = c->server_isn + 1,
+			       .flags = PKT_TH_ACK, .window = c->client_window,
+			       .wscale = PKT_NO_WSCALE };
+
+	send_seg(sg, c, true, &ack);
+}
+
+/* Returns false if the attempt failed (and is to be removed). */
+static bool complete(struct synguard *sg, struct proxy_conn *c, const struct pkt *sa)
 {
 	uint8_t ws = c->proxy_wscale == PKT_NO_WSCALE ? 0 : c->proxy_wscale;
 	struct pkt_out ack = { .seq = c->client_isn + 1, .ack = sa->seq + 1, .flags = PKT_TH_ACK,
@@ -148,15 +167,21 @@ static void complete(struct synguard *sg, struct proxy_conn *c, const struct pkt
 			  "resetting both sides", strerror(-rc));
 		reset_server(sg, c);
 		handover_reset_client(sg, c);
-		return;
+		return false;
 	}
 	send_seg(sg, c, true, &ack);
-	send_seg(sg, c, false, &upd);
 	reinject(sg, c);
+	send_seg(sg, c, false, &upd);
 	sg->stats.proxy_completed++;
+	/* Kept a little: client packets already past conntrack are passed on
+	 * (PROXY_FORWARD), a repeated server SYN+ACK gets its ACK again. */
+	c->state = PROXY_ST_HANDED;
+	c->server_isn = sa->seq;
+	c->expires_us = clock_mono_us() + (uint64_t)sg->conf.proxy_timeout_ms * 1000;
 	/* auto: the source has proven itself; its next connections go direct. */
 	if (conf_service_challenge(&sg->conf, c->svc) == CONF_CHALLENGE_AUTO)
 		handover_verified(sg, c);
+	return true;
 }
 
 void handover_verified(struct synguard *sg, const struct proxy_conn *c)
@@ -186,8 +211,19 @@ void handover_act(struct synguard *sg, const struct pkt *p, const uint8_t *buf, 
 		hold(sg, p, buf, len, c);
 		return;
 	case PROXY_HANDOVER:
-		complete(sg, c, p);
+		if (complete(sg, c, p))
+			return;
 		break;
+	case PROXY_FORWARD:
+		/* Only whole packets; else the client retransmits. */
+		if (!p->csum_verified)
+			sg->stats.proxy_early_dropped++;
+		else if (forward(sg, c, (uint8_t *)buf, len) == 0)
+			sg->stats.proxy_forwarded++;
+		return;
+	case PROXY_REACK:
+		reack(sg, c);
+		return;
 	case PROXY_REFUSED:
 		sg->stats.proxy_failed_refused++;
 		handover_reset_client(sg, c);
@@ -207,6 +243,8 @@ static void expired(const struct proxy_conn *c, void *arg)
 {
 	struct synguard *sg = arg;
 
+	if (c->state == PROXY_ST_HANDED)
+		return;		/* its grace time is over: forget it quietly */
 	sg->stats.proxy_failed_timeout++;
 	handover_reset_client(sg, c);
 }

@@ -102,7 +102,8 @@ static int set_rcvbuf(struct nfq *q)
 
 static int alloc_buffers(struct nfq *q)
 {
-	q->rx_bufsize = q->p.copy_range + NFQ_RX_OVERHEAD;
+	/* Aligned: the buffers sit back to back and each starts a nlmsghdr. */
+	q->rx_bufsize = MNL_ALIGN(q->p.copy_range + NFQ_RX_OVERHEAD);
 	q->rx_bufs = calloc(NFQ_RX_MSGS, q->rx_bufsize);
 	/* Worst case two messages per packet (a gap run and a packet run). */
 	q->tx_cap = (NFQ_PENDING_MAX * 2 + 2) * NFQ_VERDICT_MSG;

@@ -299,7 +299,10 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
 		r->verdict = POLICY_DROP;
 		r->conn = c;
 		r->svc = c->svc;
-		r->proxy_action = p->payload_len ? PROXY_HOLD : PROXY_NONE;
+		if (c->state == PROXY_ST_HANDED)
+			r->proxy_action = PROXY_FORWARD;
+		else
+			r->proxy_action = p->payload_len ? PROXY_HOLD : PROXY_NONE;
 		return true;
 	}
 	tuple_of(p, &t);
@@ -340,6 +343,14 @@ static bool proxy_server(struct policy_ctx *pc, const struct pkt *p, uint64_t no
 	r->verdict = POLICY_DROP;
 	r->conn = c;
 	r->svc = c->svc;
+	if (c->state == PROXY_ST_HANDED) {
+		/* Our final ACK was lost and the server repeats its SYN+ACK. */
+		if (p->flags & PKT_TH_SYN)
+			r->proxy_action = PROXY_REACK;
+		else
+			r->verdict = POLICY_ACCEPT;
+		return true;
+	}
 	if (p->flags & PKT_TH_RST) {
 		r->proxy_action = PROXY_REFUSED;
 		return true;
@@ -483,7 +494,8 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 		return;
 	if (pc->proxy && (r->conn = proxy_find(pc->proxy, p->family, p->src, p->dst, p->sport,
 					       p->dport, now_us))) {
-		r->proxy_action = PROXY_ABORTED;	/* the client gave up */
+		/* The client gave up; after the handover its RST is passed on. */
+		r->proxy_action = r->conn->state == PROXY_ST_HANDED ? PROXY_FORWARD : PROXY_ABORTED;
 		r->verdict = POLICY_DROP;
 		return;
 	}

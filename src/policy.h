@@ -70,6 +70,8 @@ enum policy_proxy {
 	PROXY_HANDOVER,		/* server SYN+ACK: conntrack entry, ACK, window update, data */
 	PROXY_REFUSED,		/* server RST: reset the client */
 	PROXY_ABORTED,		/* client RST: forget the attempt */
+	PROXY_FORWARD,		/* late client packet of a handed-over connection: re-inject */
+	PROXY_REACK,		/* server SYN+ACK again after the handover: ACK it again */
 };
 
 struct policy_result {

@@ -14,14 +14,22 @@
 
 #define PROXY_WAYS 4
 
+/* An attempt waits for the server (CONNECTING); once handed over it stays a
+ * little (HANDED) so that client packets conntrack let through before its
+ * entry existed, but the daemon reads only now, are passed on, not taken
+ * for a new attempt. */
+enum proxy_state { PROXY_ST_CONNECTING, PROXY_ST_HANDED };
+
 struct proxy_conn {
 	uint64_t key;			/* tuple fingerprint; 0 = free slot */
 	uint64_t expires_us;
+	enum proxy_state state;
 	int family;
 	uint8_t client[16], server[16];
 	uint16_t client_port, server_port;
 	uint32_t client_isn;		/* c: the client's ISN */
 	uint32_t proxy_isn;		/* K: ours, from the cookie */
+	uint32_t server_isn;		/* S, once handed over */
 	uint16_t client_mss;		/* from the cookie */
 	uint8_t client_wscale;		/* PKT_NO_WSCALE if none */
 	bool sack;

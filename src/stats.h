@@ -60,6 +60,7 @@
 	X(proxy_early_held,    "early client packets held during a proxied handshake") \
 	X(proxy_early_dropped, "early client packets dropped: over proxy_early_data, or not whole") \
 	X(proxy_reinjected,    "held client packets re-injected after the handover") \
+	X(proxy_forwarded,     "client packets read just after the handover (sent before it), passed on") \
 	X(proxy_send_errors,   "proxy segments that could not be sent") \
 	X(census_runs,         "conntrack censuses completed") \
 	X(census_errors,       "conntrack censuses that failed")
