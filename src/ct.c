@@ -28,6 +28,7 @@
 
 #define CT_MSG_NEW ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW)
 #define CT_MSG_GET ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET)
+#define CT_MSG_DELETE ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE)
 
 struct ct_census {
 	int fd;
@@ -675,6 +676,17 @@ size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_
 
 /* The look-up of one entry by its ORIGINAL tuple.  No NLM_F_ACK: the
  * answer is exactly one message, the entry or an error. */
+static size_t build_by_tuple(void *buf, size_t size, uint16_t type, uint16_t flags,
+			     uint32_t seq, const struct tuple *t)
+{
+	struct msg m;
+
+	if (!msg_start(&m, buf, size, type, flags, seq, t->family))
+		return 0;
+	put_tuple(&m, CTA_TUPLE_ORIG, t);
+	return m.full ? 0 : m.nlh->nlmsg_len;
+}
+
 static size_t build_get(void *buf, size_t size, uint32_t seq, const struct tuple *t)
 {
 	struct msg m;
@@ -782,6 +794,24 @@ int ct_ctl_create(struct ct_ctl *c, const struct ct_proxy *p)
 
 	if (len == 0)
 		return -EINVAL;	/* the family: every request fits */
+	nlh = transact(c, req.bytes, len);
+	return nlh ? answer_error(nlh) : -errno;
+}
+
+int ct_ctl_delete(struct ct_ctl *c, int family, const uint8_t *client, const uint8_t *server,
+		  uint16_t client_port, uint16_t server_port)
+{
+	const struct tuple t = { family, client, server, client_port, server_port };
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[CT_REQ_BUF];
+	} req;
+	const struct nlmsghdr *nlh;
+	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), CT_MSG_DELETE,
+				    NLM_F_REQUEST | NLM_F_ACK, ++c->seq, &t);
+
+	if (len == 0)
+		return -EINVAL;
 	nlh = transact(c, req.bytes, len);
 	return nlh ? answer_error(nlh) : -errno;
 }

@@ -151,6 +151,11 @@ int ct_ctl_create(struct ct_ctl *c, const struct ct_proxy *p);
  * it has a REPLY-direction sequence adjustment.  Returns 1 (it has, and
  * *offset is set to its offset), 0 (entry without one), or -errno
  * (-ENOENT: no entry; -EBADMSG: malformed answer; as ct_ctl_create). */
+/* Delete the entry of a tuple (orig direction client->server): a stale one
+ * (TIME_WAIT of an earlier connection on the same ports) that keeps a new
+ * proxied connection's entry from being created.  0 or -errno. */
+int ct_ctl_delete(struct ct_ctl *c, int family, const uint8_t *client, const uint8_t *server,
+		  uint16_t client_port, uint16_t server_port);
 int ct_ctl_seqadj(struct ct_ctl *c, int family, const uint8_t *client, const uint8_t *server,
 		  uint16_t client_port, uint16_t server_port, int32_t *offset);
 

@@ -72,8 +72,20 @@ static void hold(struct synguard *sg, const struct pkt *p, const uint8_t *buf, s
 	sg->stats.proxy_early_held++;
 }
 
+/* A new connection on ports an earlier one used: that one's conntrack entry
+ * lingers (TIME_WAIT) and would catch the server's SYN+ACK (no longer
+ * INVALID, so never queued; translated by the old offset).  The client has
+ * started anew, so the old entry is gone for good: remove it first. */
+static void clear_stale_entry(struct synguard *sg, const struct proxy_conn *c)
+{
+	if (sg->ctl && ct_ctl_delete(sg->ctl, c->family, c->client, c->server, c->client_port,
+				     c->server_port) == 0)
+		sg->stats.proxy_ct_replaced++;
+}
+
 static void connect_server(struct synguard *sg, struct proxy_conn *c)
 {
+	clear_stale_entry(sg, c);
 	struct pkt_out o = { .seq = c->client_isn, .flags = PKT_TH_SYN, .window = 65535,
 			     .mss = c->client_mss, .wscale = c->client_wscale,
 			     .sack_ok = c->sack };
@@ -106,7 +118,20 @@ static int create_entry(struct synguard *sg, const struct proxy_conn *c, const s
 		e.client_wscale = c->client_wscale;
 		e.server_wscale = sa->opt.wscale;
 	}
-	return sg->ctl ? ct_ctl_create(sg->ctl, &e) : -ENOTCONN;
+	int rc;
+
+	if (!sg->ctl)
+		return -ENOTCONN;
+	rc = ct_ctl_create(sg->ctl, &e);
+	/* An earlier connection on the same ports (its entry lingers in
+	 * TIME_WAIT; the new SYN never reached conntrack): replace it. */
+	if (rc == -EEXIST &&
+	    ct_ctl_delete(sg->ctl, c->family, c->client, c->server, c->client_port,
+			  c->server_port) == 0) {
+		sg->stats.proxy_ct_replaced++;
+		rc = ct_ctl_create(sg->ctl, &e);
+	}
+	return rc;
 }
 
 /* A client packet sent on to the server through conntrack, which

@@ -295,6 +295,12 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
 	struct proxy_conn *c;
 
 	c = proxy_find(pc->proxy, p->family, p->src, p->dst, p->sport, p->dport, now_us);
+	/* A handed-over entry: the connection's own late packets were sent
+	 * before the client saw anything but our SYN+ACK, so they acknowledge
+	 * exactly K + 1; anything else is a new connection on the same ports
+	 * (a reused port answering a new cookie, checked below). */
+	if (c && c->state == PROXY_ST_HANDED && p->ack != c->proxy_isn + 1)
+		c = NULL;
 	if (c) {
 		r->verdict = POLICY_DROP;
 		r->conn = c;

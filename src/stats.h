@@ -62,6 +62,7 @@
 	X(proxy_reinjected,    "held client packets re-injected after the handover") \
 	X(proxy_forwarded,     "client packets read just after the handover (sent before it), passed on") \
 	X(proxy_send_errors,   "proxy segments that could not be sent") \
+	X(proxy_ct_replaced,   "stale conntrack entries (an earlier connection on the same ports) replaced") \
 	X(census_runs,         "conntrack censuses completed") \
 	X(census_errors,       "conntrack censuses that failed")
 
