@@ -297,8 +297,6 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	table_sweep(&sg->retrans, now, SWEEP_BUCKETS_PER_TICK);
 	bucket_table_sweep(&sg->limits, now, SWEEP_BUCKETS_PER_TICK);
 	halfopen_sweep(&sg->halfopen, clock_mono_us(), HALFOPEN_SWEEP_PER_TICK);
-	if (sg->proxy.slots)
-		handover_sweep(sg, clock_mono_us(), sg->proxy.nbuckets);
 	++sg->ticks;
 	watch_tick(sg, now);
 	if (sg->conf.census_interval_ms &&
@@ -306,6 +304,16 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		daemon_census_start(sg);
 	if (sg->ticks % 10 == 0)
 		daemon_notify_status(sg, "");
+}
+
+/* Ten times a second: attempts the server left unanswered for
+ * proxy_timeout are reset within 100 ms of it (the table is small). */
+static void proxy_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct synguard *sg = w->data;
+
+	if (sg->proxy.slots)
+		handover_sweep(sg, clock_mono_us(), sg->proxy.nbuckets);
 }
 
 /* Pinged from the loop itself: a wedged loop stops pinging and systemd
@@ -509,6 +517,9 @@ static void start_watchers(struct synguard *sg)
 	ev_timer_init(&sg->tick, tick_cb, 1., 1.);
 	sg->tick.data = sg;
 	ev_timer_start(sg->loop, &sg->tick);
+	ev_timer_init(&sg->proxy_tick, proxy_tick_cb, 0.1, 0.1);
+	sg->proxy_tick.data = sg;
+	ev_timer_start(sg->loop, &sg->proxy_tick);
 	ev_signal_init(&sg->sig_term, stop_cb, SIGTERM);
 	ev_signal_init(&sg->sig_int, stop_cb, SIGINT);
 	ev_signal_init(&sg->sig_hup, hup_cb, SIGHUP);

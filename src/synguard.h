@@ -85,7 +85,7 @@ struct synguard {
 	struct ipset *ipset;		/* NULL: no kernel fast path */
 	struct control *control;
 	struct ev_loop *loop;
-	ev_timer tick, watchdog;
+	ev_timer tick, watchdog, proxy_tick;
 	ev_signal sig_term, sig_int, sig_hup;
 	struct sdnotify notify;
 	uint64_t started_ms;
