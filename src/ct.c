@@ -687,16 +687,6 @@ static size_t build_by_tuple(void *buf, size_t size, uint16_t type, uint16_t fla
 	return m.full ? 0 : m.nlh->nlmsg_len;
 }
 
-static size_t build_get(void *buf, size_t size, uint32_t seq, const struct tuple *t)
-{
-	struct msg m;
-
-	if (!msg_start(&m, buf, size, CT_MSG_GET, NLM_F_REQUEST, seq, t->family))
-		return 0;
-	put_tuple(&m, CTA_TUPLE_ORIG, t);
-	return m.full ? 0 : m.nlh->nlmsg_len;
-}
-
 struct ct_ctl {
 	int fd;
 	uint32_t portid;
@@ -826,7 +816,8 @@ int ct_ctl_seqadj(struct ct_ctl *c, int family, const uint8_t *client, const uin
 	} req;
 	const struct nlmsghdr *nlh;
 	struct ct_entry e;
-	size_t len = build_get(req.bytes, sizeof(req.bytes), ++c->seq, &t);
+	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), CT_MSG_GET, NLM_F_REQUEST,
+				    ++c->seq, &t);
 
 	if (len == 0)
 		return -EINVAL;

@@ -164,11 +164,6 @@ bool halfopen_syn(struct halfopen *h, const struct ho_tuple *t, unsigned svc, ui
 	return true;
 }
 
-bool halfopen_synack(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us)
-{
-	return halfopen_synack_seq(h, t, now_us, HO_CHECK_MASK);
-}
-
 bool halfopen_synack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us,
 			 uint32_t server_isn)
 {
@@ -191,12 +186,6 @@ static void ho_remove(struct halfopen *h, uint64_t key, unsigned svc)
 	h->svc[svc].halfopen--;
 }
 
-bool halfopen_ack(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us, unsigned *svc,
-		  uint64_t *hs_us)
-{
-	return halfopen_ack_seq(h, t, now_us, 0, svc, hs_us);
-}
-
 bool halfopen_ack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us, uint32_t ack,
 		      unsigned *svc, uint64_t *hs_us)
 {
@@ -207,9 +196,7 @@ bool halfopen_ack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now
 
 	if (!v || ho_state_of(*v) != HO_SYN_RECEIVED)
 		return false;
-	/* HO_CHECK_MASK stored: recorded without a sequence number (the plain
-	 * halfopen_synack): anything goes. */
-	if (ho_check_of(*v) != HO_CHECK_MASK && (ack & HO_CHECK_MASK) != ho_check_of(*v))
+	if ((ack & HO_CHECK_MASK) != ho_check_of(*v))
 		return false;
 	s = ho_svc_of(*v);
 	hs = ho_elapsed(*v, now_us);

@@ -62,22 +62,18 @@ void halfopen_set_timeout(struct halfopen *h, uint64_t timeout_us);
  * tuple already tracked (retransmission) does not count twice and keeps
  * the first SYN's time.  Returns true if a new entry was made. */
 bool halfopen_syn(struct halfopen *h, const struct ho_tuple *t, unsigned svc, uint64_t now_us);
-/* The server's SYN+ACK; the tuple is given from the client's side (caller
- * swaps).  Unknown tuple: ignored, returns false. */
-bool halfopen_synack(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us);
-/* The same, remembering the low bits of server_isn + 1: the completing ACK
- * must then carry them (halfopen_ack_seq), so a blind spoofer's ACK does
- * not complete the handshake (and verify its source) by luck. */
+/* The server's SYN+ACK (ISN server_isn); the tuple is given from the
+ * client's side (caller swaps).  The low bits of server_isn + 1 are kept:
+ * the completing ACK must carry them, so a blind spoofer's ACK does not
+ * complete the handshake (and verify its source) by luck.  Unknown tuple:
+ * ignored, returns false. */
 bool halfopen_synack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us,
 			 uint32_t server_isn);
-/* The client's ACK (no SYN/RST).  Completes an entry in SYN_RECEIVED:
- * removes it, records now - syn time in the service's hist_cur, counts
- * completed, returns true with *svc and *hs_us set.  In SYN_SENT (no
- * SYN+ACK seen yet) or unknown: returns false, no change. */
-bool halfopen_ack(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us, unsigned *svc,
-		  uint64_t *hs_us);
-/* The same, checking the ACK number against the SYN+ACK's (when it was
- * recorded with halfopen_synack_seq); a mismatch changes nothing. */
+/* The client's ACK (no SYN/RST) with acknowledgment number ack.  Completes
+ * an entry in SYN_RECEIVED whose SYN+ACK it acknowledges: removes it,
+ * records now - syn time in the service's hist_cur, counts completed,
+ * returns true with *svc and *hs_us set.  In SYN_SENT (no SYN+ACK seen
+ * yet), unknown, or acknowledging something else: false, no change. */
 bool halfopen_ack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us, uint32_t ack,
 		      unsigned *svc, uint64_t *hs_us);
 /* RST from either side (tuple from the client's side): entry removed,

@@ -525,15 +525,13 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	if (cookie_check(pc->cookies, &t, p->seq) == COOKIE_INVALID) {
 		pc->stats->cookies_invalid++;
 		limit_take(pc, LIMIT_RST_SOURCE, lim, p->family, p->src, now_ms);
-		if (pc->conf->mode != CONF_MODE_MONITOR && pc->conf->mode != CONF_MODE_OFF)
-			r->verdict = POLICY_DROP;
+		drop(pc, r);
 		return;
 	}
 	pc->stats->cookies_valid++;
 	policy_verify_source(pc, p->family, p->src, now_ms);
 	r->verified = true;
-	if (pc->conf->mode != CONF_MODE_MONITOR && pc->conf->mode != CONF_MODE_OFF)
-		r->verdict = POLICY_DROP;
+	drop(pc, r);
 }
 
 /* The server's SYN+ACK of a tracked handshake. */

@@ -121,6 +121,18 @@ static void put_metric_name(const char *name, const char *suffix, FILE *out)
 	fputs(suffix, out);
 }
 
+static void prom_help(const char *family, FILE *out)
+{
+	const struct metric_info *m = find_metric(family);
+	const char *suffix = m && m->counter ? "_total" : "";
+
+	fputs("# HELP ", out);
+	put_metric_name(family, suffix, out);
+	fprintf(out, " %s\n# TYPE ", m ? m->help : family);
+	put_metric_name(family, suffix, out);
+	fprintf(out, " %s\n", m ? (m->counter ? "counter" : "gauge") : "untyped");
+}
+
 static void prom_line(const char *name, const char *val, FILE *out)
 {
 	const struct metric_info *m = find_metric(name);
@@ -135,11 +147,7 @@ static void prom_line(const char *name, const char *val, FILE *out)
 		fputs("} 1\n", out);
 		return;
 	}
-	fputs("# HELP ", out);
-	put_metric_name(name, suffix, out);
-	fprintf(out, " %s\n# TYPE ", m ? m->help : name);
-	put_metric_name(name, suffix, out);
-	fprintf(out, " %s\n", m ? (m->counter ? "counter" : "gauge") : "untyped");
+	prom_help(name, out);
 	put_metric_name(name, suffix, out);
 	fprintf(out, " %s\n", val);
 }
@@ -242,17 +250,6 @@ static void render_json(char *body, FILE *out)
 	fputs("}\n", out);
 }
 
-static void prom_help(const char *family, FILE *out)
-{
-	const struct metric_info *m = find_metric(family);
-	const char *suffix = m && m->counter ? "_total" : "";
-
-	fputs("# HELP ", out);
-	put_metric_name(family, suffix, out);
-	fprintf(out, " %s\n# TYPE ", m ? m->help : family);
-	put_metric_name(family, suffix, out);
-	fprintf(out, " %s\n", m ? (m->counter ? "counter" : "gauge") : "untyped");
-}
 
 /* Prometheus wants every sample of a family in one group: labelled lines
  * come service by service, so they are gathered family by family. */

@@ -60,8 +60,8 @@ static void handshake(struct halfopen *h, uint16_t port, unsigned svc, uint64_t 
 	uint64_t got;
 
 	ck_assert(halfopen_syn(h, &t, svc, t0));
-	ck_assert(halfopen_synack(h, &t, t0 + hs_us / 2));
-	ck_assert(halfopen_ack(h, &t, t0 + hs_us, NULL, &got));
+	ck_assert(halfopen_synack_seq(h, &t, t0 + hs_us / 2, 0));
+	ck_assert(halfopen_ack_seq(h, &t, t0 + hs_us, 1, NULL, &got));
 	ck_assert_uint_eq(got, hs_us);
 }
 
@@ -88,15 +88,15 @@ START_TEST(halfopen_full_handshake)
 	ck_assert_int_eq(halfopen_init(&h, 1024, 4, 3 * SEC, &seed), 0);
 	ck_assert(halfopen_syn(&h, &t, 2, 1000));
 	ck_assert_uint_eq(h.svc[2].halfopen, 1);
-	ck_assert(halfopen_synack(&h, &t, 1500));
+	ck_assert(halfopen_synack_seq(&h, &t, 1500, 0));
 	ck_assert_uint_eq(h.svc[2].synacks, 1);
-	ck_assert(halfopen_ack(&h, &t, 3000, &svc, &hs));
+	ck_assert(halfopen_ack_seq(&h, &t, 3000, 1, &svc, &hs));
 	ck_assert_uint_eq(svc, 2);
 	ck_assert_uint_eq(hs, 2000);
 	ck_assert_uint_eq(h.svc[2].completed, 1);
 	ck_assert_uint_eq(h.svc[2].halfopen, 0);
 	ck_assert_uint_eq(h.t.count, 0);
-	ck_assert(!halfopen_ack(&h, &t, 3100, &svc, &hs));	/* gone */
+	ck_assert(!halfopen_ack_seq(&h, &t, 3100, 1, &svc, &hs));	/* gone */
 	ck_assert_uint_ge(halfopen_quantile(&h, 2, 0.5), 2000 * 86 / 100);
 	ck_assert_uint_le(halfopen_quantile(&h, 2, 0.5), 2000 * 114 / 100);
 	assert_accounting(&h);
@@ -135,20 +135,20 @@ START_TEST(halfopen_ack_before_synack_does_not_complete)
 	uint64_t hs = 7;
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 1, 3 * SEC, &seed), 0);
-	ck_assert(!halfopen_ack(&h, &other, 10, NULL, &hs));	/* unknown */
-	ck_assert(!halfopen_synack(&h, &other, 10));
+	ck_assert(!halfopen_ack_seq(&h, &other, 10, 1, NULL, &hs));	/* unknown */
+	ck_assert(!halfopen_synack_seq(&h, &other, 10, 0));
 	ck_assert_int_eq(halfopen_state(&h, &other, 10), HO_NONE);
 	ck_assert(halfopen_syn(&h, &t, 0, 100));
-	ck_assert(!halfopen_ack(&h, &t, 200, NULL, &hs));
+	ck_assert(!halfopen_ack_seq(&h, &t, 200, 1, NULL, &hs));
 	ck_assert_int_eq(halfopen_state(&h, &t, 200), HO_SYN_SENT);
 	ck_assert_uint_eq(hs, 7);
 	ck_assert_uint_eq(h.svc[0].halfopen, 1);
 	ck_assert_uint_eq(h.svc[0].completed, 0);
-	ck_assert(halfopen_synack(&h, &t, 300));
-	ck_assert(halfopen_synack(&h, &t, 350));	/* retransmitted: counted once */
+	ck_assert(halfopen_synack_seq(&h, &t, 300, 0));
+	ck_assert(halfopen_synack_seq(&h, &t, 350, 0));	/* retransmitted: counted once */
 	ck_assert_uint_eq(h.svc[0].synacks, 1);
 	ck_assert_int_eq(halfopen_state(&h, &t, 360), HO_SYN_RECEIVED);
-	ck_assert(halfopen_ack(&h, &t, 400, NULL, &hs));
+	ck_assert(halfopen_ack_seq(&h, &t, 400, 1, NULL, &hs));
 	ck_assert_uint_eq(hs, 300);
 	ck_assert_int_eq(halfopen_state(&h, &t, 400), HO_NONE);
 	assert_accounting(&h);
@@ -167,8 +167,8 @@ START_TEST(halfopen_retransmitted_syn_counts_once)
 	ck_assert(!halfopen_syn(&h, &t, 0, SEC));
 	ck_assert_uint_eq(h.svc[0].syns, 1);
 	ck_assert_uint_eq(h.svc[0].halfopen, 1);
-	ck_assert(halfopen_synack(&h, &t, SEC + 10));
-	ck_assert(halfopen_ack(&h, &t, SEC + 50, NULL, &hs));
+	ck_assert(halfopen_synack_seq(&h, &t, SEC + 10, 0));
+	ck_assert(halfopen_ack_seq(&h, &t, SEC + 50, 1, NULL, &hs));
 	ck_assert_uint_eq(hs, SEC + 50);	/* from the first SYN: what the client waited */
 	/* The expiry also runs from the first SYN. */
 	ck_assert(halfopen_syn(&h, &t, 0, 0));
@@ -192,9 +192,9 @@ START_TEST(halfopen_rst_from_server)
 	ck_assert_uint_eq(h.svc[0].reset, 1);
 	ck_assert_uint_eq(h.svc[0].halfopen, 0);
 	ck_assert(!halfopen_rst(&h, &t, 200));
-	ck_assert(!halfopen_ack(&h, &t, 300, NULL, &hs));
+	ck_assert(!halfopen_ack_seq(&h, &t, 300, 1, NULL, &hs));
 	ck_assert(halfopen_syn(&h, &t, 0, 400));	/* RST after SYN+ACK too */
-	ck_assert(halfopen_synack(&h, &t, 500));
+	ck_assert(halfopen_synack_seq(&h, &t, 500, 0));
 	ck_assert(halfopen_rst(&h, &t, 600));
 	ck_assert_uint_eq(h.svc[0].reset, 2);
 	assert_accounting(&h);
@@ -235,7 +235,7 @@ START_TEST(halfopen_expired_on_lookup_is_counted)
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 1, SEC, &seed), 0);
 	ck_assert(halfopen_syn(&h, &t, 0, 0));
-	ck_assert(halfopen_synack(&h, &t, 10));
+	ck_assert(halfopen_synack_seq(&h, &t, 10, 0));
 	ck_assert_int_eq(halfopen_state(&h, &t, SEC - 1), HO_SYN_RECEIVED);
 	ck_assert(!halfopen_rst(&h, &t, SEC));	/* too late: it had expired */
 	ck_assert_uint_eq(h.svc[0].expired, 1);
@@ -310,9 +310,9 @@ START_TEST(halfopen_ipv6_tuples)
 	v4b = v4;
 	memset(v4b.client + 4, 0xee, 12);
 	ck_assert(!halfopen_syn(&h, &v4b, 0, 1));
-	ck_assert(halfopen_synack(&h, &b, 100));
-	ck_assert(!halfopen_ack(&h, &a, 200, NULL, &hs));
-	ck_assert(halfopen_ack(&h, &b, 200, NULL, &hs));
+	ck_assert(halfopen_synack_seq(&h, &b, 100, 0));
+	ck_assert(!halfopen_ack_seq(&h, &a, 200, 1, NULL, &hs));
+	ck_assert(halfopen_ack_seq(&h, &b, 200, 1, NULL, &hs));
 	ck_assert_uint_eq(hs, 200);
 	ck_assert(halfopen_rst(&h, &a, 300));
 	ck_assert_uint_eq(h.svc[0].halfopen, 1);
@@ -415,8 +415,8 @@ START_TEST(halfopen_timeout_reload_applies_to_new_entries)
 	ck_assert(halfopen_syn(&h, &b, 0, 0));
 	halfopen_sweep(&h, 2 * SEC, 1024);
 	ck_assert_uint_eq(h.svc[0].expired, 1);
-	ck_assert(halfopen_synack(&h, &b, 2 * SEC));
-	ck_assert(!halfopen_synack(&h, &a, 2 * SEC));
+	ck_assert(halfopen_synack_seq(&h, &b, 2 * SEC, 0));
+	ck_assert(!halfopen_synack_seq(&h, &a, 2 * SEC, 0));
 	assert_accounting(&h);
 	halfopen_free(&h);
 }
@@ -443,10 +443,10 @@ START_TEST(halfopen_accounting_survives_any_mix)
 			halfopen_syn(&h, &t, (unsigned)(x >> 50) % 5, now);
 			break;
 		case 2:
-			halfopen_synack(&h, &t, now);
+			halfopen_synack_seq(&h, &t, now, 0);
 			break;
 		case 3:
-			halfopen_ack(&h, &t, now, &svc, &hs);
+			halfopen_ack_seq(&h, &t, now, 1, &svc, &hs);
 			break;
 		case 4:
 			halfopen_rst(&h, &t, now);
