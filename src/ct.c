@@ -22,6 +22,8 @@
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <netinet/in.h>
 
+#include "nl.h"
+
 /* Dump pieces are at most 32 KiB (the kernel sizes them after our receive
  * buffer, capped there); twice that leaves room and never truncates. */
 #define CT_RX_BUF 65536
@@ -229,31 +231,14 @@ int ct_parse_msg(const void *nlmsg, size_t len, struct ct_entry *e)
 	return parse_protoinfo(tb[CTA_PROTOINFO], e);
 }
 
-#define CT_HDR_LEN (MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)))
-
-/* The netlink and nfnetlink headers; buf holds at least CT_HDR_LEN bytes. */
-static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags, uint32_t seq,
-				   int family)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = flags;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = (uint8_t)family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	return nlh;
-}
-
 size_t ct_build_dump(void *buf, size_t size, uint32_t seq)
 {
-	if (size < CT_HDR_LEN)
-		return 0;
+	struct nl_msg m;
+
 	/* AF_UNSPEC: every layer-3 family */
-	return put_header(buf, CT_MSG_GET, NLM_F_REQUEST | NLM_F_DUMP, seq, AF_UNSPEC)->nlmsg_len;
+	if (!nl_msg_start(&m, buf, size, CT_MSG_GET, NLM_F_REQUEST | NLM_F_DUMP, seq, AF_UNSPEC, 0))
+		return 0;
+	return nl_msg_len(&m);
 }
 
 /* --- the socket ---------------------------------------------------------- */
@@ -367,13 +352,11 @@ int ct_census_start(struct ct_census *c, uint64_t max_entries)
 /* NLMSG_DONE of a dump carries the dump's result (0 or -errno). */
 static int on_done(struct ct_census *c, const struct nlmsghdr *nlh)
 {
-	int32_t err = 0;
+	int err = nl_done_errno(nlh);
 
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(err))
-		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
 	finish(c, false);
-	if (err < 0) {
-		errno = -err;
+	if (err) {
+		errno = err;
 		return -1;
 	}
 	return 0;
@@ -381,15 +364,12 @@ static int on_done(struct ct_census *c, const struct nlmsghdr *nlh)
 
 static int on_error(struct ct_census *c, const struct nlmsghdr *nlh)
 {
-	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	int err = nl_error_errno(nlh);
 
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err))
-		errno = EBADMSG;
-	else if (err->error == 0)
+	if (err == 0)
 		return 1;	/* an acknowledgment: nothing ends */
-	else
-		errno = -err->error;
 	finish(c, true);
+	errno = err;
 	return -1;
 }
 
@@ -521,102 +501,42 @@ void ct_census_close(struct ct_census *c)
  * before its answer. */
 #define CT_CTL_TRIES 8
 
-/* A message under construction: the first attribute that does not fit
- * makes it full, and every later put is skipped. */
-struct msg {
-	struct nlmsghdr *nlh;
-	size_t size;
-	bool full;
-};
-
 struct tuple {
 	int family;
 	const uint8_t *src, *dst;
 	uint16_t sport, dport;	/* host order */
 };
 
-static bool msg_start(struct msg *m, void *buf, size_t size, uint16_t type, uint16_t flags,
+static bool msg_start(struct nl_msg *m, void *buf, size_t size, uint16_t type, uint16_t flags,
 		      uint32_t seq, int family)
 {
-	if (size < CT_HDR_LEN || (family != AF_INET && family != AF_INET6))
+	if (family != AF_INET && family != AF_INET6)
 		return false;
-	m->nlh = put_header(buf, type, flags, seq, family);
-	m->size = size;
-	m->full = false;
-	return true;
+	return nl_msg_start(m, buf, size, type, flags, seq, (uint8_t)family, 0);
 }
 
-static void put(struct msg *m, uint16_t type, size_t len, const void *data)
-{
-	size_t pad = MNL_ALIGN(len) - len;
-
-	if (m->full)
-		return;
-	if (!mnl_attr_put_check(m->nlh, m->size, type, len, data)) {
-		m->full = true;
-		return;
-	}
-	/* libmnl before 1.0.5 leaves the alignment padding as it was. */
-	memset((uint8_t *)mnl_nlmsg_get_payload_tail(m->nlh) - pad, 0, pad);
-}
-
-static void put_u8(struct msg *m, uint16_t type, uint8_t v)
-{
-	put(m, type, sizeof(v), &v);
-}
-
-static void put_be16(struct msg *m, uint16_t type, uint16_t v)
-{
-	uint16_t be = htons(v);
-
-	put(m, type, sizeof(be), &be);
-}
-
-static void put_be32(struct msg *m, uint16_t type, uint32_t v)
-{
-	uint32_t be = htonl(v);
-
-	put(m, type, sizeof(be), &be);
-}
-
-/* Opens a nest (flagged NLA_F_NESTED, as the kernel's own messages are). */
-static struct nlattr *nest_start(struct msg *m, uint16_t type)
-{
-	struct nlattr *a = m->full ? NULL : mnl_attr_nest_start_check(m->nlh, m->size, type);
-
-	if (!a)
-		m->full = true;
-	return a;
-}
-
-static void nest_end(struct msg *m, struct nlattr *a)
-{
-	if (!m->full)
-		mnl_attr_nest_end(m->nlh, a);
-}
-
-static void put_tuple(struct msg *m, uint16_t type, const struct tuple *t)
+static void put_tuple(struct nl_msg *m, uint16_t type, const struct tuple *t)
 {
 	bool v6 = t->family == AF_INET6;
 	size_t alen = v6 ? 16 : 4;
-	struct nlattr *tuple = nest_start(m, type), *ip, *proto;
+	struct nlattr *tuple = nl_nest_start(m, type), *ip, *proto;
 
-	ip = nest_start(m, CTA_TUPLE_IP);
-	put(m, v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC, alen, t->src);
-	put(m, v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST, alen, t->dst);
-	nest_end(m, ip);
-	proto = nest_start(m, CTA_TUPLE_PROTO);
-	put_u8(m, CTA_PROTO_NUM, IPPROTO_TCP);
-	put_be16(m, CTA_PROTO_SRC_PORT, t->sport);
-	put_be16(m, CTA_PROTO_DST_PORT, t->dport);
-	nest_end(m, proto);
-	nest_end(m, tuple);
+	ip = nl_nest_start(m, CTA_TUPLE_IP);
+	nl_put(m, v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC, alen, t->src);
+	nl_put(m, v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST, alen, t->dst);
+	nl_nest_end(m, ip);
+	proto = nl_nest_start(m, CTA_TUPLE_PROTO);
+	nl_put_u8(m, CTA_PROTO_NUM, IPPROTO_TCP);
+	nl_put_be16(m, CTA_PROTO_SRC_PORT, t->sport);
+	nl_put_be16(m, CTA_PROTO_DST_PORT, t->dport);
+	nl_nest_end(m, proto);
+	nl_nest_end(m, tuple);
 }
 
 /* Window scaling is on only when both ends offered it (RFC 7323 §2.2);
  * then conntrack must scale each direction's windows by its sender's
  * shift, or it misjudges what is in window. */
-static void put_protoinfo(struct msg *m, const struct ct_proxy *p)
+static void put_protoinfo(struct nl_msg *m, const struct ct_proxy *p)
 {
 	bool wscale = p->client_wscale != CT_NO_WSCALE && p->server_wscale != CT_NO_WSCALE;
 	struct nf_ct_tcp_flags flags = { .flags = 0, .mask = CT_PROXY_TCP_FLAGS };
@@ -628,36 +548,36 @@ static void put_protoinfo(struct msg *m, const struct ct_proxy *p)
 		flags.flags |= IP_CT_TCP_FLAG_SACK_PERM;
 	if (p->liberal)
 		flags.flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
-	info = nest_start(m, CTA_PROTOINFO);
-	tcp = nest_start(m, CTA_PROTOINFO_TCP);
-	put_u8(m, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_ESTABLISHED);
+	info = nl_nest_start(m, CTA_PROTOINFO);
+	tcp = nl_nest_start(m, CTA_PROTOINFO_TCP);
+	nl_put_u8(m, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_ESTABLISHED);
 	if (wscale) {
-		put_u8(m, CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, p->client_wscale);
-		put_u8(m, CTA_PROTOINFO_TCP_WSCALE_REPLY, p->server_wscale);
+		nl_put_u8(m, CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, p->client_wscale);
+		nl_put_u8(m, CTA_PROTOINFO_TCP_WSCALE_REPLY, p->server_wscale);
 	}
-	put(m, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(flags), &flags);
-	put(m, CTA_PROTOINFO_TCP_FLAGS_REPLY, sizeof(flags), &flags);
-	nest_end(m, tcp);
-	nest_end(m, info);
+	nl_put(m, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(flags), &flags);
+	nl_put(m, CTA_PROTOINFO_TCP_FLAGS_REPLY, sizeof(flags), &flags);
+	nl_nest_end(m, tcp);
+	nl_nest_end(m, info);
 }
 
 /* One offset before and after the position: the translation never changes
  * during the connection. */
-static void put_seqadj(struct msg *m, uint16_t type, uint32_t pos, uint32_t offset)
+static void put_seqadj(struct nl_msg *m, uint16_t type, uint32_t pos, uint32_t offset)
 {
-	struct nlattr *adj = nest_start(m, type);
+	struct nlattr *adj = nl_nest_start(m, type);
 
-	put_be32(m, CTA_SEQADJ_CORRECTION_POS, pos);
-	put_be32(m, CTA_SEQADJ_OFFSET_BEFORE, offset);
-	put_be32(m, CTA_SEQADJ_OFFSET_AFTER, offset);
-	nest_end(m, adj);
+	nl_put_be32(m, CTA_SEQADJ_CORRECTION_POS, pos);
+	nl_put_be32(m, CTA_SEQADJ_OFFSET_BEFORE, offset);
+	nl_put_be32(m, CTA_SEQADJ_OFFSET_AFTER, offset);
+	nl_nest_end(m, adj);
 }
 
 size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_proxy *p)
 {
 	const struct tuple orig = { p->family, p->client, p->server, p->client_port, p->server_port };
 	const struct tuple reply = { p->family, p->server, p->client, p->server_port, p->client_port };
-	struct msg m;
+	struct nl_msg m;
 
 	if (!msg_start(&m, buf, size, CT_MSG_NEW,
 		       NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq, p->family))
@@ -666,12 +586,12 @@ size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_
 	put_tuple(&m, CTA_TUPLE_REPLY, &reply);
 	/* CONFIRMED: the entry goes straight into the hash table; without it
 	 * this kernel refuses the request with EBUSY. */
-	put_be32(&m, CTA_STATUS, CT_PROXY_STATUS);
-	put_be32(&m, CTA_TIMEOUT, p->timeout_s);
-	put_be32(&m, CTA_MARK, p->mark);
+	nl_put_be32(&m, CTA_STATUS, CT_PROXY_STATUS);
+	nl_put_be32(&m, CTA_TIMEOUT, p->timeout_s);
+	nl_put_be32(&m, CTA_MARK, p->mark);
 	put_protoinfo(&m, p);
 	put_seqadj(&m, CTA_SEQ_ADJ_REPLY, p->server_isn, p->proxy_isn - p->server_isn);
-	return m.full ? 0 : m.nlh->nlmsg_len;
+	return nl_msg_len(&m);
 }
 
 /* The look-up of one entry by its ORIGINAL tuple.  No NLM_F_ACK: the
@@ -679,12 +599,12 @@ size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_
 static size_t build_by_tuple(void *buf, size_t size, uint16_t type, uint16_t flags,
 			     uint32_t seq, const struct tuple *t)
 {
-	struct msg m;
+	struct nl_msg m;
 
 	if (!msg_start(&m, buf, size, type, flags, seq, t->family))
 		return 0;
 	put_tuple(&m, CTA_TUPLE_ORIG, t);
-	return m.full ? 0 : m.nlh->nlmsg_len;
+	return nl_msg_len(&m);
 }
 
 struct ct_ctl {
@@ -765,12 +685,9 @@ static const struct nlmsghdr *transact(struct ct_ctl *c, const void *req, size_t
 /* An NLMSG_ERROR's code: 0 (an acknowledgment) or -errno. */
 static int answer_error(const struct nlmsghdr *nlh)
 {
-	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-
-	if (nlh->nlmsg_type != NLMSG_ERROR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*err) ||
-	    err->error > 0)
+	if (nlh->nlmsg_type != NLMSG_ERROR)
 		return -EBADMSG;
-	return err->error;
+	return -nl_error_errno(nlh);
 }
 
 int ct_ctl_create(struct ct_ctl *c, const struct ct_proxy *p)

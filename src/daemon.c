@@ -232,17 +232,17 @@ static void on_tx_fail(void *arg, uint32_t tag, int err)
 
 void daemon_fastpath_flush(struct synguard *sg)
 {
-	int sent = ipset_flush(sg->ipset), err = 0;
-	unsigned refused = ipset_errors(sg->ipset, &err);
+	struct ipset_tally t;
+	int err = 0;
+	unsigned refused;
 
-	if (sent > 0)
-		sg->stats.ipset_adds += (uint64_t)sent;
-	if (sent < 0) {
-		sg->stats.ipset_errors++;
-		err = errno;
-	}
-	sg->stats.ipset_errors += refused;
-	if (sent < 0 || refused)
+	ipset_flush(sg->ipset, &t);
+	refused = ipset_errors(sg->ipset, &err);
+	sg->stats.ipset_adds += t.sent;
+	sg->stats.ipset_errors += t.failed + refused;
+	if (t.failed)
+		err = t.last_errno;
+	if (t.failed || refused)
 		log_rl_at(LOG_WARNING, "kernel fast-path set update failed: %s (verified "
 			  "sources still pass, through the queue)", strerror(err));
 }

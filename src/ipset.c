@@ -1,9 +1,10 @@
-/* ipset: hand-built ipset netlink messages (protocol 7) over libmnl; no
- * libipset, which would be a dependency for four message types.  Adds are
- * fire-and-forget: no ACK requested, the kernel reports only failures. */
+/* ipset: hand-built ipset netlink messages (protocol 7); no libipset, which
+ * would be a dependency for four message types.  Adds and deletes are
+ * fire-and-forget: no ACK requested, the kernel reports only failures.
+ * Messages are built into a bounded batch (nl.h): the batch is sent before
+ * the next message could fail to fit, so callers never see a limit. */
 #include "ipset.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,36 +16,31 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/ipset/ip_set.h>
 
+#include "nl.h"
+
 #define IPSET_BUF 8192
-#define IPSET_ADD_MAX 128	/* adds per flush: bounded by the buffer */
+/* The largest ADD/DEL message: headers, protocol, the longer set name, a
+ * data nest holding an IP nest (IPv6 address), the prefix and a timeout. */
+#define IPSET_ELEM_MSG \
+	(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)) + NLA_ALIGN(NLA_HDRLEN + 1) + \
+	 NLA_ALIGN(NLA_HDRLEN + sizeof(IPSET_NAME6)) + 2 * NLA_HDRLEN + NLA_HDRLEN + 16 + \
+	 NLA_ALIGN(NLA_HDRLEN + 1) + NLA_HDRLEN + 4)
+#define IPSET_REQ_BUF 512	/* create and destroy requests */
+#define IPSET_ACK_TRIES 8	/* receives per blocking request */
+
+_Static_assert(sizeof(IPSET_NAME4) <= sizeof(IPSET_NAME6), "IPSET_ELEM_MSG uses the longer name");
 
 struct ipset {
 	struct mnl_socket *nl;
-	uint8_t buf[IPSET_BUF];
-	size_t len;
-	unsigned n;
+	struct nl_batch batch;
+	struct ipset_tally tally;	/* since the last ipset_flush */
+	ipset_send_fn send;		/* NULL: the netlink socket */
+	void *send_arg;
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[IPSET_BUF];
+	} buf;
 };
-
-static struct nlmsghdr *msg_start(void *buf, uint8_t cmd, uint8_t family, uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_IPSET << 8) | cmd;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	mnl_attr_put_u8(nlh, IPSET_ATTR_PROTOCOL, IPSET_PROTOCOL);
-	return nlh;
-}
-
-/* ipset insists on the network-byte-order flag for these u32 attributes. */
-static void put_be32(struct nlmsghdr *nlh, uint16_t type, uint32_t v)
-{
-	mnl_attr_put_u32(nlh, type | NLA_F_NET_BYTEORDER, htonl(v));
-}
 
 static const char *set_name(int family)
 {
@@ -56,42 +52,90 @@ static uint8_t nfproto(int family)
 	return family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 }
 
-/* Send one request and wait for its ACK (blocking sessions only). */
-static int request(struct mnl_socket *nl, struct nlmsghdr *nlh)
+static bool msg_start(struct nl_msg *m, void *buf, size_t size, uint8_t cmd, uint8_t family,
+		      uint16_t flags)
 {
-	uint8_t buf[IPSET_BUF];
-	uint32_t portid = mnl_socket_get_portid(nl);
-	int n;
+	if (!nl_msg_start(m, buf, size, (NFNL_SUBSYS_IPSET << 8) | cmd, NLM_F_REQUEST | flags, 0,
+			  family, 0))
+		return false;
+	nl_put_u8(m, IPSET_ATTR_PROTOCOL, IPSET_PROTOCOL);
+	return true;
+}
 
-	nlh->nlmsg_seq = (uint32_t)time(NULL);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	if (mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, NULL, NULL) < 0)
-		return -errno;
+/* ipset insists on the network-byte-order flag for its u32 attributes. */
+static void put_net32(struct nl_msg *m, uint16_t type, uint32_t v)
+{
+	nl_put_be32(m, type | NLA_F_NET_BYTEORDER, v);
+}
+
+/* --- blocking requests (set creation and removal) --------------------------- */
+
+/* Our request's ACK among the bytes received: 1 with *err (0 or errno),
+ * 0 if none of them answers seq. */
+static int find_ack(const uint8_t *buf, size_t len, uint32_t seq, int *err)
+{
+	const struct nlmsghdr *nlh = (const void *)buf;
+	int rest = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		if (nlh->nlmsg_seq != seq || nlh->nlmsg_type != NLMSG_ERROR)
+			continue;
+		*err = nl_error_errno(nlh);
+		return 1;
+	}
 	return 0;
+}
+
+/* Send one request and wait for its ACK: 0 or a negative errno. */
+static int request(struct mnl_socket *nl, struct nl_msg *m)
+{
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[IPSET_BUF];
+	} rx;
+	uint32_t seq = (uint32_t)time(NULL);
+
+	m->nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(nl, m->nlh, nl_msg_len(m)) < 0)
+		return -errno;
+	for (int i = 0; i < IPSET_ACK_TRIES; i++) {
+		ssize_t n = mnl_socket_recvfrom(nl, rx.bytes, sizeof(rx.bytes));
+		int err;
+
+		if (n < 0)
+			return -errno;
+		if (find_ack(rx.bytes, (size_t)n, seq, &err))
+			return -err;
+	}
+	return -ETIMEDOUT;
 }
 
 static int create_one(struct mnl_socket *nl, int family, uint32_t maxelem, uint32_t timeout_s)
 {
-	uint8_t buf[512];
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[IPSET_REQ_BUF];
+	} buf;
+
 	/* hash:net revisions with timeout support; the newest the kernel has. */
 	for (int rev = 7; rev >= 0; rev--) {
-		struct nlmsghdr *nlh = msg_start(buf, IPSET_CMD_CREATE, nfproto(family), NLM_F_ACK);
+		struct nl_msg m;
 		struct nlattr *data;
 		int rc;
 
-		mnl_attr_put_strz(nlh, IPSET_ATTR_SETNAME, set_name(family));
-		mnl_attr_put_strz(nlh, IPSET_ATTR_TYPENAME, "hash:net");
-		mnl_attr_put_u8(nlh, IPSET_ATTR_REVISION, (uint8_t)rev);
-		mnl_attr_put_u8(nlh, IPSET_ATTR_FAMILY, nfproto(family));
-		data = mnl_attr_nest_start(nlh, IPSET_ATTR_DATA);
-		put_be32(nlh, IPSET_ATTR_TIMEOUT, timeout_s);
-		put_be32(nlh, IPSET_ATTR_MAXELEM, maxelem);
-		mnl_attr_nest_end(nlh, data);
-		rc = request(nl, nlh);
+		msg_start(&m, buf.bytes, sizeof(buf.bytes), IPSET_CMD_CREATE, nfproto(family),
+			  NLM_F_ACK);
+		nl_put_strz(&m, IPSET_ATTR_SETNAME, set_name(family));
+		nl_put_strz(&m, IPSET_ATTR_TYPENAME, "hash:net");
+		nl_put_u8(&m, IPSET_ATTR_REVISION, (uint8_t)rev);
+		nl_put_u8(&m, IPSET_ATTR_FAMILY, nfproto(family));
+		data = nl_nest_start(&m, IPSET_ATTR_DATA);
+		put_net32(&m, IPSET_ATTR_TIMEOUT, timeout_s);
+		put_net32(&m, IPSET_ATTR_MAXELEM, maxelem);
+		nl_nest_end(&m, data);
+		if (nl_msg_len(&m) == 0)
+			return -EMSGSIZE;
+		rc = request(nl, &m);
 		/* Without NLM_F_EXCL an identical existing set is success. */
 		if (rc != -IPSET_ERR_FIND_TYPE)
 			return rc;
@@ -124,21 +168,31 @@ int ipset_create_sets(uint32_t maxelem, uint32_t timeout_s)
 	return rc;
 }
 
+static int destroy_one(struct mnl_socket *nl, int family)
+{
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[IPSET_REQ_BUF];
+	} buf;
+	struct nl_msg m;
+
+	msg_start(&m, buf.bytes, sizeof(buf.bytes), IPSET_CMD_DESTROY, nfproto(family), NLM_F_ACK);
+	nl_put_strz(&m, IPSET_ATTR_SETNAME, set_name(family));
+	if (nl_msg_len(&m) == 0)
+		return -EMSGSIZE;
+	return request(nl, &m);
+}
+
 int ipset_destroy_sets(void)
 {
 	struct mnl_socket *nl = open_blocking();
-	uint8_t buf[256];
 	int rc = 0;
 
 	if (!nl)
 		return -errno;
 	for (int f = 0; f < 2; f++) {
-		int family = f ? AF_INET6 : AF_INET;
-		struct nlmsghdr *nlh = msg_start(buf, IPSET_CMD_DESTROY, nfproto(family), NLM_F_ACK);
-		int r;
+		int r = destroy_one(nl, f ? AF_INET6 : AF_INET);
 
-		mnl_attr_put_strz(nlh, IPSET_ATTR_SETNAME, set_name(family));
-		r = request(nl, nlh);
 		if (r < 0 && r != -ENOENT)
 			rc = r;
 	}
@@ -146,9 +200,38 @@ int ipset_destroy_sets(void)
 	return rc;
 }
 
-struct ipset *ipset_open(void)
+/* --- the loop's session: batched adds and deletes --------------------------- */
+
+static int send_batch(void *arg, const void *buf, size_t len, unsigned msgs)
+{
+	struct ipset *s = arg;
+	int rc = s->send ? s->send(s->send_arg, buf, len, msgs)
+			 : (mnl_socket_sendto(s->nl, buf, len) < 0 ? -1 : 0);
+
+	if (rc < 0) {
+		s->tally.failed += msgs;
+		s->tally.last_errno = errno;
+		return -1;
+	}
+	s->tally.sent += msgs;
+	return 0;
+}
+
+static struct ipset *session_new(ipset_send_fn send, void *arg)
 {
 	struct ipset *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->send = send;
+	s->send_arg = arg;
+	nl_batch_init(&s->batch, s->buf.bytes, sizeof(s->buf.bytes), send_batch, s);
+	return s;
+}
+
+struct ipset *ipset_open(void)
+{
+	struct ipset *s = session_new(NULL, NULL);
 
 	if (!s)
 		return NULL;
@@ -162,11 +245,17 @@ struct ipset *ipset_open(void)
 	return s;
 }
 
+struct ipset *ipset_open_sink(ipset_send_fn send, void *arg)
+{
+	return session_new(send, arg);
+}
+
 void ipset_close(struct ipset *s)
 {
 	if (!s)
 		return;
-	mnl_socket_close(s->nl);
+	if (s->nl)
+		mnl_socket_close(s->nl);
 	free(s);
 }
 
@@ -174,26 +263,30 @@ void ipset_close(struct ipset *s)
 static void put_elem(struct ipset *s, uint8_t cmd, int family, const uint8_t addr[16],
 		     uint8_t cidr, uint32_t timeout_s)
 {
-	struct nlmsghdr *nlh;
+	size_t room;
+	void *at = nl_batch_reserve(&s->batch, IPSET_ELEM_MSG, &room);
 	struct nlattr *data, *ip;
+	struct nl_msg m;
 
-	if (s->n == IPSET_ADD_MAX)
-		ipset_flush(s);
-	nlh = msg_start(s->buf + s->len, cmd, nfproto(family), 0);
-	mnl_attr_put_strz(nlh, IPSET_ATTR_SETNAME, set_name(family));
-	data = mnl_attr_nest_start(nlh, IPSET_ATTR_DATA);
-	ip = mnl_attr_nest_start(nlh, IPSET_ATTR_IP);
+	if (!at || !msg_start(&m, at, IPSET_ELEM_MSG, cmd, nfproto(family), 0)) {
+		s->tally.failed++;
+		return;
+	}
+	nl_put_strz(&m, IPSET_ATTR_SETNAME, set_name(family));
+	data = nl_nest_start(&m, IPSET_ATTR_DATA);
+	ip = nl_nest_start(&m, IPSET_ATTR_IP);
 	if (family == AF_INET6)
-		mnl_attr_put(nlh, IPSET_ATTR_IPADDR_IPV6 | NLA_F_NET_BYTEORDER, 16, addr);
+		nl_put(&m, IPSET_ATTR_IPADDR_IPV6 | NLA_F_NET_BYTEORDER, 16, addr);
 	else
-		mnl_attr_put(nlh, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER, 4, addr);
-	mnl_attr_nest_end(nlh, ip);
-	mnl_attr_put_u8(nlh, IPSET_ATTR_CIDR, cidr);
+		nl_put(&m, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER, 4, addr);
+	nl_nest_end(&m, ip);
+	nl_put_u8(&m, IPSET_ATTR_CIDR, cidr);
 	if (timeout_s)
-		put_be32(nlh, IPSET_ATTR_TIMEOUT, timeout_s);
-	mnl_attr_nest_end(nlh, data);
-	s->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	s->n++;
+		put_net32(&m, IPSET_ATTR_TIMEOUT, timeout_s);
+	nl_nest_end(&m, data);
+	/* Built within IPSET_ELEM_MSG bytes or not at all: never past room. */
+	if (nl_msg_len(&m) == 0 || nl_batch_commit(&s->batch, m.nlh, room) < 0)
+		s->tally.failed++;
 }
 
 void ipset_add(struct ipset *s, int family, const uint8_t addr[16], uint8_t cidr,
@@ -207,41 +300,49 @@ void ipset_del(struct ipset *s, int family, const uint8_t addr[16], uint8_t cidr
 	put_elem(s, IPSET_CMD_DEL, family, addr, cidr, 0);
 }
 
-int ipset_flush(struct ipset *s)
+void ipset_flush(struct ipset *s, struct ipset_tally *t)
 {
-	int n = (int)s->n;
+	(void)nl_batch_flush(&s->batch);
+	*t = s->tally;
+	memset(&s->tally, 0, sizeof(s->tally));
+}
 
-	if (s->n == 0)
-		return 0;
-	s->n = 0;
-	if (mnl_socket_sendto(s->nl, s->buf, s->len) < 0) {
-		s->len = 0;
-		return -1;
+unsigned ipset_parse_errors(const void *buf, size_t len, int *last_errno)
+{
+	const struct nlmsghdr *nlh = buf;
+	int rest = (int)len;
+	unsigned errors = 0;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		int err;
+
+		if (nlh->nlmsg_type != NLMSG_ERROR)
+			continue;
+		err = nl_error_errno(nlh);
+		if (err) {
+			errors++;
+			*last_errno = err;
+		}
 	}
-	s->len = 0;
-	return n;
+	return errors;
 }
 
 unsigned ipset_errors(struct ipset *s, int *last_errno)
 {
-	uint8_t buf[4096];
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[4096];
+	} rx;
 	unsigned errors = 0;
 
+	if (!s->nl)
+		return 0;
 	for (int round = 0; round < 8; round++) {
-		ssize_t n = recv(mnl_socket_get_fd(s->nl), buf, sizeof(buf), MSG_DONTWAIT);
-		const struct nlmsghdr *nlh = (const void *)buf;
-		int rest = (int)n;
+		ssize_t n = recv(mnl_socket_get_fd(s->nl), rx.bytes, sizeof(rx.bytes), MSG_DONTWAIT);
 
 		if (n <= 0)
 			break;
-		for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-			if (nlh->nlmsg_type == NLMSG_ERROR && e->error) {
-				errors++;
-				*last_errno = -e->error;
-			}
-		}
+		errors += ipset_parse_errors(rx.bytes, (size_t)n, last_errno);
 	}
 	return errors;
 }

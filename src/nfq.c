@@ -18,12 +18,14 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "log.h"
+#include "nl.h"
 
 #define NFQ_RX_MSGS NFQ_BATCH	/* datagrams per recvmmsg() */
 #define NFQ_RX_OVERHEAD 512	/* netlink + attribute bytes around a packet */
-#define NFQ_VERDICT_MSG 64	/* bytes of one batch-verdict message, rounded up */
 #define NFQ_PENDING_MAX 256	/* packets per verdict flush */
-#define NFQ_CFG_MSG 512	/* bytes of a config message */
+/* Two verdict messages per packet at most (a gap run and a packet run):
+ * one sendmsg() per flush in practice; the batch sends early otherwise. */
+#define NFQ_TX_BUF ((NFQ_PENDING_MAX * 2 + 2) * NFQ_VERDICT_MSG)
 #define NFQ_V_SETMARK 0x80	/* pending_v flag: the verdict sets the packet mark */
 
 struct nfq {
@@ -52,40 +54,94 @@ struct nfq {
 	uint8_t run_v;		/* verdict | NFQ_V_SETMARK of the open run */
 	uint32_t run_mark;
 	/* verdict messages waiting for one sendmsg() */
+	struct nl_batch tx;
 	uint8_t *tx_buf;
-	size_t tx_len, tx_cap;
-	size_t tx_msgs;
 };
 
-static int send_config(struct nfq *q, struct nlmsghdr *nlh)
+/* --- messages (pure, bounded by the buffer's size) ---------------------------- */
+
+static bool nfq_msg_start(struct nl_msg *m, void *buf, size_t size, uint8_t type,
+			  uint16_t queue)
 {
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	return 0;
+	return nl_msg_start(m, buf, size, (NFNL_SUBSYS_QUEUE << 8) | type, NLM_F_REQUEST, 0,
+			    AF_UNSPEC, queue);
 }
 
-static int cfg_cmd(struct nfq *q, uint16_t pf, uint8_t cmd)
+size_t nfq_build_cmd(void *buf, size_t size, uint16_t queue, uint8_t cmd)
 {
-	char buf[NFQ_CFG_MSG];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->p.queue);
+	struct nfqnl_msg_config_cmd c = { .command = cmd, .pf = htons(AF_INET) };
+	struct nl_msg m;
 
-	nfq_nlmsg_cfg_put_cmd(nlh, pf, cmd);
-	return send_config(q, nlh);
+	if (!nfq_msg_start(&m, buf, size, NFQNL_MSG_CONFIG, queue))
+		return 0;
+	nl_put(&m, NFQA_CFG_CMD, sizeof(c), &c);
+	return nl_msg_len(&m);
+}
+
+size_t nfq_build_params(void *buf, size_t size, const struct nfq_params *p)
+{
+	struct nfqnl_msg_config_params cp = {
+		.copy_range = htonl(p->copy_range), .copy_mode = NFQNL_COPY_PACKET,
+	};
+	struct nl_msg m;
+
+	if (!nfq_msg_start(&m, buf, size, NFQNL_MSG_CONFIG, p->queue))
+		return 0;
+	nl_put(&m, NFQA_CFG_PARAMS, sizeof(cp), &cp);
+	nl_put_be32(&m, NFQA_CFG_QUEUE_MAXLEN, p->queue_maxlen);
+	/* No F_GSO: the kernel completes partial checksums before copying, so
+	 * the parser can verify them.  F_FAIL_OPEN only if asked (see conf). */
+	nl_put_be32(&m, NFQA_CFG_FLAGS, p->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
+	nl_put_be32(&m, NFQA_CFG_MASK, NFQA_CFG_F_FAIL_OPEN);
+	return nl_msg_len(&m);
+}
+
+size_t nfq_build_verdict(void *buf, size_t size, uint16_t queue, uint32_t id,
+			 enum nfq_verdict v, bool set_mark, uint32_t mark)
+{
+	struct nfqnl_msg_verdict_hdr vh = {
+		.verdict = htonl(v == NFQ_ACCEPT ? NF_ACCEPT : NF_DROP), .id = htonl(id),
+	};
+	struct nl_msg m;
+
+	if (!nfq_msg_start(&m, buf, size, NFQNL_MSG_VERDICT_BATCH, queue))
+		return 0;
+	nl_put(&m, NFQA_VERDICT_HDR, sizeof(vh), &vh);
+	/* A batch verdict's mark applies to every packet of the run. */
+	if (set_mark)
+		nl_put_be32(&m, NFQA_MARK, mark);
+	return nl_msg_len(&m);
+}
+
+/* --- configuration -------------------------------------------------------- */
+
+static int send_config(struct nfq *q, const void *msg, size_t len)
+{
+	if (len == 0) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return mnl_socket_sendto(q->nl, msg, len) < 0 ? -1 : 0;
+}
+
+static int cfg_cmd(struct nfq *q, uint8_t cmd)
+{
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[NFQ_CFG_MSG];
+	} buf;
+
+	return send_config(q, buf.bytes, nfq_build_cmd(buf.bytes, sizeof(buf), q->p.queue, cmd));
 }
 
 static int cfg_params(struct nfq *q)
 {
-	char buf[NFQ_CFG_MSG];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->p.queue);
-	uint32_t flags = q->p.fail_open ? NFQA_CFG_F_FAIL_OPEN : 0;
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[NFQ_CFG_MSG];
+	} buf;
 
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)q->p.copy_range);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, q->p.queue_maxlen);
-	/* No F_GSO: the kernel completes partial checksums before copying, so
-	 * the parser can verify them.  F_FAIL_OPEN only if asked (see conf). */
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-	return send_config(q, nlh);
+	return send_config(q, buf.bytes, nfq_build_params(buf.bytes, sizeof(buf), &q->p));
 }
 
 static int set_rcvbuf(struct nfq *q)
@@ -100,16 +156,28 @@ static int set_rcvbuf(struct nfq *q)
 	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
+static int send_verdicts(void *arg, const void *buf, size_t len, unsigned msgs)
+{
+	struct nfq *q = arg;
+
+	q->st->verdict_msgs += msgs;
+	if (mnl_socket_sendto(q->nl, buf, len) >= 0)
+		return 0;
+	/* The packets stay queued; the next batch verdict covers them. */
+	q->st->verdict_errors++;
+	log_rl_at(LOG_ERR, "nfq: sending %u verdict messages failed: %s", msgs, strerror(errno));
+	return -1;
+}
+
 static int alloc_buffers(struct nfq *q)
 {
 	/* Aligned: the buffers sit back to back and each starts a nlmsghdr. */
 	q->rx_bufsize = MNL_ALIGN(q->p.copy_range + NFQ_RX_OVERHEAD);
 	q->rx_bufs = calloc(NFQ_RX_MSGS, q->rx_bufsize);
-	/* Worst case two messages per packet (a gap run and a packet run). */
-	q->tx_cap = (NFQ_PENDING_MAX * 2 + 2) * NFQ_VERDICT_MSG;
-	q->tx_buf = calloc(1, q->tx_cap);
+	q->tx_buf = calloc(1, NFQ_TX_BUF);
 	if (!q->rx_bufs || !q->tx_buf)
 		return -1;
+	nl_batch_init(&q->tx, q->tx_buf, NFQ_TX_BUF, send_verdicts, q);
 	for (size_t i = 0; i < NFQ_RX_MSGS; i++) {
 		q->rx_iov[i].iov_base = q->rx_bufs + i * q->rx_bufsize;
 		q->rx_iov[i].iov_len = q->rx_bufsize;
@@ -134,7 +202,7 @@ static int setup(struct nfq *q)
 			 strerror(errno));
 	/* Since Linux 3.8 one queue instance serves every family and PF_BIND
 	 * is a no-op; the BIND command creates the instance for IPv4 and IPv6. */
-	if (cfg_cmd(q, AF_INET, NFQNL_CFG_CMD_BIND) < 0)
+	if (cfg_cmd(q, NFQNL_CFG_CMD_BIND) < 0)
 		return -1;
 	return cfg_params(q);
 }
@@ -175,21 +243,21 @@ int nfq_reconfigure(struct nfq *q, const struct nfq_params *p)
 
 /* --- verdicts ------------------------------------------------------------ */
 
-static void tx_flush(struct nfq *q);
-
+/* One batch verdict into the tx batch, which sends itself first if full:
+ * verdicts leave in id order whatever the batch's size. */
 static void tx_put_batch(struct nfq *q, uint32_t id, uint8_t v, uint32_t mark)
 {
-	struct nlmsghdr *nlh;
+	size_t room, len;
+	uint8_t *at = nl_batch_reserve(&q->tx, NFQ_VERDICT_MSG, &room);
 
-	if (q->tx_len + NFQ_VERDICT_MSG > q->tx_cap)
-		return;	/* cannot happen: capacity covers a full rx batch */
-	nlh = nfq_nlmsg_put((char *)q->tx_buf + q->tx_len, NFQNL_MSG_VERDICT_BATCH, q->p.queue);
-	nfq_nlmsg_verdict_put(nlh, (int)id, (v & ~NFQ_V_SETMARK) == NFQ_ACCEPT ? NF_ACCEPT : NF_DROP);
-	/* A batch verdict's mark applies to every packet of the run. */
-	if (v & NFQ_V_SETMARK)
-		mnl_attr_put_u32(nlh, NFQA_MARK, htonl(mark));
-	q->tx_len += NLMSG_ALIGN(nlh->nlmsg_len);
-	q->tx_msgs++;
+	len = at ? nfq_build_verdict(at, NFQ_VERDICT_MSG, q->p.queue, id,
+				     (enum nfq_verdict)(v & ~NFQ_V_SETMARK), v & NFQ_V_SETMARK, mark)
+		 : 0;
+	if (len == 0 || nl_batch_commit(&q->tx, (const struct nlmsghdr *)(const void *)at, room) < 0) {
+		/* Cannot happen (NFQ_VERDICT_MSG holds the largest); the
+		 * packets stay queued until a later batch verdict covers them. */
+		q->st->verdict_errors++;
+	}
 }
 
 static void run_close(struct nfq *q)
@@ -259,17 +327,7 @@ static void tx_flush(struct nfq *q)
 		add_verdict(q, q->pending_id[i], q->pending_v[i], q->pending_mark[i]);
 	q->npending = 0;
 	run_close(q);
-	if (q->tx_len == 0)
-		return;
-	q->st->verdict_msgs += q->tx_msgs;
-	if (mnl_socket_sendto(q->nl, q->tx_buf, q->tx_len) < 0) {
-		/* The packets stay queued; the next batch verdict covers them. */
-		q->st->verdict_errors++;
-		log_rl_at(LOG_ERR, "nfq: sending %zu verdict messages failed: %s", q->tx_msgs,
-			  strerror(errno));
-	}
-	q->tx_len = 0;
-	q->tx_msgs = 0;
+	(void)nl_batch_flush(&q->tx);	/* send_verdicts counts a failure */
 }
 
 /* --- receive ------------------------------------------------------------- */
@@ -286,13 +344,18 @@ static void handle_packet(struct nfq *q, const struct nlmsghdr *nlh)
 		q->st->verdict_errors++;
 		return;
 	}
+	if (mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph)) {
+		q->st->verdict_errors++;	/* no usable id: as above */
+		return;
+	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	q->st->packets++;
 	if (q->npending == NFQ_PENDING_MAX)
 		tx_flush(q);
 	tag = (uint32_t)q->npending++;
 	q->pending_id[tag] = ntohl(ph->packet_id);
-	mark_in = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
+	mark_in = attr[NFQA_MARK] && mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4
+			  ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
 	mark = mark_in;
 	if (!attr[NFQA_PAYLOAD]) {
 		q->st->verdict_errors++;
@@ -307,12 +370,12 @@ static void handle_packet(struct nfq *q, const struct nlmsghdr *nlh)
 
 static void handle_error(struct nfq *q, const struct nlmsghdr *nlh)
 {
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	int err = nl_error_errno(nlh);
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) || e->error == 0)
+	if (err == 0)
 		return;
 	q->st->verdict_errors++;
-	log_rl_at(LOG_ERR, "nfq: kernel rejected a message: %s", strerror(-e->error));
+	log_rl_at(LOG_ERR, "nfq: kernel rejected a message: %s", strerror(err));
 }
 
 static void handle_datagram(struct nfq *q, const uint8_t *buf, size_t len)
@@ -366,7 +429,7 @@ void nfq_unbind(struct nfq *q)
 	if (!q)
 		return;
 	if (q->nl) {
-		cfg_cmd(q, AF_INET, NFQNL_CFG_CMD_UNBIND);
+		cfg_cmd(q, NFQNL_CFG_CMD_UNBIND);
 		mnl_socket_close(q->nl);
 	}
 	free(q->rx_bufs);

@@ -49,4 +49,15 @@ int nfq_reconfigure(struct nfq *q, const struct nfq_params *p);
 /* Unbind the queue and free everything. */
 void nfq_unbind(struct nfq *q);
 
+/* The messages the module sends, built into size bytes: their length, or 0
+ * if size cannot hold them (nothing is written past size).  A config
+ * command (NFQNL_CFG_CMD_*), the queue's parameters, and a batch verdict
+ * for every id <= id (with the packet mark if set_mark). */
+#define NFQ_CFG_MSG 512		/* bytes that hold any config message */
+#define NFQ_VERDICT_MSG 64	/* bytes that hold any verdict message */
+size_t nfq_build_cmd(void *buf, size_t size, uint16_t queue, uint8_t cmd);
+size_t nfq_build_params(void *buf, size_t size, const struct nfq_params *p);
+size_t nfq_build_verdict(void *buf, size_t size, uint16_t queue, uint32_t id,
+			 enum nfq_verdict v, bool set_mark, uint32_t mark);
+
 #endif

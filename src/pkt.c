@@ -517,8 +517,12 @@ int pkt_fix_csum(uint8_t *buf, size_t len, const struct pkt *p)
 
 	if (p->l4off + TCP_HLEN_MIN > len)
 		return -1;
-	seglen = len - p->l4off;
 	th = buf + p->l4off;
+	/* The segment ends where the IP length says, not where the capture
+	 * does: a frame may carry link padding after it. */
+	seglen = (size_t)(th[12] >> 4) * 4 + p->payload_len;
+	if (seglen < TCP_HLEN_MIN || seglen > len - p->l4off)
+		return -1;
 	if (p->family == AF_INET) {
 		put16(buf + 10, 0);
 		put16(buf + 10, pkt_csum_fold(pkt_csum_add(0, buf, p->l4off)));

@@ -79,9 +79,11 @@ struct pkt_out {
  * length, or 0 if outlen is too small. */
 size_t pkt_build(uint8_t *out, size_t outlen, const struct pkt_out *po);
 
-/* Recompute the IPv4 header and TCP checksums of a whole captured packet
- * of len bytes parsed into *p (a queued copy may carry a partial checksum
- * under GSO).  0, or -1 if the packet is shorter than its headers. */
+/* Recompute the IPv4 header and TCP checksums of a captured packet of len
+ * bytes parsed into *p (a queued copy may carry a partial checksum under
+ * GSO).  The segment is what the IP length says: bytes after it (link
+ * padding) stay out of the sum.  0, or -1 if the capture ends before the
+ * segment does. */
 int pkt_fix_csum(uint8_t *buf, size_t len, const struct pkt *p);
 
 /* Internet checksum helpers (RFC 1071), exposed for tests.  pkt_csum_add

@@ -604,6 +604,37 @@ START_TEST(test_trailing_padding)
 }
 END_TEST
 
+/* A frame with link padding and a partial TCP checksum (as under GSO):
+ * the fix sums the segment the IP length gives, not the padding. */
+static void check_fix_with_padding(uint8_t *b, size_t len, uint8_t pad)
+{
+	uint8_t want[16];
+	struct pkt p;
+
+	memset(b + len, pad, sizeof(want));
+	memcpy(want, b + len, sizeof(want));
+	b[len - 1] ^= 0x5a;	/* the checksum no longer matches the payload */
+	ck_assert_int_eq(parse_exact(b, len + sizeof(want), &p), PKT_BAD_CSUM);
+	ck_assert_int_eq(pkt_fix_csum(b, len + sizeof(want), &p), 0);
+	ck_assert_int_eq(parse_exact(b, len + sizeof(want), &p), PKT_OK);
+	ck_assert(p.csum_verified);
+	ck_assert_int_eq(parse_exact(b, len, &p), PKT_OK);	/* trimmed: the same */
+	ck_assert_mem_eq(b + len, want, sizeof(want));
+	/* A capture that ends inside the segment is refused, not summed. */
+	ck_assert_int_eq(pkt_fix_csum(b, len - 1, &p), -1);
+}
+
+START_TEST(test_fix_csum_padding)
+{
+	uint8_t b[MAXPKT];
+
+	check_fix_with_padding(b, mk4(b, NULL, 0, 6, tcp_data, sizeof(tcp_data)), 0xa5);
+	check_fix_with_padding(b, mk6(b, 6, NULL, 0, tcp_data, sizeof(tcp_data)), 0xff);
+	check_fix_with_padding(b, mk6(b, 60, ext_dst16, sizeof(ext_dst16), tcp_data,
+				      sizeof(tcp_data)), 0x11);
+}
+END_TEST
+
 START_TEST(test_ip_len_short)
 {
 	uint8_t b[MAXPKT];
@@ -1052,6 +1083,7 @@ static Suite *pkt_suite(void)
 	tc = tcase_create("checksum");
 	tcase_add_test(tc, test_bad_checksums);
 	tcase_add_test(tc, test_csum_helpers);
+	tcase_add_test(tc, test_fix_csum_padding);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp-options");
