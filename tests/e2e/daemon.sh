@@ -108,6 +108,12 @@ sg_die() {
 lab_now_s() { echo "${EPOCHREALTIME/,/.}"; }
 lab_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
+# connects_ok LINE WHAT: fails the test (with the daemon's log and stats)
+# unless every connect of a tcpconnect summary LINE succeeded.
+connects_ok() {
+	[ "$(lab_field "$1" fail)" = 0 ] || sg_die "$2: connects failed: $1"
+}
+
 # sg_wait_log ERE SECS: poll the daemon log every 20 ms for an extended
 # regular expression; echoes the time it was first seen, dies after SECS.
 sg_wait_log() {

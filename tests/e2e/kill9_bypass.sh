@@ -13,7 +13,7 @@ lab_server_start "$PORT"
 conf=$(sg_conf gw "mode = always")
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"
 sg_start "$LAB_G" "$conf"
-lab_flood 4 "$PORT" 20
+lab_flood 4 "$PORT" 60 "$LAB_FLOOD_PPS"
 sleep 1
 before=$(lab_connect 4 "$PORT" 20 -T 10000)
 lab_log "before kill: $before"
@@ -26,7 +26,7 @@ lab_untrack_pid "$SG_PID"
 SG_PID=""
 sleep 0.5	# let the flood run unqueued for a while
 after=$(lab_connect 4 "$PORT" 50 -T 3000)
-lab_flood_running || fail "the flood ended before the check"
+lab_flood_running || fail "the flood ended before the check; raise its 60 s"
 spoof=$(lab_server_count_spoofed 4)
 lab_flood_stop >/dev/null
 lab_log "after kill -9: $after; spoofed SYNs now reaching the server: $spoof"

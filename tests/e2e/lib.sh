@@ -322,6 +322,26 @@ lab_server_start() {
 	lab_log "tcpserver pid $pid listening on [::]:$port backlog $backlog"
 }
 
+# LAB_FLOOD_PPS: the rate of the floods under which a test asserts that every
+# new client connects.  The slow path answers every SYN only while the daemon
+# keeps up; past that the kernel queue overflows and drops SYNs, a client's
+# as well as the flood's (the fast path is the answer to that).  Measured on a
+# 2-core machine, sanitizer build: every SYN answered up to 100 kpps at ~70 %
+# of a core (and ~115 kpps at saturation), so 40 kpps leaves 2.5x headroom
+# for a slow or busy machine.  A full-rate flood (PPS 0) is only for what
+# holds when the queue overflows: verified sources bypass it, spoofed SYNs
+# never reach the server, the daemon stops in time.
+: "${LAB_FLOOD_PPS:=40000}"
+
+# lab_queue_dropped NS NUM: packets NFQUEUE NUM in namespace NS lost in the
+# kernel, because the queue was full (column 6) or the daemon's socket could
+# not take them (user_dropped, column 7); 0 while no process is bound to it.
+lab_queue_dropped() {
+	# shellcheck disable=SC2016 # awk's fields, not the shell's
+	lab_exec "$1" awk -v q="$2" '$1 == q { print $6 + $7; f = 1 } END { if (!f) print 0 }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
+
 # lab_flood FAMILY PORT SECONDS [PPS [synflood args...]]: background flood from
 # the attacker ns at the server. lab_flood_wait reaps it and echoes its summary.
 lab_flood() {

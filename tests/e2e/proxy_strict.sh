@@ -12,22 +12,17 @@
 #   client's conntrack calls the wrong SYN+ACK INVALID (the retransmitted SYN
 #   is let in by the fallback), ~15 ms when it does not and the client answers
 #   with a RST.  Logged only.
-# Each proxy/auto measurement runs under a flood at full rate and under one
-# of MOD_PPS that the daemon keeps up with.  At full rate the generator's
-# core outruns the daemon's (ASan build: it answers 65-75 % of the SYNs), so
-# a client's SYN finds the SYN queue full as a spoofed one does and waits for
-# its retransmission.  Back-to-back connects are luckier than that: each
-# starts right after the daemon drained a batch (its SYN+ACK was in it).  The
-# first connects, one process each, are not: about 40 % of their SYNs are
-# lost and half of them take a second or more, which is why only AUTO_FULL_N
-# of them run at full rate.  The client retries its SYN every second
+# Each measurement runs under a flood of MOD_PPS that the daemon keeps up
+# with.  Not at full rate: there the generator's core outruns the daemon's
+# (ASan build: it answers 65-75 % of the SYNs), a client's SYN finds the
+# queue full as a spoofed one does, and whether 100 connects finish within a
+# bound is luck, not a property of the proxy (the kernel fast path is the
+# answer to that).  The client retries its SYN every second
 # (tcp_syn_linear_timeouts 30 instead of the kernel's 4 before exponential
-# backoff): with the default, six losses in a row would fail a connect for a
-# reason that is the machine's, not the proxy's.
-# Asserted: every connect succeeds (both rates, all modes), proxy and
-# auto-first connects were proxied and auto-later ones were not, the flood
-# was real (>= 50 kpps at full rate); p99 connect time <= P99_MS at MOD_PPS.
-# At full rate p50/p99 are logged, not asserted.  tcpconnect's connect time
+# backoff): a SYN lost for a reason that is the machine's costs 1 s, not 7.
+# Asserted: every connect succeeds (all modes), proxy and auto-first
+# connects were proxied and auto-later ones were not, the flood ran at the
+# rate asked; p99 connect time <= P99_MS.  tcpconnect's connect time
 # runs from the SYN to the SYN+ACK (for a proxied connection, synguardd's
 # cookie SYN+ACK); a connect only counts once the server's greeting arrived
 # through the connection.  Over a thousand connects per family, the client
@@ -38,14 +33,12 @@ set -eu
 lab_require_root
 lab_up
 PORT=$LAB_PORT
-N=${N:-100}		# connects per family, mode and flood rate
-AUTO_FULL_N=${AUTO_FULL_N:-20}	# auto first connects at full rate: ~1 s each
+N=${N:-100}		# connects per family and mode
 AUTH_N=${AUTH_N:-5}	# auth comparison: about 1 s each
-MOD_PPS=${MOD_PPS:-50000}	# measured: the ASan daemon uses ~30-50 % of a core
+MOD_PPS=${MOD_PPS:-$LAB_FLOOD_PPS}	# measured: the ASan daemon uses ~30-50 % of a core
 P99_MS=${P99_MS:-5}
 FLOOD_MAX_S=${FLOOD_MAX_S:-60}	# bound of each flood; stopped when its clients are done
-CT=5000			# per-connect timeout at MOD_PPS (nothing is lost there)
-CT_FULL=30000		# at full rate: 30 SYNs a second apart
+CT=5000			# per-connect timeout (nothing is lost at MOD_PPS)
 lab_server_start "$PORT"
 lab_sysctl "$LAB_C" net.ipv4.tcp_syn_linear_timeouts=30 net.ipv4.tcp_syn_retries=30
 lab_exec "$LAB_C" iptables -w -A INPUT -m conntrack --ctstate INVALID -j DROP
@@ -56,13 +49,6 @@ SUMMARY=$LAB_TMP/summary
 record() {	# one result line, logged now and again at the end
 	lab_log "$*"
 	echo "$*" >>"$SUMMARY"
-}
-
-# queue_dropped NUM: packets the gateway's NFQUEUE NUM dropped because it was
-# full (or the daemon's socket was): they never reached the daemon.
-queue_dropped() {
-	lab_exec "$LAB_G" awk -v q="$1" '$1 == q { print $6 + $7; f = 1 } END { if (!f) print 0 }' \
-		/proc/net/netfilter/nfnetlink_queue
 }
 
 dump_stats() {	# at exit, if a daemon still runs (a failure)
@@ -80,12 +66,12 @@ start_daemon() {	# start_daemon CHALLENGE
 	sg_start "$LAB_G" "$conf"
 }
 
-# flood_begin FAMILY PPS (0 = full rate): the flood, given a second to fill
-# the queue before the clients start.
+# flood_begin FAMILY PPS: the flood, given a second to reach the daemon
+# before the clients start.
 flood_begin() {
 	FLOOD_ANSWERED0=$(sg_stat challenges_sent)
-	FLOOD_QDROP0=$(queue_dropped 0)
-	FLOOD_PDROP0=$(queue_dropped 1)
+	FLOOD_QDROP0=$(lab_queue_dropped "$LAB_G" 0)
+	FLOOD_PDROP0=$(lab_queue_dropped "$LAB_G" 1)
 	FLOOD_CPU0=$(sg_cpu_s)
 	FLOOD_T0=${EPOCHREALTIME/,/.}
 	lab_flood "$1" "$PORT" "$FLOOD_MAX_S" "$2"
@@ -107,8 +93,8 @@ flood_end() {
 	FLOOD_PPS=$(lab_flood_field "$sum" pps)
 	sleep 0.2	# the queue drains
 	answered=$(($(sg_stat challenges_sent) - FLOOD_ANSWERED0))
-	qdrop=$(($(queue_dropped 0) - FLOOD_QDROP0))
-	pdrop=$(($(queue_dropped 1) - FLOOD_PDROP0))
+	qdrop=$(($(lab_queue_dropped "$LAB_G" 0) - FLOOD_QDROP0))
+	pdrop=$(($(lab_queue_dropped "$LAB_G" 1) - FLOOD_PDROP0))
 	FLOOD_CPU=$(awk -v c0="$FLOOD_CPU0" -v c1="$cpu1" -v t0="$FLOOD_T0" -v t1="$t1" \
 		'BEGIN { printf "%.0f%%", (c1 - c0) / (t1 - t0) * 100 }')
 	FLOOD_DESC="$FLOOD_PPS pps, daemon CPU $FLOOD_CPU, $(awk -v a="$answered" -v s="$sent" \
@@ -157,29 +143,24 @@ p99_ok() {	# p99_ok LABEL LINE
 		fail "$1: p99 connect time over $P99_MS ms ($FLOOD_DESC): $2"
 }
 
-rate_name() { if [ "$1" = 0 ]; then echo full; else echo "$1"; fi; }
-timeout_for() { if [ "$1" = 0 ]; then echo "$CT_FULL"; else echo "$CT"; fi; }
-
 conf=$(sg_conf rules "mode = always" "challenge = proxy")
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -P -c "$conf"
 
 # --- challenge = proxy ------------------------------------------------------------
 start_daemon proxy
 for fam in 4 6; do
-	for pps in 0 "$MOD_PPS"; do
-		label="proxy IPv$fam flood $(rate_name "$pps")"
-		completed0=$(sg_stat proxy_completed)
-		flood_begin "$fam" "$pps"
-		line=$(lab_connect "$fam" "$PORT" "$N" -T "$(timeout_for "$pps")")
-		flood_end "$label"
-		record "$label ($FLOOD_DESC): $line"
-		all_ok "$label" "$line" "$N"
-		completed=$(($(sg_stat proxy_completed) - completed0))
-		lab_num "$completed" ">=" "$N" || fail "$label: only $completed connects were proxied"
-		[ "$pps" = 0 ] || p99_ok "$label" "$line"
-		[ "$pps" != 0 ] || lab_num "$FLOOD_PPS" ">=" 50000 ||
-			fail "$label: the flood only reached $FLOOD_PPS pps: not a real flood"
-	done
+	label="proxy IPv$fam flood $MOD_PPS"
+	completed0=$(sg_stat proxy_completed)
+	flood_begin "$fam" "$MOD_PPS"
+	line=$(lab_connect "$fam" "$PORT" "$N" -T "$CT")
+	flood_end "$label"
+	record "$label ($FLOOD_DESC): $line"
+	all_ok "$label" "$line" "$N"
+	completed=$(($(sg_stat proxy_completed) - completed0))
+	lab_num "$completed" ">=" "$N" || fail "$label: only $completed connects were proxied"
+	p99_ok "$label" "$line"
+	lab_num "$FLOOD_PPS" ">=" $((MOD_PPS * 9 / 10)) ||
+		fail "$label: the flood only reached $FLOOD_PPS pps (asked $MOD_PPS)"
 done
 [ "$(sg_stat verified_sources)" = 0 ] || fail "challenge = proxy verified a source"
 [ "$(sg_stat cookies_valid)" = 0 ] || fail "challenge = proxy sent SYN-authentication cookies"
@@ -188,40 +169,33 @@ sg_stop
 # --- challenge = auto -------------------------------------------------------------
 start_daemon auto
 for fam in 4 6; do
-	for pps in 0 "$MOD_PPS"; do
-		label="auto IPv$fam flood $(rate_name "$pps")"
-		started0=$(sg_stat proxy_started)
-		completed0=$(sg_stat proxy_completed)
-		flood_begin "$fam" "$pps"
-		nfirst=$N
-		[ "$pps" != 0 ] || nfirst=$AUTO_FULL_N
-		first=$(first_connects "$fam" "$nfirst" "$(timeout_for "$pps")")
-		completed=$(($(sg_stat proxy_completed) - completed0))
-		started1=$(sg_stat proxy_started)
-		later=$(lab_connect "$fam" "$PORT" "$N" -T "$(timeout_for "$pps")")
-		flood_end "$label"
-		record "$label ($FLOOD_DESC): first (proxied) $first"
-		record "$label ($FLOOD_DESC): later (direct) $later"
-		all_ok "$label first" "$first" "$nfirst"
-		all_ok "$label later" "$later" "$N"
-		lab_num "$completed" ">=" "$nfirst" || fail "$label: only $completed first connects were proxied"
-		# Every proxied connect verified the source (the next unverify found it).
-		lab_num "$(lab_field "$first" unverified)" ">=" "$((nfirst - 1))" ||
-			fail "$label: completed proxies did not verify the source: $first"
-		[ "$(sg_stat proxy_started)" = "$started1" ] ||
-			fail "$label: a verified source's connect was proxied (proxy_started $started1 -> $(sg_stat proxy_started))"
-		if [ "$pps" != 0 ]; then
-			p99_ok "$label first" "$first"
-			p99_ok "$label later" "$later"
-		fi
-	done
+	label="auto IPv$fam flood $MOD_PPS"
+	completed0=$(sg_stat proxy_completed)
+	flood_begin "$fam" "$MOD_PPS"
+	first=$(first_connects "$fam" "$N" "$CT")
+	completed=$(($(sg_stat proxy_completed) - completed0))
+	started1=$(sg_stat proxy_started)
+	later=$(lab_connect "$fam" "$PORT" "$N" -T "$CT")
+	flood_end "$label"
+	record "$label ($FLOOD_DESC): first (proxied) $first"
+	record "$label ($FLOOD_DESC): later (direct) $later"
+	all_ok "$label first" "$first" "$N"
+	all_ok "$label later" "$later" "$N"
+	lab_num "$completed" ">=" "$N" || fail "$label: only $completed first connects were proxied"
+	# Every proxied connect verified the source (the next unverify found it).
+	lab_num "$(lab_field "$first" unverified)" ">=" "$((N - 1))" ||
+		fail "$label: completed proxies did not verify the source: $first"
+	[ "$(sg_stat proxy_started)" = "$started1" ] ||
+		fail "$label: a verified source's connect was proxied (proxy_started $started1 -> $(sg_stat proxy_started))"
+	p99_ok "$label first" "$first"
+	p99_ok "$label later" "$later"
 done
 sg_stop
 
 # --- challenge = auth, the comparison ------------------------------------------------
 start_daemon auth
 for fam in 4 6; do
-	label="auth IPv$fam flood $(rate_name "$MOD_PPS")"
+	label="auth IPv$fam flood $MOD_PPS"
 	flood_begin "$fam" "$MOD_PPS"
 	line=$(first_connects "$fam" "$AUTH_N" "$CT")
 	flood_end "$label"
