@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "census.h"
 #include "clock.h"
 #include "control.h"
-#include "ipset.h"
+#include "fastpath.h"
+#include "handover.h"
 #include "log.h"
 #include "nfq.h"
 #include "policy.h"
@@ -111,37 +113,37 @@ static void put_service(struct synguard *sg, unsigned i, struct control_reply *r
  * comes at once: synguardctl polls for the next generation). */
 static void cmd_census(struct synguard *sg, const char *args, struct control_reply *r)
 {
-	const struct sg_census *c = &sg->census;
+	const struct census_figures *f;
 
-	if (!c->ct) {
+	if (!sg->census) {
 		control_error(r, "no conntrack census: the ctnetlink socket could not be opened");
 		return;
 	}
 	if (strcmp(args, "refresh") == 0) {
-		daemon_census_start(sg);
-		/* The generation that will hold a census started after this request. */
+		census_start(sg->census);
 		control_printf(r, "census_wait_generation %llu\n",
-			       (unsigned long long)(c->generation + 1 + c->again));
+			       (unsigned long long)census_next_generation(sg->census));
 	} else if (args[0]) {
 		control_error(r, "unknown census argument '%.40s' (known: refresh)", args);
 		return;
 	}
-	control_printf(r, "census_generation %llu\n", (unsigned long long)c->generation);
-	control_printf(r, "census_running %d\n", ct_census_running(c->ct));
-	control_printf(r, "census_age_ms %llu\n", (unsigned long long)(c->generation ?
-		       clock_mono_ms() - c->done_ms : 0));
-	control_printf(r, "census_duration_ms %llu\n", (unsigned long long)c->duration_ms);
-	control_printf(r, "census_failed %d\n", c->failed);
-	control_printf(r, "census_entries %llu\n", (unsigned long long)c->entries);
-	control_printf(r, "census_tcp_entries %llu\n", (unsigned long long)c->tcp_entries);
-	control_printf(r, "census_truncated %d\n", c->truncated);
+	f = census_figures(sg->census);
+	control_printf(r, "census_generation %llu\n", (unsigned long long)f->generation);
+	control_printf(r, "census_running %d\n", census_running(sg->census));
+	control_printf(r, "census_age_ms %llu\n", (unsigned long long)(f->generation ?
+		       clock_mono_ms() - f->done_ms : 0));
+	control_printf(r, "census_duration_ms %llu\n", (unsigned long long)f->duration_ms);
+	control_printf(r, "census_failed %d\n", f->failed);
+	control_printf(r, "census_entries %llu\n", (unsigned long long)f->entries);
+	control_printf(r, "census_tcp_entries %llu\n", (unsigned long long)f->tcp_entries);
+	control_printf(r, "census_truncated %d\n", f->truncated);
 	for (unsigned i = 0; i < POLICY_SVC_MAX; i++) {
 		if (i >= sg->conf.nservices && i != POLICY_SVC_CATCHALL)
 			continue;
 		for (unsigned st = 0; st < CT_NSTATES; st++)
 			control_printf(r, "census{service=\"%s\",state=\"%s\"} %llu\n",
 				       conf_service_name(&sg->conf, i < sg->conf.nservices ? i : 1000),
-				       ct_state_name(st), (unsigned long long)c->count[i][st]);
+				       ct_state_name(st), (unsigned long long)f->count[i][st]);
 	}
 }
 
@@ -204,21 +206,18 @@ static void cmd_verify(struct synguard *sg, const char *args, int add, struct co
 		control_error(r, "'%.64s' is not an IPv4 or IPv6 address", args);
 		return;
 	}
-	policy_source_key(&sg->conf, family, addr, key);
 	if (add) {
 		policy_verify_source(&sg->policy, family, addr, clock_mono_ms());
-		if (sg->ipset)
-			daemon_fastpath_key(sg, family, key, sg->conf.verified_ttl_ms / 1000);
+		fastpath_verified(&sg->fast, family, addr, sg->conf.verified_ttl_ms);
 	} else {
+		policy_source_key(&sg->conf, family, addr, key);
 		if (table_remove(&sg->verified, key) < 0) {
 			control_error(r, "%.64s is not verified", args);
 			return;
 		}
-		if (sg->ipset)
-			daemon_fastpath_key(sg, family, key, 0);
+		fastpath_forget(&sg->fast, family, addr);
 	}
-	if (sg->ipset)
-		daemon_fastpath_flush(sg);
+	fastpath_flush(&sg->fast);
 	control_printf(r, "%s %s\n", add ? "verified" : "unverified", args);
 }
 
@@ -336,8 +335,7 @@ static void load_entry(void *arg, int family, const uint8_t addr[16], uint64_t m
 		ms_left = sg->conf.verified_ttl_ms;
 	policy_source_key(&sg->conf, family, addr, key);
 	table_insert(&sg->verified, key, 0, now + ms_left, now);
-	if (sg->ipset)
-		daemon_fastpath_key(sg, family, key, (uint32_t)((ms_left + 999) / 1000));
+	fastpath_verified(&sg->fast, family, addr, ms_left);
 }
 
 void admin_load_state(struct synguard *sg)
@@ -352,8 +350,7 @@ void admin_load_state(struct synguard *sg)
 		log_err("state: %s; ignored, starting with no verified sources", err);
 		return;
 	}
-	if (sg->ipset)
-		daemon_fastpath_flush(sg);
+	fastpath_flush(&sg->fast);
 	log_info("state: %d verified sources loaded from %s", n, sg->conf.state_file);
 }
 
@@ -465,7 +462,7 @@ static void apply_watch(struct synguard *sg, struct conf *next)
 	c->census_max = next->census_max;
 	c->challenge = next->challenge;
 	c->proxy_timeout_ms = next->proxy_timeout_ms;
-	if (daemon_proxy_ensure(sg) < 0)
+	if (handover_ensure_table(sg) < 0)
 		log_err("reload: the proxy is not available; proxied services use auth");
 }
 
@@ -486,7 +483,7 @@ static void apply_live(struct synguard *sg, const struct conf *next)
 		sg->conf.mark = next->mark;
 	log_set_level(sg->conf.log_level);
 	memset(&np, 0, sizeof(np));
-	np.error_verdict = daemon_error_verdict(sg);
+	np.error_verdict = sg_error_verdict(&sg->conf);
 	np.fail_open = sg->conf.fail_open;
 	np.queue_maxlen = sg->conf.queue_maxlen;
 	if (nfq_reconfigure(sg->syn_q.nfq, &np) < 0 || nfq_reconfigure(sg->rst_q.nfq, &np) < 0)
@@ -519,6 +516,6 @@ int admin_reload(struct synguard *sg, char *errs, size_t errlen)
 	apply_watch(sg, &next);
 	conf_free(&next);
 	log_notice("reloaded %s: mode %s", sg->conf_path, conf_mode_name(sg->conf.mode));
-	daemon_notify_status(sg, "READY=1\n");
+	watch_status(sg, "READY=1\n");
 	return 0;
 }

@@ -6,29 +6,37 @@
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
-#include <linux/netfilter/ipset/ip_set.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "census.h"
 #include "clock.h"
 #include "control.h"
 #include "cookie.h"
-#include "ipset.h"
+#include "fastpath.h"
+#include "handover.h"
 #include "log.h"
 #include "nfq.h"
 #include "pkt.h"
 #include "policy.h"
 #include "sdnotify.h"
+#include "seed.h"
 #include "stats.h"
 #include "synguard.h"
 #include "table.h"
-#include "handover.h"
 #include "tx.h"
 #include "watch.h"
+
+/* The context and the loop's watchers, which only the loop owner sees. */
+struct daemon {
+	struct synguard sg;
+	ev_io syn_io, rst_io;
+	ev_timer tick, watchdog, proxy_tick;
+	ev_signal sig_term, sig_int, sig_hup;
+};
 
 #define SECRET_MAX 4096
 #define SWEEP_BUCKETS_PER_TICK 4096
@@ -37,22 +45,6 @@
  * read per second at most) covers the default table in one tick; larger
  * tables take halfopen_max / 512Ki seconds. */
 #define HALFOPEN_SWEEP_PER_TICK 65536
-
-static int random_bytes(void *buf, size_t len)
-{
-	ssize_t n = getrandom(buf, len, 0);
-
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-static int random_key(struct siphash_key *k)
-{
-	do {
-		if (random_bytes(k, sizeof(*k)) < 0)
-			return -1;
-	} while (k->k0 == 0 && k->k1 == 0);	/* a zero seed is never used */
-	return 0;
-}
 
 static int read_secret(const char *path, struct siphash_key *master)
 {
@@ -86,7 +78,7 @@ static int tables_init(struct synguard *sg)
 	struct siphash_key s1, s2, s3;
 	const struct conf *c = &sg->conf;
 
-	if (random_key(&s1) < 0 || random_key(&s2) < 0 || random_key(&s3) < 0)
+	if (seed_key(&s1) < 0 || seed_key(&s2) < 0 || seed_key(&s3) < 0)
 		return -1;
 	if (halfopen_init(&sg->halfopen, c->halfopen_max, HALFOPEN_SVC_MAX,
 			  (uint64_t)c->halfopen_timeout_ms * 1000, &s1) < 0 ||
@@ -106,12 +98,12 @@ static int keys_init(struct synguard *sg)
 	struct siphash_key master, seed1, seed2;
 
 	if (sg->conf.secret_file[0] ? read_secret(sg->conf.secret_file, &master) < 0
-				    : random_key(&master) < 0)
+				    : seed_key(&master) < 0)
 		return -1;
 	cookie_init(&sg->cookies, &master,
 		    cookie_epoch_of(clock_wall_s(), key_period_s(&sg->conf)));
-	if (random_key(&seed1) < 0 || random_key(&seed2) < 0 ||
-	    random_key(&sg->policy.fp_key) < 0)
+	if (seed_key(&seed1) < 0 || seed_key(&seed2) < 0 ||
+	    seed_key(&sg->policy.fp_key) < 0)
 		return -1;
 	if (table_init(&sg->verified, sg->conf.verified_max, POLICY_SRCKEY_LEN, &seed1) < 0 ||
 	    table_init(&sg->retrans, sg->conf.retransmit_table, POLICY_RETRANS_KEYLEN, &seed2) < 0) {
@@ -136,11 +128,6 @@ static void rotate_keys(struct synguard *sg)
 static enum nfq_verdict to_nfq(enum policy_verdict v)
 {
 	return v == POLICY_ACCEPT ? NFQ_ACCEPT : NFQ_DROP;
-}
-
-enum nfq_verdict daemon_error_verdict(const struct synguard *sg)
-{
-	return sg->conf.error_verdict == CONF_VERDICT_ACCEPT ? NFQ_ACCEPT : NFQ_DROP;
 }
 
 static void send_challenge(struct synguard *sg, const struct pkt *p,
@@ -177,26 +164,6 @@ static void send_challenge(struct synguard *sg, const struct pkt *p,
 	tx_commit(sg->tx, p->family, p->src, len, tag);
 }
 
-/* Add (timeout_s > 0) or delete (0) a verified prefix in the kernel set. */
-void daemon_fastpath_key(struct synguard *sg, int family, const uint8_t *key, uint32_t timeout_s)
-{
-	uint8_t cidr = family == AF_INET6 ? sg->conf.verified_prefix6 : sg->conf.verified_prefix4;
-
-	if (timeout_s)
-		ipset_add(sg->ipset, family, key + 1, cidr, timeout_s);
-	else
-		ipset_del(sg->ipset, family, key + 1, cidr);
-}
-
-/* Verified: from now on the kernel lets this prefix's SYNs bypass the queue. */
-static void fastpath_add(struct synguard *sg, const struct pkt *p)
-{
-	uint8_t key[POLICY_SRCKEY_LEN];
-
-	policy_source_key(&sg->conf, p->family, p->src, key);
-	daemon_fastpath_key(sg, p->family, key, sg->conf.verified_ttl_ms / 1000);
-}
-
 static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uint32_t tag,
 				  uint32_t *mark)
 {
@@ -209,8 +176,8 @@ static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uin
 	policy_decide(&sg->policy, st, &p, now_us, &r);
 	if (r.challenge)
 		send_challenge(sg, &p, &r, tag);
-	if (r.verified && sg->ipset)
-		fastpath_add(sg, &p);
+	if (r.verified)
+		fastpath_verified(&sg->fast, p.family, p.src, sg->conf.verified_ttl_ms);
 	if (r.proxy_action != PROXY_NONE || r.evicted.key)
 		handover_act(sg, &p, buf, len, &r);
 	if (r.verdict == POLICY_ACCEPT)
@@ -226,25 +193,8 @@ static void on_tx_fail(void *arg, uint32_t tag, int err)
 
 	sg->stats.challenges_failed++;
 	sg->stats.verdict_errors++;
-	nfq_override_verdict(sg->cur_q->nfq, tag, daemon_error_verdict(sg));
+	nfq_override_verdict(sg->cur_q->nfq, tag, sg_error_verdict(&sg->conf));
 	log_rl_at(LOG_WARNING, "cannot send cookie SYN+ACK: %s", strerror(err));
-}
-
-void daemon_fastpath_flush(struct synguard *sg)
-{
-	struct ipset_tally t;
-	int err = 0;
-	unsigned refused;
-
-	ipset_flush(sg->ipset, &t);
-	refused = ipset_errors(sg->ipset, &err);
-	sg->stats.ipset_adds += t.sent;
-	sg->stats.ipset_errors += t.failed + refused;
-	if (t.failed)
-		err = t.last_errno;
-	if (t.failed || refused)
-		log_rl_at(LOG_WARNING, "kernel fast-path set update failed: %s (verified "
-			  "sources still pass, through the queue)", strerror(err));
 }
 
 static void on_flush(void *arg)
@@ -254,8 +204,7 @@ static void on_flush(void *arg)
 
 	sg->cur_q = sq;
 	sg->stats.challenges_sent += tx_flush(sg->tx, on_tx_fail, sg);
-	if (sg->ipset)
-		daemon_fastpath_flush(sg);
+	fastpath_flush(&sg->fast);
 }
 
 #define SYN_ROUNDS 8	/* SYN-queue batches per wake-up */
@@ -299,11 +248,9 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	halfopen_sweep(&sg->halfopen, clock_mono_us(), HALFOPEN_SWEEP_PER_TICK);
 	++sg->ticks;
 	watch_tick(sg, now);
-	if (sg->conf.census_interval_ms &&
-	    now - sg->census.started_ms >= sg->conf.census_interval_ms)
-		daemon_census_start(sg);
+	census_tick(sg->census, now);
 	if (sg->ticks % 10 == 0)
-		daemon_notify_status(sg, "");
+		watch_status(sg, "");
 }
 
 /* Ten times a second: attempts the server left unanswered for
@@ -325,20 +272,6 @@ static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	sdnotify_send(&sg->notify, "WATCHDOG=1");
 }
 
-void daemon_notify_status(struct synguard *sg, const char *prefix)
-{
-	char msg[256];
-
-	unsigned attacked = watch_attacked(sg);
-
-	snprintf(msg, sizeof(msg), "%sSTATUS=mode %s, %s, %zu verified sources, %llu SYNs, "
-		 "%llu challenges, %llu valid cookies", prefix, conf_mode_name(sg->conf.mode),
-		 attacked ? "UNDER ATTACK" : "no attack", sg->verified.count,
-		 (unsigned long long)sg->stats.syn, (unsigned long long)sg->stats.challenges_sent,
-		 (unsigned long long)sg->stats.cookies_valid);
-	sdnotify_send(&sg->notify, msg);
-}
-
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	log_notice("signal %d: stopping", w->signum);
@@ -352,136 +285,6 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	admin_reload(w->data, errs, sizeof(errs));
 }
 
-/* --- conntrack census ------------------------------------------------------------ */
-
-/* A census runs in the loop a receive buffer at a time, at the lowest
- * priority, so a large conntrack table never stalls the packet path; a
- * deadline bounds it in time and census_max in entries. */
-#define CENSUS_DEADLINE_S 10.
-
-static void census_entry(const struct ct_entry *e, void *arg)
-{
-	struct synguard *sg = arg;
-	unsigned svc = policy_service_of(&sg->conf, e->family, e->dst, e->dport);
-
-	sg->census.work[svc][e->state]++;
-	sg->census.work_tcp++;
-}
-
-static void census_finish(struct synguard *sg, int err)
-{
-	struct sg_census *c = &sg->census;
-
-	ev_io_stop(sg->loop, &c->io);
-	ev_timer_stop(sg->loop, &c->deadline);
-	c->done_ms = clock_mono_ms();
-	c->duration_ms = c->done_ms - c->started_ms;
-	c->error = err;
-	c->failed = err != 0;
-	if (err) {
-		sg->stats.census_errors++;
-		log_rl_at(LOG_WARNING, "conntrack census failed: %s", strerror(err));
-	} else {
-		sg->stats.census_runs++;
-		memcpy(c->count, c->work, sizeof(c->count));
-		c->entries = ct_census_seen(c->ct);
-		c->tcp_entries = c->work_tcp;
-		c->truncated = ct_census_truncated(c->ct);
-	}
-	c->generation++;
-	if (c->again) {
-		c->again = false;
-		daemon_census_start(sg);
-	}
-}
-
-static void census_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct synguard *sg = w->data;
-	int rc = ct_census_read(sg->census.ct, census_entry, sg);
-
-	if (rc <= 0)
-		census_finish(sg, rc < 0 ? errno : 0);
-}
-
-static void census_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct synguard *sg = w->data;
-
-	ct_census_abort(sg->census.ct);
-	census_finish(sg, ETIMEDOUT);
-}
-
-static bool proxy_wanted(const struct conf *c)
-{
-	for (unsigned i = 0; i < c->nservices; i++)
-		if (conf_service_challenge(c, i) != CONF_CHALLENGE_AUTH)
-			return true;
-	return c->challenge != CONF_CHALLENGE_AUTH;
-}
-
-/* The proxy table is allocated once, when the configuration first asks for
- * the proxy (at start or on a reload), and kept. */
-int daemon_proxy_ensure(struct synguard *sg)
-{
-	struct siphash_key seed;
-
-	if (sg->proxy.slots || !proxy_wanted(&sg->conf))
-		return 0;
-	if (random_key(&seed) < 0 ||
-	    proxy_init(&sg->proxy, sg->conf.proxy_max, sg->conf.proxy_early_data, &seed) < 0) {
-		log_err("cannot allocate the proxy table: %s", strerror(errno));
-		return -1;
-	}
-	sg->policy.proxy = &sg->proxy;
-	log_info("proxy table: %zu handshakes, %u bytes of early data each",
-		 proxy_capacity(&sg->proxy), sg->conf.proxy_early_data);
-	return 0;
-}
-
-void daemon_census_start(struct synguard *sg)
-{
-	struct sg_census *c = &sg->census;
-
-	if (!c->ct)
-		return;
-	if (ct_census_running(c->ct)) {
-		c->again = true;	/* the running one may predate the request */
-		return;
-	}
-	c->started_ms = clock_mono_ms();
-	memset(c->work, 0, sizeof(c->work));
-	c->work_tcp = 0;
-	if (ct_census_start(c->ct, sg->conf.census_max) < 0) {
-		census_finish(sg, errno);
-		return;
-	}
-	/* An aborted dump swaps in a fresh socket under the same number:
-	 * set the fd again so libev registers the new one. */
-	ev_io_set(&c->io, ct_census_fd(c->ct), EV_READ);
-	ev_io_start(sg->loop, &c->io);
-	ev_timer_set(&c->deadline, CENSUS_DEADLINE_S, 0.);
-	ev_timer_start(sg->loop, &c->deadline);
-}
-
-static void census_open(struct synguard *sg)
-{
-	struct sg_census *c = &sg->census;
-
-	c->ct = ct_census_open();
-	if (!c->ct) {
-		log_warn("no conntrack census: %s", strerror(errno));
-		return;
-	}
-	ev_io_init(&c->io, census_cb, ct_census_fd(c->ct), EV_READ);
-	ev_set_priority(&c->io, EV_MINPRI);
-	c->io.data = sg;
-	ev_init(&c->deadline, census_deadline_cb);
-	c->deadline.data = sg;
-	/* The first census runs one interval after start. */
-	c->started_ms = clock_mono_ms();
-}
-
 /* --- setup --------------------------------------------------------------------- */
 
 static int open_queue(struct synguard *sg, struct sg_queue *sq, uint16_t num)
@@ -492,7 +295,7 @@ static int open_queue(struct synguard *sg, struct sg_queue *sq, uint16_t num)
 		.queue_maxlen = sg->conf.queue_maxlen,
 		.rcvbuf = sg->conf.rcvbuf,
 		.fail_open = sg->conf.fail_open,
-		.error_verdict = daemon_error_verdict(sg),
+		.error_verdict = sg_error_verdict(&sg->conf),
 	};
 
 	/* The priority queue carries the proxy's early client data: whole
@@ -504,35 +307,37 @@ static int open_queue(struct synguard *sg, struct sg_queue *sq, uint16_t num)
 	return sq->nfq ? 0 : -1;
 }
 
-static void start_watchers(struct synguard *sg)
+static void start_watchers(struct daemon *d)
 {
-	ev_io_init(&sg->syn_q.io, nfq_cb, nfq_get_fd(sg->syn_q.nfq), EV_READ);
-	sg->syn_q.io.data = &sg->syn_q;
-	ev_io_start(sg->loop, &sg->syn_q.io);
+	struct synguard *sg = &d->sg;
+
+	ev_io_init(&d->syn_io, nfq_cb, nfq_get_fd(sg->syn_q.nfq), EV_READ);
+	d->syn_io.data = &sg->syn_q;
+	ev_io_start(sg->loop, &d->syn_io);
 	/* RSTs first when both are ready: they complete real clients. */
-	ev_io_init(&sg->rst_q.io, nfq_cb, nfq_get_fd(sg->rst_q.nfq), EV_READ);
-	ev_set_priority(&sg->rst_q.io, EV_MAXPRI);
-	sg->rst_q.io.data = &sg->rst_q;
-	ev_io_start(sg->loop, &sg->rst_q.io);
-	ev_timer_init(&sg->tick, tick_cb, 1., 1.);
-	sg->tick.data = sg;
-	ev_timer_start(sg->loop, &sg->tick);
-	ev_timer_init(&sg->proxy_tick, proxy_tick_cb, 0.1, 0.1);
-	sg->proxy_tick.data = sg;
-	ev_timer_start(sg->loop, &sg->proxy_tick);
-	ev_signal_init(&sg->sig_term, stop_cb, SIGTERM);
-	ev_signal_init(&sg->sig_int, stop_cb, SIGINT);
-	ev_signal_init(&sg->sig_hup, hup_cb, SIGHUP);
-	sg->sig_hup.data = sg;
-	ev_signal_start(sg->loop, &sg->sig_term);
-	ev_signal_start(sg->loop, &sg->sig_int);
-	ev_signal_start(sg->loop, &sg->sig_hup);
+	ev_io_init(&d->rst_io, nfq_cb, nfq_get_fd(sg->rst_q.nfq), EV_READ);
+	ev_set_priority(&d->rst_io, EV_MAXPRI);
+	d->rst_io.data = &sg->rst_q;
+	ev_io_start(sg->loop, &d->rst_io);
+	ev_timer_init(&d->tick, tick_cb, 1., 1.);
+	d->tick.data = sg;
+	ev_timer_start(sg->loop, &d->tick);
+	ev_timer_init(&d->proxy_tick, proxy_tick_cb, 0.1, 0.1);
+	d->proxy_tick.data = sg;
+	ev_timer_start(sg->loop, &d->proxy_tick);
+	ev_signal_init(&d->sig_term, stop_cb, SIGTERM);
+	ev_signal_init(&d->sig_int, stop_cb, SIGINT);
+	ev_signal_init(&d->sig_hup, hup_cb, SIGHUP);
+	d->sig_hup.data = sg;
+	ev_signal_start(sg->loop, &d->sig_term);
+	ev_signal_start(sg->loop, &d->sig_int);
+	ev_signal_start(sg->loop, &d->sig_hup);
 	if (sg->notify.watchdog_usec) {
 		double half = (double)sg->notify.watchdog_usec / 2e6;
 
-		ev_timer_init(&sg->watchdog, watchdog_cb, half, half);
-		sg->watchdog.data = sg;
-		ev_timer_start(sg->loop, &sg->watchdog);
+		ev_timer_init(&d->watchdog, watchdog_cb, half, half);
+		d->watchdog.data = sg;
+		ev_timer_start(sg->loop, &d->watchdog);
 	}
 }
 
@@ -551,26 +356,10 @@ static void log_settings(const struct synguard *sg)
 		 table_capacity(&sg->retrans), c->socket);
 }
 
-static void open_fastpath(struct synguard *sg)
+static int setup(struct daemon *d)
 {
-	int rc = ipset_create_sets(sg->conf.verified_max, sg->conf.verified_ttl_ms / 1000);
+	struct synguard *sg = &d->sg;
 
-	/* Sets made earlier with other sizes are used as they are: each add
-	 * carries its own timeout; maxelem changes need synguard-rules remove. */
-	if (rc == -IPSET_ERR_EXIST || rc == -EEXIST) {
-		log_notice("fast-path sets exist with other parameters; using them as they are");
-		rc = 0;
-	}
-	if (rc == 0)
-		sg->ipset = ipset_open();
-	if (!sg->ipset)
-		log_warn("no kernel fast path for verified sources (ipset %s/%s: %s); their SYNs "
-			 "keep going through the queue", IPSET_NAME4, IPSET_NAME6,
-			 rc ? strerror(-rc > 4095 ? EPROTO : -rc) : strerror(errno));
-}
-
-static int setup(struct synguard *sg)
-{
 	sg->policy.conf = &sg->conf;
 	sg->policy.cookies = &sg->cookies;
 	sg->policy.verified = &sg->verified;
@@ -580,11 +369,11 @@ static int setup(struct synguard *sg)
 		return -1;
 	policy_init(&sg->policy, clock_mono_ms());
 	watch_init(sg, clock_mono_ms());
-	census_open(sg);
+	sg->census = census_open(sg->loop, &sg->conf, &sg->stats);
 	sg->tx = tx_open(sg->conf.mark);
 	sg->ptx = tx_open(sg->conf.mark);
 	sg->ptx_plain = tx_open(0);
-	if (!sg->tx || !sg->ptx || !sg->ptx_plain || daemon_proxy_ensure(sg) < 0 ||
+	if (!sg->tx || !sg->ptx || !sg->ptx_plain || handover_ensure_table(sg) < 0 ||
 	    open_queue(sg, &sg->syn_q, sg->conf.queue) < 0 ||
 	    open_queue(sg, &sg->rst_q, sg->conf.rst_queue) < 0)
 		return -1;
@@ -592,12 +381,12 @@ static int setup(struct synguard *sg)
 	if (!sg->ctl)
 		log_warn("no ctnetlink socket for proxy entries: %s (the proxy cannot hand "
 			 "connections over)", strerror(errno));
-	open_fastpath(sg);
+	fastpath_open(&sg->fast, &sg->conf, &sg->stats);
 	sg->control = control_open(sg->loop, sg->conf.socket, admin_command, sg);
 	if (!sg->control || admin_apply_groups(sg, &sg->conf) < 0)
 		return -1;
 	admin_load_state(sg);
-	start_watchers(sg);
+	start_watchers(d);
 	return 0;
 }
 
@@ -616,23 +405,23 @@ static void teardown(struct synguard *sg)
 		ct_ctl_close(sg->ctl);
 	proxy_free(&sg->proxy);
 	admin_save_state(sg);
-	ipset_close(sg->ipset);
+	fastpath_close(&sg->fast);
 	sdnotify_close(&sg->notify);
 	table_free(&sg->verified);
 	table_free(&sg->retrans);
 	halfopen_free(&sg->halfopen);
 	bucket_table_free(&sg->limits);
 	hh_free(&sg->top);
-	if (sg->census.ct)
-		ct_census_close(sg->census.ct);
+	census_close(sg->census);
 }
 
 int daemon_run(const struct conf *conf, const char *conf_path)
 {
-	struct synguard *sg = calloc(1, sizeof(*sg));
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct synguard *sg = &d->sg;
 	int rc = 1;
 
-	if (!sg)
+	if (!d)
 		return 1;
 	sg->conf = *conf;
 	sg->conf_path = conf_path;
@@ -640,15 +429,15 @@ int daemon_run(const struct conf *conf, const char *conf_path)
 	log_set_level(conf->log_level);
 	sg->loop = ev_default_loop(EVFLAG_AUTO);
 	sdnotify_init(&sg->notify);
-	if (sg->loop && setup(sg) == 0) {
+	if (sg->loop && setup(d) == 0) {
 		sg->running = 1;
 		log_settings(sg);
-		daemon_notify_status(sg, "READY=1\n");
+		watch_status(sg, "READY=1\n");
 		ev_run(sg->loop, 0);
 		rc = 0;
 	}
 	teardown(sg);
 	conf_free(&sg->conf);
-	free(sg);
+	free(d);
 	return rc;
 }

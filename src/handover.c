@@ -1,4 +1,4 @@
-/* handover: the I/O side of the full SYN proxy (GUIDE §1).  After the
+/* handover: the I/O side of the full SYN proxy.  After the
  * client's ACK proves the cookie: a SYN to the server with the client's
  * options; on the server's SYN+ACK, in this order: the conntrack entry with
  * sequence adjustment, the final ACK to the server, a window update to the
@@ -12,8 +12,10 @@
 
 #include "clock.h"
 #include "ct.h"
+#include "fastpath.h"
 #include "log.h"
 #include "pkt.h"
+#include "seed.h"
 #include "policy.h"
 #include "synguard.h"
 #include "tx.h"
@@ -42,7 +44,7 @@ static void send_seg(struct synguard *sg, const struct proxy_conn *c, bool to_se
 	}
 }
 
-void handover_reset_client(struct synguard *sg, const struct proxy_conn *c)
+static void reset_client(struct synguard *sg, const struct proxy_conn *c)
 {
 	struct pkt_out o = { .seq = c->proxy_isn + 1, .ack = c->client_isn + 1,
 			     .flags = PKT_TH_RST | PKT_TH_ACK, .wscale = PKT_NO_WSCALE };
@@ -174,6 +176,13 @@ static void reack(struct synguard *sg, const struct proxy_conn *c)
 	send_seg(sg, c, true, &ack);
 }
 
+/* auto: the source of a completed proxied handshake becomes verified. */
+static void verify_source(struct synguard *sg, const struct proxy_conn *c)
+{
+	policy_verify_source(&sg->policy, c->family, c->client, clock_mono_ms());
+	fastpath_verified(&sg->fast, c->family, c->client, sg->conf.verified_ttl_ms);
+}
+
 /* Returns false if the attempt failed (and is to be removed). */
 static bool complete(struct synguard *sg, struct proxy_conn *c, const struct pkt *sa)
 {
@@ -191,7 +200,7 @@ static bool complete(struct synguard *sg, struct proxy_conn *c, const struct pkt
 		log_rl_at(LOG_WARNING, "proxy: conntrack refused the connection's entry: %s; "
 			  "resetting both sides", strerror(-rc));
 		reset_server(sg, c);
-		handover_reset_client(sg, c);
+		reset_client(sg, c);
 		return false;
 	}
 	send_seg(sg, c, true, &ack);
@@ -205,19 +214,8 @@ static bool complete(struct synguard *sg, struct proxy_conn *c, const struct pkt
 	c->expires_us = clock_mono_us() + (uint64_t)sg->conf.proxy_timeout_ms * 1000;
 	/* auto: the source has proven itself; its next connections go direct. */
 	if (conf_service_challenge(&sg->conf, c->svc) == CONF_CHALLENGE_AUTO)
-		handover_verified(sg, c);
+		verify_source(sg, c);
 	return true;
-}
-
-void handover_verified(struct synguard *sg, const struct proxy_conn *c)
-{
-	uint8_t key[POLICY_SRCKEY_LEN];
-
-	policy_verify_source(&sg->policy, c->family, c->client, clock_mono_ms());
-	if (!sg->ipset)
-		return;
-	policy_source_key(&sg->conf, c->family, c->client, key);
-	daemon_fastpath_key(sg, c->family, key, sg->conf.verified_ttl_ms / 1000);
 }
 
 void handover_act(struct synguard *sg, const struct pkt *p, const uint8_t *buf, size_t len,
@@ -226,7 +224,7 @@ void handover_act(struct synguard *sg, const struct pkt *p, const uint8_t *buf, 
 	struct proxy_conn *c = r->conn;
 
 	if (r->evicted.key)
-		handover_reset_client(sg, &r->evicted);
+		reset_client(sg, &r->evicted);
 	switch (r->proxy_action) {
 	case PROXY_CONNECT:
 		connect_server(sg, c);
@@ -251,7 +249,7 @@ void handover_act(struct synguard *sg, const struct pkt *p, const uint8_t *buf, 
 		return;
 	case PROXY_REFUSED:
 		sg->stats.proxy_failed_refused++;
-		handover_reset_client(sg, c);
+		reset_client(sg, c);
 		break;
 	case PROXY_ABORTED:
 		sg->stats.proxy_aborted++;
@@ -271,10 +269,35 @@ static void expired(const struct proxy_conn *c, void *arg)
 	if (c->state == PROXY_ST_HANDED)
 		return;		/* its grace time is over: forget it quietly */
 	sg->stats.proxy_failed_timeout++;
-	handover_reset_client(sg, c);
+	reset_client(sg, c);
 }
 
 void handover_sweep(struct synguard *sg, uint64_t now_us, size_t max_buckets)
 {
 	proxy_sweep(&sg->proxy, now_us, max_buckets, expired, sg);
+}
+
+static bool proxy_wanted(const struct conf *c)
+{
+	for (unsigned i = 0; i < c->nservices; i++)
+		if (conf_service_challenge(c, i) != CONF_CHALLENGE_AUTH)
+			return true;
+	return c->challenge != CONF_CHALLENGE_AUTH;
+}
+
+int handover_ensure_table(struct synguard *sg)
+{
+	struct siphash_key seed;
+
+	if (sg->proxy.slots || !proxy_wanted(&sg->conf))
+		return 0;
+	if (seed_key(&seed) < 0 ||
+	    proxy_init(&sg->proxy, sg->conf.proxy_max, sg->conf.proxy_early_data, &seed) < 0) {
+		log_err("cannot allocate the proxy table: %s", strerror(errno));
+		return -1;
+	}
+	sg->policy.proxy = &sg->proxy;
+	log_info("proxy table: %zu handshakes, %u bytes of early data each",
+		 proxy_capacity(&sg->proxy), sg->conf.proxy_early_data);
+	return 0;
 }

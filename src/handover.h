@@ -15,9 +15,9 @@ struct synguard;
 /* Carry out r->proxy_action for packet p (buf/len: the queued copy). */
 void handover_act(struct synguard *sg, const struct pkt *p, const uint8_t *buf, size_t len,
 		  struct policy_result *r);
-void handover_reset_client(struct synguard *sg, const struct proxy_conn *c);
-/* auto: the source of a completed proxied handshake becomes verified. */
-void handover_verified(struct synguard *sg, const struct proxy_conn *c);
+/* The proxy table is allocated once, when the configuration first asks for
+ * the proxy (at start or on a reload), and kept: 0, or -1 (logged). */
+int handover_ensure_table(struct synguard *sg);
 /* Reset the clients of attempts the server left unanswered. */
 void handover_sweep(struct synguard *sg, uint64_t now_us, size_t max_buckets);
 

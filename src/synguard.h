@@ -1,18 +1,22 @@
-/* synguard: the daemon's explicit context, shared by the loop owner
- * (daemon.c) and the operator's side (admin.c).  Nothing else includes it:
- * the pure modules get only the pieces they need. */
+/* synguard: the daemon's explicit context.  The loop owner (daemon.c)
+ * builds it and hands it to the modules that act for it: admin (control
+ * commands, reload, state), handover (the proxy's I/O) and watch (detection,
+ * status).  They call down into the modules below, never back up into
+ * daemon.c; the pure and I/O modules never see this struct, only the pieces
+ * they need. */
 #ifndef SYNGUARD_SYNGUARD_H
 #define SYNGUARD_SYNGUARD_H
 
-#include <ev.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "bucket.h"
+#include "census.h"
 #include "conf.h"
 #include "cookie.h"
 #include "ct.h"
 #include "detect.h"
+#include "fastpath.h"
 #include "halfopen.h"
 #include "hh.h"
 #include "proxy.h"
@@ -23,8 +27,8 @@
 #include "table.h"
 
 struct control;
+struct ev_loop;
 struct control_reply;
-struct ipset;
 struct tx;
 
 /* One bound queue: SYNs, or the clients' RSTs (which get their own queue so
@@ -32,7 +36,6 @@ struct tx;
 struct sg_queue {
 	struct synguard *sg;
 	struct nfq *nfq;
-	ev_io io;
 };
 
 #define SG_TOP_MAX 20		/* top sources kept from each one-second window */
@@ -49,18 +52,6 @@ struct sg_svc {
 	double ratio_done, ratio_all;	/* completion ratio, ~10 s moving average */
 };
 
-/* The last completed conntrack census, and the one being gathered. */
-struct sg_census {
-	struct ct_census *ct;
-	ev_io io;
-	ev_timer deadline;
-	uint64_t count[POLICY_SVC_MAX][CT_NSTATES], work[POLICY_SVC_MAX][CT_NSTATES];
-	uint64_t generation, entries, tcp_entries, work_tcp, duration_ms, started_ms, done_ms;
-	bool truncated, failed;
-	bool again;		/* asked for while one ran: start another after it */
-	int error;
-};
-
 struct synguard {
 	struct conf conf;
 	const char *conf_path;
@@ -74,7 +65,7 @@ struct synguard {
 	size_t ntop_last;
 	uint64_t top_total_last;
 	struct sg_svc svc[POLICY_SVC_MAX];
-	struct sg_census census;
+	struct census *census;		/* NULL: no conntrack census */
 	struct proxy_table proxy;	/* slots NULL: no proxy in use */
 	struct ct_ctl *ctl;		/* ctnetlink requests (proxy entries) */
 	struct tx *ptx, *ptx_plain;	/* proxy segments: notracked / through conntrack */
@@ -82,27 +73,20 @@ struct synguard {
 	struct sg_queue syn_q, rst_q;
 	struct sg_queue *cur_q;		/* queue whose batch is being handled */
 	struct tx *tx;
-	struct ipset *ipset;		/* NULL: no kernel fast path */
+	struct fastpath fast;		/* verified sources in the kernel set */
 	struct control *control;
 	struct ev_loop *loop;
-	ev_timer tick, watchdog, proxy_tick;
-	ev_signal sig_term, sig_int, sig_hup;
 	struct sdnotify notify;
 	uint64_t started_ms;
 	unsigned ticks;
 	int running;		/* setup completed: the state file may be written */
 };
 
-/* daemon.c */
-enum nfq_verdict daemon_error_verdict(const struct synguard *sg);
-void daemon_fastpath_key(struct synguard *sg, int family, const uint8_t *key, uint32_t timeout_s);
-void daemon_fastpath_flush(struct synguard *sg);
-void daemon_notify_status(struct synguard *sg, const char *prefix);
-
-/* daemon.c */
-void daemon_census_start(struct synguard *sg);
-int daemon_proxy_ensure(struct synguard *sg);
-
+/* The verdict for a packet the daemon could not handle (error_verdict). */
+static inline enum nfq_verdict sg_error_verdict(const struct conf *c)
+{
+	return c->error_verdict == CONF_VERDICT_ACCEPT ? NFQ_ACCEPT : NFQ_DROP;
+}
 
 /* admin.c */
 void admin_command(void *arg, const char *cmd, const char *args, struct control_reply *r);

@@ -10,12 +10,13 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "sdnotify.h"
 #include "synguard.h"
 
 #define RATIO_DECAY 0.9		/* per second: a ~10 s moving average */
 #define HIST_WINDOW_S 60	/* handshake-time quantiles cover 60..120 s */
 
-struct detect_cfg watch_detect_cfg(const struct conf *c)
+static struct detect_cfg detect_cfg_of(const struct conf *c)
 {
 	struct detect_cfg d = {
 		.halfopen_high = c->attack_halfopen_high,
@@ -59,7 +60,8 @@ double watch_ratio(const struct synguard *sg, unsigned svc)
 	return s->ratio_all > 0.001 ? s->ratio_done / s->ratio_all : -1.;
 }
 
-void watch_describe(const struct synguard *sg, unsigned svc, char *buf, unsigned size)
+/* "web 192.0.2.10:80" style description of a service slot. */
+static void describe(const struct synguard *sg, unsigned svc, char *buf, unsigned size)
 {
 	const struct conf_service *cs;
 	char a[INET6_ADDRSTRLEN] = "*";
@@ -96,7 +98,7 @@ static void log_event(struct synguard *sg, unsigned svc, enum detect_event ev, u
 	const struct conf *c = &sg->conf;
 	char name[96];
 
-	watch_describe(sg, svc, name, sizeof(name));
+	describe(sg, svc, name, sizeof(name));
 	if (ev == DETECT_EV_START) {
 		sg->stats.attacks_started++;
 		log_notice("attack start: service %s: half-open %llu (high %u), unverified SYNs "
@@ -114,13 +116,13 @@ static void log_event(struct synguard *sg, unsigned svc, enum detect_event ev, u
 			   (unsigned long long)((now_ms - sg->svc[svc].attack_since_ms) / 1000),
 			   (unsigned long long)d->peak_halfopen, (unsigned long long)d->peak_rate);
 	}
-	daemon_notify_status(sg, "");
+	watch_status(sg, "");
 }
 
 static void detect(struct synguard *sg, unsigned svc, uint64_t rate, uint64_t now_ms,
 		   bool window_end)
 {
-	struct detect_cfg dc = watch_detect_cfg(&sg->conf);
+	struct detect_cfg dc = detect_cfg_of(&sg->conf);
 	struct sg_svc *s = &sg->svc[svc];
 	enum detect_event ev;
 
@@ -182,7 +184,7 @@ static void log_stats(struct synguard *sg)
 
 		if (!watch_shown(sg, i))
 			continue;
-		watch_describe(sg, i, name, sizeof(name));
+		describe(sg, i, name, sizeof(name));
 		fmt_us(halfopen_quantile(&sg->halfopen, i, 0.5), p50, sizeof(p50));
 		fmt_us(halfopen_quantile(&sg->halfopen, i, 0.99), p99, sizeof(p99));
 		snprintf(pct, sizeof(pct), ratio < 0 ? "-" : "%.1f%%", ratio * 100.);
@@ -213,4 +215,16 @@ void watch_tick(struct synguard *sg, uint64_t now_ms)
 		halfopen_rotate_window(&sg->halfopen);
 	if (sg->conf.stats_interval_ms && sg->ticks % (sg->conf.stats_interval_ms / 1000) == 0)
 		log_stats(sg);
+}
+
+void watch_status(struct synguard *sg, const char *prefix)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%sSTATUS=mode %s, %s, %zu verified sources, %llu SYNs, "
+		 "%llu challenges, %llu valid cookies", prefix, conf_mode_name(sg->conf.mode),
+		 watch_attacked(sg) ? "UNDER ATTACK" : "no attack", sg->verified.count,
+		 (unsigned long long)sg->stats.syn, (unsigned long long)sg->stats.challenges_sent,
+		 (unsigned long long)sg->stats.cookies_valid);
+	sdnotify_send(&sg->notify, msg);
 }

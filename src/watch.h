@@ -12,7 +12,6 @@
 struct conf;
 struct synguard;
 
-struct detect_cfg watch_detect_cfg(const struct conf *c);
 void watch_init(struct synguard *sg, uint64_t now_ms);
 /* After each SYN of service svc: an attack may start mid-window. */
 void watch_syn(struct synguard *sg, unsigned svc, uint64_t now_ms);
@@ -24,7 +23,9 @@ unsigned watch_attacked(const struct synguard *sg);
 int watch_shown(const struct synguard *sg, unsigned svc);
 /* Completion ratio (0..1) of a service, -1 with no finished handshakes. */
 double watch_ratio(const struct synguard *sg, unsigned svc);
-/* "web 192.0.2.10:80" style description of a service slot. */
-void watch_describe(const struct synguard *sg, unsigned svc, char *buf, unsigned size);
+
+/* The systemd status line (prefix: e.g. "READY=1\n" or ""), every ten
+ * seconds, at start, on reload and at each attack start and end. */
+void watch_status(struct synguard *sg, const char *prefix);
 
 #endif
