@@ -108,6 +108,17 @@ sg_die() {
 lab_now_s() { echo "${EPOCHREALTIME/,/.}"; }
 lab_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
+# sg_dump_proxy: for lab_at_exit in the proxy tests: if a daemon still runs
+# (the test failed), its proxy and verification counters, then the gateway's
+# queues (num portid waiting mode range dropped user_dropped id 1) and links.
+sg_dump_proxy() {
+	[ -n "${SG_PID:-}" ] || return 0
+	"$SG_BIN/synguardctl" -s "$SG_SOCK" stats |
+		grep -E '^(proxy|verified_sources|cookies|challenges|retransmit|syn_verified)' >&2 || true
+	lab_log "gateway queues and links:"
+	lab_exec "$LAB_G" sh -c 'sed "s/^/    /" /proc/net/netfilter/nfnetlink_queue; ip -s link' >&2 || true
+}
+
 # connects_ok LINE WHAT: fails the test (with the daemon's log and stats)
 # unless every connect of a tcpconnect summary LINE succeeded.
 connects_ok() {

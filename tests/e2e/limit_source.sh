@@ -40,7 +40,7 @@ sg_start "$LAB_G" "$conf"
 # Both sources answer a cookie once (verified), then wait for full buckets.
 for src in "$CLIENT4" "$CLIENT4B"; do
 	line=$(lab_connect 4 "$PORT" 1 -s "$src" -T 3000)
-	[ "$(lab_field "$line" fail)" = 0 ] || fail "warm-up connect from $src failed: $line"
+	connects_ok "$line" "warm-up from $src"
 done
 lab_num "$(sg_stat cookies_valid)" ">=" 2 || fail "the two sources were not verified by cookie"
 sleep $(((BURST + RATE - 1) / RATE + 1))
@@ -99,7 +99,7 @@ lab_num "$ok" ">=" "$((a_syns / 2))" || fail "only $ok of $a_syns SYNs let throu
 [ "$((limited + a_syns))" = "$tries" ] ||
 	fail "limited_syn_source +$limited and $a_syns passed SYNs, but $tries attempts"
 lab_num "$(sg_svc_stat web syns_limited)" ">=" "$limited" || fail "svc_syns_limited does not count the limit"
-[ "$(lab_field "$modest" fail)" = 0 ] || fail "the modest source was disturbed: $modest"
+connects_ok "$modest" "the modest source"
 [ "$b_syns" = "$MODEST_N" ] || fail "the modest source needed $b_syns SYNs for $MODEST_N connects"
 sg_stop
 sg_rules "$LAB_G" remove -m gateway -4 -c "$conf"

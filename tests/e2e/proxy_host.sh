@@ -27,7 +27,7 @@ for fam in 4 6; do
 	packets=$(( $(sg_stat packets) - p0 ))
 	done_n=$(( $(sg_stat proxy_completed) - c0 ))
 	lab_log "host proxy IPv$fam: client $line; $done_n proxied, daemon saw $packets packets"
-	[ "$(lab_field "$line" fail)" = 0 ] || sg_die "IPv$fam: strict client failed: $line"
+	connects_ok "$line" "IPv$fam strict client"
 	[ "$done_n" = "$N" ] || sg_die "IPv$fam: $done_n of $N connections proxied"
 	# SYN, ACK, server SYN+ACK per connection; nothing after the handover.
 	[ "$packets" = $((3 * N)) ] || sg_die "IPv$fam: daemon saw $packets packets for $N proxied connections"

@@ -1,5 +1,5 @@
-# Strict clients through the full SYN proxy during a spoofed flood (issue 5,
-# test a), IPv4 and IPv6, gateway mode, mode = always.  The client ns drops
+# Strict clients through the full SYN proxy during a spoofed flood, IPv4 and
+# IPv6, gateway mode, mode = always.  The client ns drops
 # everything conntrack calls INVALID (as firewalld and ufw do); the proxy's
 # cookie SYN+ACK is valid and reaches it.
 # - challenge = proxy: N back-to-back connects per family, every one proxied.
@@ -51,14 +51,7 @@ record() {	# one result line, logged now and again at the end
 	echo "$*" >>"$SUMMARY"
 }
 
-dump_stats() {	# at exit, if a daemon still runs (a failure)
-	[ -n "$SG_PID" ] || return 0
-	"$SG_BIN/synguardctl" -s "$SG_SOCK" stats |
-		grep -E '^(proxy|verified_sources|cookies|challenges|retransmit|syn_verified|queue)' >&2
-	lab_log "gateway queues (num portid waiting mode range dropped user_dropped id 1), links:"
-	lab_exec "$LAB_G" sh -c 'sed "s/^/    /" /proc/net/netfilter/nfnetlink_queue; ip -s link' >&2
-}
-lab_at_exit dump_stats
+lab_at_exit sg_dump_proxy
 
 start_daemon() {	# start_daemon CHALLENGE
 	local conf

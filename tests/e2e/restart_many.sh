@@ -44,7 +44,7 @@ prio() {	# packets the set-match (priority queue) rule sent, per family
 for fam in 4 6; do
 	before=$(prio "$fam")
 	line=$(lab_connect "$fam" "$PORT" 5 -T 3000)
-	[ "$(lab_field "$line" fail)" = 0 ] || sg_die "IPv$fam client failed: $line"
+	connects_ok "$line" "IPv$fam client"
 	after=$(prio "$fam")
 	lab_log "IPv$fam: $line; priority-queue SYNs $before -> $after"
 	lab_num "$after" ">=" $((before + 5)) || sg_die "IPv$fam client SYNs did not take the priority queue"
