@@ -1,12 +1,12 @@
 /* Unit tests: CIDR parsing, formatting, merging and matching. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "acl.h"
+#include "unit.h"
 
 static enum acl_parse parse(const char *s)
 {
@@ -271,12 +271,10 @@ START_TEST(acl_cap_and_bad_args)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("acl");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_test(tc, acl_parse_good);
 	tcase_add_test(tc, acl_parse_bad);
@@ -288,9 +286,5 @@ int main(void)
 	tcase_add_test(tc, acl_merges_overlap_and_adjacent);
 	tcase_add_test(tc, acl_cap_and_bad_args);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -1,9 +1,9 @@
 /* Unit tests: token buckets, standalone and in the bounded table. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bucket.h"
+#include "unit.h"
 
 static const struct siphash_key seed = { 0x5151, 0xa2a2 };
 
@@ -247,12 +247,10 @@ START_TEST(bucket_table_eviction_refills)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("bucket");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_test(tc, bucket_burst_then_refusal);
 	tcase_add_test(tc, bucket_refills_at_rate);
@@ -265,9 +263,5 @@ int main(void)
 	tcase_add_test(tc, bucket_table_expiry_reclaims_full_buckets);
 	tcase_add_test(tc, bucket_table_eviction_refills);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

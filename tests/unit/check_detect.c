@@ -1,8 +1,8 @@
 /* Unit tests: the attack detector's hysteresis. */
-#include <check.h>
 #include <stdlib.h>
 
 #include "detect.h"
+#include "unit.h"
 
 static const struct detect_cfg cfg = {
 	.halfopen_high = 1000, .halfopen_low = 200,
@@ -210,12 +210,10 @@ START_TEST(detect_peaks_and_start_figures)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("detect");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_test(tc, detect_cfg_check_marks);
 	tcase_add_test(tc, detect_passive_below_thresholds);
@@ -228,9 +226,5 @@ int main(void)
 	tcase_add_test(tc, detect_flapping_does_not_flap);
 	tcase_add_test(tc, detect_peaks_and_start_figures);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -1,9 +1,9 @@
 /* Unit tests: Space-Saving heavy hitters. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hh.h"
+#include "unit.h"
 
 static const struct siphash_key seed = { 0x7777, 0x8888 };
 
@@ -225,12 +225,10 @@ START_TEST(hh_k_one)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("hh");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_test(tc, hh_rejects_bad_init);
 	tcase_add_test(tc, hh_exact_below_k);
@@ -240,9 +238,5 @@ int main(void)
 	tcase_add_test(tc, hh_top_sorted_and_truncated);
 	tcase_add_test(tc, hh_k_one);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

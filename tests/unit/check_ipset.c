@@ -4,7 +4,6 @@
  * was asked, in order; one message is compared byte for byte with the same
  * message built by libmnl.  Error replies are parsed with every length
  * checked (a truncated error at the end of a receive is not read past). */
-#include <check.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <linux/netfilter/ipset/ip_set.h>
 
 #include "ipset.h"
+#include "unit.h"
 
 #define IPSET_BUF 8192	/* the module's batch buffer */
 #define N_ELEMS 20000
@@ -288,22 +288,15 @@ START_TEST(ipset_error_replies_parsed_safely)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("ipset");
-	TCase *tc = tcase_create("batch");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("batch");
 
-	tcase_set_timeout(tc, 120);	/* 20000 decoded messages under ASan */
 	tcase_add_test(tc, ipset_many_mixed_messages);
 	tcase_add_test(tc, ipset_failed_sends_counted);
 	tcase_add_test(tc, ipset_add_matches_libmnl);
 	tcase_add_test(tc, ipset_error_replies_parsed_safely);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -2,7 +2,6 @@
  * verdict) byte for byte against libnetfilter_queue's own builders, never
  * written past the buffer they are given, and a verdict batch filled past
  * its buffer sent in pieces that keep every verdict in order. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +13,7 @@
 
 #include "nfq.h"
 #include "nl.h"
+#include "unit.h"
 
 static void assert_same(const void *mine, size_t len, const struct nlmsghdr *want)
 {
@@ -145,12 +145,10 @@ START_TEST(nfq_verdicts_past_the_buffer)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("nfq");
-	TCase *tc = tcase_create("messages");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("messages");
 
 	tcase_add_test(tc, nfq_cmd_matches_library);
 	tcase_add_test(tc, nfq_params_match_library);
@@ -158,9 +156,5 @@ int main(void)
 	tcase_add_test(tc, nfq_builders_bounded);
 	tcase_add_test(tc, nfq_verdicts_past_the_buffer);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -2,7 +2,6 @@
  * builder (byte-exact against libmnl's), the batch that sends itself before
  * a message could overflow it, and the error codes of replies (short
  * payloads, codes that are no errno, INT_MIN). */
-#include <check.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "nl.h"
+#include "unit.h"
 
 #define CAP 256
 
@@ -282,26 +282,20 @@ START_TEST(nl_error_codes)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("nl");
-	TCase *tc = tcase_create("batch");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("batch");
 
 	tcase_add_test(tc, nl_batch_never_overflows);
 	tcase_add_test(tc, nl_batch_fills_exactly);
 	tcase_add_test(tc, nl_batch_commit_checks_room);
 	tcase_add_test(tc, nl_batch_send_failure);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("msg");
+	tc = unit_tcase("msg");
 	tcase_add_test(tc, nl_msg_matches_libmnl);
 	tcase_add_test(tc, nl_msg_bounded_by_size);
 	tcase_add_test(tc, nl_error_codes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -2,13 +2,13 @@
  * Prometheus output is checked by a small parser of the text exposition
  * format (HELP/TYPE lines, metric and label syntax, one TYPE per family
  * before its samples, counters named *_total, numeric values). */
-#include <check.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "render.h"
+#include "unit.h"
 
 static char *render_str(const char *body, enum render_format fmt)
 {
@@ -263,12 +263,10 @@ START_TEST(text_aligned)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("render");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_test(tc, prometheus_is_valid_exposition);
 	tcase_add_test(tc, prometheus_escapes_labels);
@@ -279,9 +277,5 @@ int main(void)
 	tcase_add_test(tc, parser_rejects_split_family);
 	tcase_add_test(tc, json_nests_labelled_lines);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

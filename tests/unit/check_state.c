@@ -1,5 +1,4 @@
 /* Unit tests: the state file (save, load, expiry, truncation, corruption). */
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "unit.h"
 
 static char path[64];
 static const struct siphash_key seed = { 11, 12 };
@@ -102,21 +102,15 @@ START_TEST(bad_files_rejected_whole)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("state");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, roundtrip_skips_expired);
 	tcase_add_test(tc, missing_file_is_empty);
 	tcase_add_test(tc, bad_files_rejected_whole);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

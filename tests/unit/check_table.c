@@ -1,9 +1,9 @@
 /* Unit tests: the bounded expiring table. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "table.h"
+#include "unit.h"
 
 static const struct siphash_key seed = { 0x1111, 0x2222 };
 
@@ -223,12 +223,10 @@ START_TEST(table_drop_hook_counts_match_table)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("table");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_test(tc, table_rejects_zero_seed_and_bad_keylen);
 	tcase_add_test(tc, table_insert_lookup_remove);
@@ -239,9 +237,5 @@ int main(void)
 	tcase_add_test(tc, table_drop_hook_sees_expiry_not_remove);
 	tcase_add_test(tc, table_drop_hook_counts_match_table);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
