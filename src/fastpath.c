@@ -40,11 +40,6 @@ void fastpath_close(struct fastpath *fp)
 	fp->set = NULL;
 }
 
-bool fastpath_on(const struct fastpath *fp)
-{
-	return fp->set != NULL;
-}
-
 static uint8_t prefix_len(const struct fastpath *fp, int family)
 {
 	return family == AF_INET6 ? fp->conf->verified_prefix6 : fp->conf->verified_prefix4;

@@ -6,7 +6,6 @@
 #ifndef SYNGUARD_FASTPATH_H
 #define SYNGUARD_FASTPATH_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 struct conf;
@@ -23,7 +22,6 @@ struct fastpath {
  * (no ipset support, no permission) verified SYNs keep using the queue. */
 void fastpath_open(struct fastpath *fp, const struct conf *c, struct stats *st);
 void fastpath_close(struct fastpath *fp);
-bool fastpath_on(const struct fastpath *fp);
 /* Source addr (16 bytes, v4 in the first 4) is verified for ttl_ms more. */
 void fastpath_verified(struct fastpath *fp, int family, const uint8_t *addr, uint64_t ttl_ms);
 /* Source addr is no longer verified. */

@@ -16,12 +16,7 @@ void log_set_level(int level)
 	log_level = level;
 }
 
-int log_get_level(void)
-{
-	return log_level;
-}
-
-const char *log_level_name(int level)
+static const char *level_name(int level)
 {
 	static const char *const names[] = { "emerg", "alert", "crit", "error",
 					     "warning", "notice", "info", "debug" };
@@ -38,7 +33,7 @@ static void log_vmsg(int level, const char *fmt, va_list ap)
 	if (tty < 0)
 		tty = isatty(STDERR_FILENO);
 	if (tty)
-		fprintf(stderr, "synguardd: %s: ", log_level_name(level));
+		fprintf(stderr, "synguardd: %s: ", level_name(level));
 	else
 		fprintf(stderr, "<%d>", level);
 	vfprintf(stderr, fmt, ap);

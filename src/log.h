@@ -15,11 +15,9 @@ struct log_ratelimit {
 #define LOG_RL_WINDOW_MS 10000
 
 void log_set_level(int level);
-int log_get_level(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_rl(struct log_ratelimit *rl, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-const char *log_level_name(int level);
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
