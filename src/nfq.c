@@ -96,20 +96,19 @@ size_t nfq_build_params(void *buf, size_t size, const struct nfq_params *p)
 	return nl_msg_len(&m);
 }
 
-size_t nfq_build_verdict(void *buf, size_t size, uint16_t queue, uint32_t id,
-			 enum nfq_verdict v, bool set_mark, uint32_t mark)
+size_t nfq_build_verdict(void *buf, size_t size, const struct nfq_verdict_msg *v)
 {
 	struct nfqnl_msg_verdict_hdr vh = {
-		.verdict = htonl(v == NFQ_ACCEPT ? NF_ACCEPT : NF_DROP), .id = htonl(id),
+		.verdict = htonl(v->verdict == NFQ_ACCEPT ? NF_ACCEPT : NF_DROP), .id = htonl(v->id),
 	};
 	struct nl_msg m;
 
-	if (!nfq_msg_start(&m, buf, size, NFQNL_MSG_VERDICT_BATCH, queue))
+	if (!nfq_msg_start(&m, buf, size, NFQNL_MSG_VERDICT_BATCH, v->queue))
 		return 0;
 	nl_put(&m, NFQA_VERDICT_HDR, sizeof(vh), &vh);
 	/* A batch verdict's mark applies to every packet of the run. */
-	if (set_mark)
-		nl_put_be32(&m, NFQA_MARK, mark);
+	if (v->set_mark)
+		nl_put_be32(&m, NFQA_MARK, v->mark);
 	return nl_msg_len(&m);
 }
 
@@ -247,12 +246,14 @@ int nfq_reconfigure(struct nfq *q, const struct nfq_params *p)
  * verdicts leave in id order whatever the batch's size. */
 static void tx_put_batch(struct nfq *q, uint32_t id, uint8_t v, uint32_t mark)
 {
+	const struct nfq_verdict_msg vm = {
+		.queue = q->p.queue, .id = id, .verdict = (enum nfq_verdict)(v & ~NFQ_V_SETMARK),
+		.set_mark = v & NFQ_V_SETMARK, .mark = mark,
+	};
 	size_t room, len;
 	uint8_t *at = nl_batch_reserve(&q->tx, NFQ_VERDICT_MSG, &room);
 
-	len = at ? nfq_build_verdict(at, NFQ_VERDICT_MSG, q->p.queue, id,
-				     (enum nfq_verdict)(v & ~NFQ_V_SETMARK), v & NFQ_V_SETMARK, mark)
-		 : 0;
+	len = at ? nfq_build_verdict(at, NFQ_VERDICT_MSG, &vm) : 0;
 	if (len == 0 || nl_batch_commit(&q->tx, (const struct nlmsghdr *)(const void *)at, room) < 0) {
 		/* Cannot happen (NFQ_VERDICT_MSG holds the largest); the
 		 * packets stay queued until a later batch verdict covers them. */

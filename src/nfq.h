@@ -57,7 +57,14 @@ void nfq_unbind(struct nfq *q);
 #define NFQ_VERDICT_MSG 64	/* bytes that hold any verdict message */
 size_t nfq_build_cmd(void *buf, size_t size, uint16_t queue, uint8_t cmd);
 size_t nfq_build_params(void *buf, size_t size, const struct nfq_params *p);
-size_t nfq_build_verdict(void *buf, size_t size, uint16_t queue, uint32_t id,
-			 enum nfq_verdict v, bool set_mark, uint32_t mark);
+/* One batch verdict: packets up to id of queue get verdict (and mark). */
+struct nfq_verdict_msg {
+	uint16_t queue;
+	uint32_t id;
+	enum nfq_verdict verdict;
+	bool set_mark;
+	uint32_t mark;
+};
+size_t nfq_build_verdict(void *buf, size_t size, const struct nfq_verdict_msg *v);
 
 #endif

@@ -94,18 +94,27 @@ static bool parse_entry(char *line, struct entry *e)
 	return !errno && *end == '\0' && sp[1] >= '0' && sp[1] <= '9';
 }
 
-static int fail(char *err, size_t errlen, const char *path, unsigned line, const char *what)
+/* One load: where from, the wall clock, where to deliver, where errors go. */
+struct load {
+	const char *path;
+	uint64_t now;
+	state_entry_fn fn;
+	void *arg;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(const struct load *ld, unsigned line, const char *what)
 {
 	if (line)
-		snprintf(err, errlen, "%s:%u: %s", path, line, what);
+		snprintf(ld->err, ld->errlen, "%s:%u: %s", ld->path, line, what);
 	else
-		snprintf(err, errlen, "%s: %s", path, what);
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->path, what);
 	return -1;
 }
 
 /* Pass 1 validates the whole file; pass 2 (valid files only) delivers. */
-static int scan(FILE *f, const char *path, uint64_t now, state_entry_fn fn, void *arg,
-		char *err, size_t errlen)
+static int scan(FILE *f, const struct load *ld, bool deliver)
 {
 	char line[STATE_LINE_MAX];
 	unsigned lineno = 0, entries = 0;
@@ -117,38 +126,39 @@ static int scan(FILE *f, const char *path, uint64_t now, state_entry_fn fn, void
 
 		lineno++;
 		if (len == 0 || line[len - 1] != '\n')
-			return fail(err, errlen, path, lineno, "line too long or cut off");
+			return fail(ld, lineno, "line too long or cut off");
 		line[len - 1] = '\0';
 		if (ended)
-			return fail(err, errlen, path, lineno, "data after the end line");
+			return fail(ld, lineno, "data after the end line");
 		if (lineno == 1) {
 			if (strcmp(line, STATE_MAGIC) != 0)
-				return fail(err, errlen, path, 1, "not a synguard state file (version 1)");
+				return fail(ld, 1, "not a synguard state file (version 1)");
 			continue;
 		}
 		if (line[0] == '#')
 			continue;
 		if (strncmp(line, "end ", 4) == 0) {
 			if (strtoul(line + 4, NULL, 10) != entries)
-				return fail(err, errlen, path, lineno, "entry count does not match");
+				return fail(ld, lineno, "entry count does not match");
 			ended = 1;
 			continue;
 		}
 		if (!parse_entry(line, &e) || ++entries > STATE_ENTRIES_MAX)
-			return fail(err, errlen, path, lineno, "malformed entry");
-		if (fn && e.expiry > now) {
-			fn(arg, e.family, e.addr, e.expiry - now);
+			return fail(ld, lineno, "malformed entry");
+		if (deliver && e.expiry > ld->now) {
+			ld->fn(ld->arg, e.family, e.addr, e.expiry - ld->now);
 			loaded++;
 		}
 	}
 	if (!ended)
-		return fail(err, errlen, path, 0, "truncated (no end line)");
+		return fail(ld, 0, "truncated (no end line)");
 	return loaded;
 }
 
 int state_load(const char *path, uint64_t now_wall_ms, state_entry_fn fn, void *arg,
 	       char *err, size_t errlen)
 {
+	const struct load ld = { path, now_wall_ms, fn, arg, err, errlen };
 	FILE *f = fopen(path, "re");
 	int rc;
 
@@ -158,10 +168,10 @@ int state_load(const char *path, uint64_t now_wall_ms, state_entry_fn fn, void *
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	rc = scan(f, path, now_wall_ms, NULL, NULL, err, errlen);
+	rc = scan(f, &ld, false);
 	if (rc >= 0) {
 		rewind(f);
-		rc = scan(f, path, now_wall_ms, fn, arg, err, errlen);
+		rc = scan(f, &ld, true);
 	}
 	fclose(f);
 	return rc;

@@ -55,6 +55,7 @@ END_TEST
 START_TEST(nfq_verdict_matches_library)
 {
 	union { struct nlmsghdr h; uint8_t b[NFQ_VERDICT_MSG]; } a, b;
+	struct nfq_verdict_msg vm;
 	struct nlmsghdr *nlh;
 
 	for (int mark = 0; mark < 2; mark++) {
@@ -64,8 +65,9 @@ START_TEST(nfq_verdict_matches_library)
 		nfq_nlmsg_verdict_put(nlh, 0x01020304, mark ? NF_ACCEPT : NF_DROP);
 		if (mark)
 			mnl_attr_put_u32(nlh, NFQA_MARK, htonl(0x55aa));
-		assert_same(b.b, nfq_build_verdict(b.b, sizeof(b.b), 3, 0x01020304,
-						   mark ? NFQ_ACCEPT : NFQ_DROP, mark, 0x55aa), nlh);
+		vm = (struct nfq_verdict_msg){ .queue = 3, .id = 0x01020304, .set_mark = mark,
+					       .verdict = mark ? NFQ_ACCEPT : NFQ_DROP, .mark = 0x55aa };
+		assert_same(b.b, nfq_build_verdict(b.b, sizeof(b.b), &vm), nlh);
 	}
 }
 END_TEST
@@ -75,12 +77,13 @@ END_TEST
 START_TEST(nfq_builders_bounded)
 {
 	const struct nfq_params p = { .queue = 1, .copy_range = 128, .queue_maxlen = 16 };
+	const struct nfq_verdict_msg vm = { .queue = 1, .id = 9, .verdict = NFQ_ACCEPT,
+					    .set_mark = true, .mark = 1 };
 	size_t need[3], got;
 
 	need[0] = nfq_build_cmd((uint8_t[NFQ_CFG_MSG]){ 0 }, NFQ_CFG_MSG, 1, NFQNL_CFG_CMD_BIND);
 	need[1] = nfq_build_params((uint8_t[NFQ_CFG_MSG]){ 0 }, NFQ_CFG_MSG, &p);
-	need[2] = nfq_build_verdict((uint8_t[NFQ_VERDICT_MSG]){ 0 }, NFQ_VERDICT_MSG, 1, 9,
-				    NFQ_ACCEPT, true, 1);
+	need[2] = nfq_build_verdict((uint8_t[NFQ_VERDICT_MSG]){ 0 }, NFQ_VERDICT_MSG, &vm);
 	ck_assert_uint_le(need[2], NFQ_VERDICT_MSG);
 	for (int k = 0; k < 3; k++) {
 		for (size_t size = 0; size <= need[k]; size++) {
@@ -88,7 +91,7 @@ START_TEST(nfq_builders_bounded)
 
 			got = k == 0 ? nfq_build_cmd(buf, size, 1, NFQNL_CFG_CMD_BIND)
 			    : k == 1 ? nfq_build_params(buf, size, &p)
-				     : nfq_build_verdict(buf, size, 1, 9, NFQ_ACCEPT, true, 1);
+				     : nfq_build_verdict(buf, size, &vm);
 			ck_assert_uint_eq(got, size == need[k] ? need[k] : 0);
 			free(buf);
 		}
@@ -134,7 +137,9 @@ START_TEST(nfq_verdicts_past_the_buffer)
 	for (uint32_t id = 1; id <= 10000; id++) {
 		size_t room;
 		uint8_t *at = nl_batch_reserve(&b, NFQ_VERDICT_MSG, &room);
-		size_t len = nfq_build_verdict(at, NFQ_VERDICT_MSG, 0, id, NFQ_DROP, id & 1, id);
+		const struct nfq_verdict_msg vm = { .queue = 0, .id = id, .verdict = NFQ_DROP,
+						    .set_mark = id & 1, .mark = id };
+		size_t len = nfq_build_verdict(at, NFQ_VERDICT_MSG, &vm);
 
 		ck_assert_uint_gt(len, 0);
 		ck_assert_int_eq(nl_batch_commit(&b, (const struct nlmsghdr *)(void *)at, room), 0);
