@@ -1,7 +1,7 @@
 /* conf: the configuration file.  One X-macro table (CONF_TABLE) gives each
  * key its type, field, range, default and whether a reload may change it;
- * the parser, conf_defaults, conf_print and conf_keys[] are all driven by
- * it, so a key cannot be parsed but not printed or listed.
+ * the parser, conf_defaults, conf_print, conf_keys[] and the reload merge are
+ * all driven by it, so a key cannot be parsed but not printed or listed.
  * Every error is printed as "file:line: message" quoting the token and what
  * is allowed, and parsing goes on to collect them all (like bgpd's parse.y).
  * A key given twice is an error: silently letting the later line win hides
@@ -467,6 +467,42 @@ void conf_print(const struct conf *c, FILE *out)
 		fprintf(out, "%s =%s%s\n", conf_table[i].name, buf[0] ? " " : "", buf);
 	}
 	print_lists(c, out);
+}
+
+/* --- reload --------------------------------------------------------------- */
+
+/* Paths and names compare as strings: the bytes after the NUL may be left
+ * over from the default. */
+static bool field_differs(const struct conf *a, const struct conf *b, const struct conf_key *k)
+{
+	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+
+	if (k->type == CONF_T_PATH || k->type == CONF_T_NAME)
+		return strcmp(fa, fb) != 0;
+	return memcmp(fa, fb, k->size) != 0;
+}
+
+int conf_keep_restart_only(const struct conf *running, struct conf *next, char *changed,
+			   size_t len)
+{
+	size_t used = 0;
+	int n = 0;
+
+	if (len)
+		changed[0] = '\0';
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_table[i];
+		int w = 0;
+
+		if (k->when != CONF_W_RESTART || !field_differs(running, next, k))
+			continue;
+		memcpy((char *)next + k->off, (const char *)running + k->off, k->size);
+		if (used < len)
+			w = snprintf(changed + used, len - used, "%s%s", n ? ", " : "", k->name);
+		used += w > 0 ? (size_t)w : 0;
+		n++;
+	}
+	return n;
 }
 
 /* --- parsing ------------------------------------------------------------- */

@@ -132,6 +132,12 @@ int conf_load(struct conf *c, const char *path, FILE *errs);
  * line, parseable by conf_parse_text). */
 void conf_print(const struct conf *c, FILE *out);
 
+/* For a reload: each restart-only key whose value in next differs from the
+ * running one gets the running value back, and its name is appended to
+ * changed (", "-separated, cut at len bytes).  Returns how many did. */
+int conf_keep_restart_only(const struct conf *running, struct conf *next, char *changed,
+			   size_t len);
+
 /* Names of every key the parser knows, NULL-terminated (for the docs test). */
 extern const char *const conf_keys[];
 

@@ -804,6 +804,68 @@ START_TEST(test_round_trip_every_key)
 }
 END_TEST
 
+/* --- reload merge ----------------------------------------------------------- */
+
+/* A reload keeps the running value of a restart-only key and names it. */
+START_TEST(test_keep_restart_only)
+{
+	struct conf running, next, want;
+	char changed[256];
+
+	run_ok(&running, "queue = 3\nmode = always\nproxy_max = 8Ki\n");
+	run_ok(&next, "queue = 4\ncopy_range = 1500\nmode = monitor\nsocket = /run/x.sock\n"
+		   "proxy_max = 8Ki\n");
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, changed, sizeof(changed)), 3);
+	ck_assert_str_eq(changed, "queue, copy_range, socket");
+	run_ok(&want, "queue = 3\nmode = monitor\nproxy_max = 8Ki\n");
+	assert_conf_eq(&next, &want);
+	/* nothing restart-only left to differ: nothing named */
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, changed, sizeof(changed)), 0);
+	ck_assert_str_eq(changed, "");
+}
+END_TEST
+
+/* Live keys and the lists go through untouched and unnamed. */
+START_TEST(test_keep_restart_only_live)
+{
+	struct conf running, next;
+	char changed[64], *before, *after;
+
+	run_ok(&running, "");
+	run_ok(&next, "mode = off\nmark = 0x77\nlimit_syn_source = 5/s\nstate_file =\n"
+		   "service = web 192.0.2.1:80\nallow = 192.0.2.0/24\n");
+	before = printed(&next);
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, changed, sizeof(changed)), 0);
+	ck_assert_str_eq(changed, "");
+	after = printed(&next);
+	ck_assert_str_eq(after, before);
+	ck_assert_ptr_nonnull(next.allow);
+	conf_free(&next);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* Paths compare as strings, not by what follows the NUL; a short buffer
+ * cuts the names, not the count. */
+START_TEST(test_keep_restart_only_edges)
+{
+	struct conf running, next;
+	char small[8];
+
+	run_ok(&running, "socket = /run/s\n");
+	next = running;
+	next.socket[sizeof(next.socket) - 1] = 'x';
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, small, sizeof(small)), 0);
+	run_ok(&next, "queue = 9\nrst_queue = 8\nkey_rotate = 2m\n");
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, small, sizeof(small)), 4);
+	ck_assert_str_eq(small, "queue, ");
+	ck_assert_uint_eq(next.queue, 0);
+	ck_assert_uint_eq(next.key_rotate_ms, 60000);
+	ck_assert_str_eq(next.socket, "/run/s");
+}
+END_TEST
+
 /* --- keys and files -------------------------------------------------------- */
 
 START_TEST(test_keys)
@@ -1219,6 +1281,12 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_print_canonical);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_round_trip_every_key);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reload");
+	tcase_add_test(tc, test_keep_restart_only);
+	tcase_add_test(tc, test_keep_restart_only_live);
+	tcase_add_test(tc, test_keep_restart_only_edges);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
