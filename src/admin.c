@@ -305,6 +305,9 @@ static int resolve_group(const char *name, unsigned *gid)
 	return 0;
 }
 
+/* Hands the control socket to c's socket_group and admin_group: c is
+ * sg->conf at start, and on reload the new configuration before it
+ * replaces sg->conf (a group that does not exist fails the reload). */
 int admin_apply_groups(struct synguard *sg, const struct conf *c)
 {
 	unsigned sock_gid, admin_gid;
@@ -314,12 +317,7 @@ int admin_apply_groups(struct synguard *sg, const struct conf *c)
 		return -1;
 	if (sock_gid == (unsigned)-1)
 		sock_gid = (unsigned)getegid();	/* back to the daemon's own group */
-	if (
-	    control_set_groups(sg->control, sock_gid, admin_gid) < 0)
-		return -1;
-	memcpy(sg->conf.socket_group, c->socket_group, sizeof(sg->conf.socket_group));
-	memcpy(sg->conf.admin_group, c->admin_group, sizeof(sg->conf.admin_group));
-	return 0;
+	return control_set_groups(sg->control, sock_gid, admin_gid);
 }
 
 /* --- state across restarts ------------------------------------------------------ */
@@ -395,92 +393,36 @@ static int parse_next(struct synguard *sg, struct conf *next, char *errs, size_t
 	return errors < 0 ? 1 : errors;
 }
 
-/* Settings bound to allocated state, to the queues or to the cookie key
- * schedule (changing key_rotate would invalidate cookies in flight) stay
- * as they are until a restart. */
-static int restart_only_changed(const struct conf *cur, const struct conf *next)
-{
-	return next->queue != cur->queue || next->rst_queue != cur->rst_queue ||
-	       next->copy_range != cur->copy_range || next->rcvbuf != cur->rcvbuf ||
-	       next->verified_max != cur->verified_max ||
-	       next->retransmit_table != cur->retransmit_table ||
-	       next->key_rotate_ms != cur->key_rotate_ms ||
-	       strcmp(next->socket, cur->socket) != 0 ||
-	       strcmp(next->secret_file, cur->secret_file) != 0 ||
-	       next->verified_prefix4 != cur->verified_prefix4 ||
-	       next->verified_prefix6 != cur->verified_prefix6 ||
-	       next->halfopen_max != cur->halfopen_max || next->limit_table != cur->limit_table ||
-	       next->track_mark != cur->track_mark || next->done_mark != cur->done_mark ||
-	       next->proxy_max != cur->proxy_max || next->proxy_early_data != cur->proxy_early_data;
-}
-
 static int services_changed(const struct conf *cur, const struct conf *next)
 {
 	return cur->nservices != next->nservices ||
 	       memcmp(cur->services, next->services, sizeof(cur->services[0]) * cur->nservices);
 }
 
-/* Tracking, detection, limits, lists and services: all live.  When the
- * service list changes, per-service figures start again (an index may now
- * name another service). */
-static void apply_watch(struct synguard *sg, struct conf *next)
+/* What the rest of the daemon must be told of the new configuration (now
+ * sg->conf; old is the one it replaced).  When the service list changes,
+ * per-service figures start again (an index may now name another service). */
+static void apply_watch(struct synguard *sg, const struct conf *old)
 {
-	struct conf *c = &sg->conf;
-	struct acl *old_allow = c->allow, *old_deny = c->deny;
-
-	if (services_changed(c, next)) {
+	if (services_changed(old, &sg->conf)) {
 		log_notice("reload: services changed; per-service figures start again");
 		memset(sg->policy.svc, 0, sizeof(sg->policy.svc));
 		memset(sg->svc, 0, sizeof(sg->svc));
 		memset(sg->halfopen.svc, 0, sizeof(sg->halfopen.svc));
 		watch_init(sg, clock_mono_ms());
 	}
-	c->nservices = next->nservices;
-	memcpy(c->services, next->services, sizeof(c->services));
-	c->allow = next->allow;
-	c->deny = next->deny;
-	c->nallow = next->nallow;
-	c->ndeny = next->ndeny;
-	next->allow = old_allow;	/* freed with next */
-	next->deny = old_deny;
-	c->halfopen_timeout_ms = next->halfopen_timeout_ms;
-	halfopen_set_timeout(&sg->halfopen, (uint64_t)c->halfopen_timeout_ms * 1000);
-	c->attack_halfopen_high = next->attack_halfopen_high;
-	c->attack_halfopen_low = next->attack_halfopen_low;
-	c->attack_synrate_high = next->attack_synrate_high;
-	c->attack_synrate_low = next->attack_synrate_low;
-	c->attack_hold_ms = next->attack_hold_ms;
-	c->limit_prefix4 = next->limit_prefix4;
-	c->limit_prefix6 = next->limit_prefix6;
-	c->limit_syn_source = next->limit_syn_source;
-	c->limit_syn_service = next->limit_syn_service;
-	c->limit_synack_dest = next->limit_synack_dest;
-	c->limit_synack_total = next->limit_synack_total;
-	c->limit_rst_source = next->limit_rst_source;
-	c->stats_interval_ms = next->stats_interval_ms;
-	c->census_interval_ms = next->census_interval_ms;
-	c->census_max = next->census_max;
-	c->challenge = next->challenge;
-	c->proxy_timeout_ms = next->proxy_timeout_ms;
+	halfopen_set_timeout(&sg->halfopen, (uint64_t)sg->conf.halfopen_timeout_ms * 1000);
 	if (handover_ensure_table(sg) < 0)
 		log_err("reload: the proxy is not available; proxied services use auth");
 }
 
-static void apply_live(struct synguard *sg, const struct conf *next)
+/* A mark the socket refuses leaves the running one in place. */
+static void apply_live(struct synguard *sg, const struct conf *old)
 {
 	struct nfq_params np;
 
-	sg->conf.mode = next->mode;
-	sg->conf.fail_open = next->fail_open;
-	sg->conf.queue_maxlen = next->queue_maxlen;
-	sg->conf.error_verdict = next->error_verdict;
-	sg->conf.verified_ttl_ms = next->verified_ttl_ms;
-	sg->conf.retransmit_min_ms = next->retransmit_min_ms;
-	sg->conf.retransmit_max_ms = next->retransmit_max_ms;
-	sg->conf.log_level = next->log_level;
-	memcpy(sg->conf.state_file, next->state_file, sizeof(sg->conf.state_file));
-	if (sg->conf.mark != next->mark && tx_set_mark(sg->tx, next->mark) == 0)
-		sg->conf.mark = next->mark;
+	if (sg->conf.mark != old->mark && tx_set_mark(sg->tx, sg->conf.mark) < 0)
+		sg->conf.mark = old->mark;
 	log_set_level(sg->conf.log_level);
 	memset(&np, 0, sizeof(np));
 	np.error_verdict = sg_error_verdict(&sg->conf);
@@ -488,6 +430,25 @@ static void apply_live(struct synguard *sg, const struct conf *next)
 	np.queue_maxlen = sg->conf.queue_maxlen;
 	if (nfq_reconfigure(sg->syn_q.nfq, &np) < 0 || nfq_reconfigure(sg->rst_q.nfq, &np) < 0)
 		log_warn("reload: cannot update queue settings: %s", strerror(errno));
+}
+
+/* The running values of the restart-only keys go into next, which then
+ * replaces the running configuration as a whole; the old one's lists are
+ * freed with it. */
+static void swap_in(struct synguard *sg, struct conf *next)
+{
+	char changed[512];
+	struct conf old;
+	int n = conf_keep_restart_only(&sg->conf, next, changed, sizeof(changed));
+
+	if (n)
+		log_warn("reload: %s changed: restart-only, running value%s kept until restart",
+			 changed, n == 1 ? "" : "s");
+	old = sg->conf;
+	sg->conf = *next;
+	apply_live(sg, &old);
+	apply_watch(sg, &old);
+	conf_free(&old);
 }
 
 /* Parse into a new struct; apply only if it is valid (groups included).
@@ -508,13 +469,7 @@ int admin_reload(struct synguard *sg, char *errs, size_t errlen)
 		return errors;
 	}
 	notify_reloading(sg);
-	if (restart_only_changed(&sg->conf, &next))
-		log_warn("reload: queue, rst_queue, copy_range, rcvbuf, table sizes, prefixes, "
-			 "marks, key_rotate, socket and secret_file change only on restart; kept "
-			 "the running values");
-	apply_live(sg, &next);
-	apply_watch(sg, &next);
-	conf_free(&next);
+	swap_in(sg, &next);
 	log_notice("reloaded %s: mode %s", sg->conf_path, conf_mode_name(sg->conf.mode));
 	watch_status(sg, "READY=1\n");
 	return 0;

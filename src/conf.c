@@ -1,5 +1,6 @@
 /* conf: the configuration file.  One X-macro table (CONF_TABLE) gives each
- * key its type, field and range; the parser, conf_print and conf_keys[] are
+ * key its type, field, range, default and whether a reload may change it;
+ * the parser, conf_defaults, conf_print, conf_keys[] and the reload merge are
  * all driven by it, so a key cannot be parsed but not printed or listed.
  * Every error is printed as "file:line: message" quoting the token and what
  * is allowed, and parsing goes on to collect them all (like bgpd's parse.y).
@@ -96,63 +97,71 @@ static const struct conf_name level_names[] = {
 	{ NULL, 0 },
 };
 
-/* key, struct conf field, type, flags, min, max, names (enums) */
+/* Whether a reload may change a key: settings bound to allocated state, to
+ * the queues, to the firewall rules or to the cookie key schedule (a new
+ * key_rotate would reject the cookies in flight) keep their running value
+ * until a restart.  The list keys must stay LIVE: they own memory. */
+enum conf_when { CONF_W_LIVE, CONF_W_RESTART };
+
+/* key, struct conf field, type, flags, min, max, names (enums), when a
+ * change applies, and the default, written as conf_print writes it (so the
+ * table reads like "synguardd -p -c /dev/null"). */
 #define CONF_TABLE(X) \
-	X(queue,            queue,             UINT,     0, 0, 65535, NULL) \
-	X(rst_queue,        rst_queue,         UINT,     0, 0, 65535, NULL) \
-	X(mode,             mode,              ENUM,     0, 0, 0, mode_names) \
-	X(copy_range,       copy_range,        UINT,     0, 128, 65535, NULL) \
-	X(queue_maxlen,     queue_maxlen,      UINT,     0, 1, 10000000, NULL) \
-	X(rcvbuf,           rcvbuf,            SIZE,     CONF_F_ZERO_OK, 64 * KI, GI, NULL) \
-	X(fail_open,        fail_open,         ENUM,     0, 0, 0, bool_names) \
-	X(mark,             mark,              HEX,      0, 1, UINT32_MAX, NULL) \
-	X(error_verdict,    error_verdict,     ENUM,     0, 0, 0, verdict_names) \
-	X(key_rotate,       key_rotate_ms,     DURATION, 0, SEC, DAY, NULL) \
-	X(secret_file,      secret_file,       PATH,     CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(verified_ttl,     verified_ttl_ms,   DURATION, 0, SEC, 30 * DAY, NULL) \
-	X(verified_max,     verified_max,      SIZE,     0, 64, 64 * MI, NULL) \
-	X(verified_prefix4, verified_prefix4,  UINT,     0, 8, 32, NULL) \
-	X(verified_prefix6, verified_prefix6,  UINT,     0, 16, 128, NULL) \
-	X(retransmit_min,   retransmit_min_ms, DURATION, 0, 0, 60 * SEC, NULL) \
-	X(retransmit_max,   retransmit_max_ms, DURATION, 0, MS, 60 * SEC, NULL) \
-	X(retransmit_table, retransmit_table,  SIZE,     0, 64, 64 * MI, NULL) \
-	X(socket,           socket,            PATH,     0, 0, 0, NULL) \
-	X(socket_group,     socket_group,      NAME,     CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(admin_group,      admin_group,       NAME,     CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(state_file,       state_file,        PATH,     CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(log_level,        log_level,         ENUM,     0, 0, 0, level_names) \
-	X(halfopen_max,     halfopen_max,      SIZE,     0, 64, 64 * MI, NULL) \
-	X(halfopen_timeout, halfopen_timeout_ms, DURATION, 0, SEC, 10 * MIN, NULL) \
-	X(track_mark,       track_mark,        HEX,      0, 1, UINT32_MAX, NULL) \
-	X(done_mark,        done_mark,         HEX,      0, 1, UINT32_MAX, NULL) \
-	X(attack_halfopen_high, attack_halfopen_high, UINT, 0, 1, 100000000, NULL) \
-	X(attack_halfopen_low,  attack_halfopen_low,  UINT, 0, 0, 100000000, NULL) \
-	X(attack_synrate_high,  attack_synrate_high,  UINT, 0, 1, 100000000, NULL) \
-	X(attack_synrate_low,   attack_synrate_low,   UINT, 0, 0, 100000000, NULL) \
-	X(attack_hold,      attack_hold_ms,    DURATION, 0, 0, HOUR, NULL) \
-	X(limit_prefix4,    limit_prefix4,     UINT,     0, 8, 32, NULL) \
-	X(limit_prefix6,    limit_prefix6,     UINT,     0, 16, 128, NULL) \
-	X(limit_table,      limit_table,       SIZE,     0, 64, 64 * MI, NULL) \
-	X(limit_syn_source, limit_syn_source,  RATE,     0, 1, 10000000, NULL) \
-	X(limit_syn_service, limit_syn_service, RATE,    0, 1, 10000000, NULL) \
-	X(limit_synack_dest, limit_synack_dest, RATE,    0, 1, 10000000, NULL) \
-	X(limit_synack_total, limit_synack_total, RATE,  0, 1, 10000000, NULL) \
-	X(limit_rst_source, limit_rst_source,  RATE,     0, 1, 10000000, NULL) \
-	X(stats_interval,   stats_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL) \
-	X(census_interval,  census_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL) \
-	X(census_max,       census_max,        SIZE,     0, 1024, 64 * MI, NULL) \
-	X(challenge,        challenge,         ENUM,     0, 0, 0, challenge_names) \
-	X(proxy_max,        proxy_max,         SIZE,     0, 64, 16 * MI, NULL) \
-	X(proxy_timeout,    proxy_timeout_ms,  DURATION, 0, 100 * MS, MIN, NULL) \
-	X(proxy_early_data, proxy_early_data,  SIZE,     CONF_F_ZERO_OK, 1600, 64 * KI, NULL) \
-	X(service,          services,          SERVICE,  CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(allow,            allow,             CIDRS,    CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(allow_file,       allow,             CIDRFILE, CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(deny,             deny,              CIDRS,    CONF_F_LIST | CONF_F_DENY | CONF_F_EMPTY_OK, 0, 0, NULL) \
-	X(deny_file,        deny,              CIDRFILE, CONF_F_LIST | CONF_F_DENY | CONF_F_EMPTY_OK, 0, 0, NULL)
+	X(queue,            queue,             UINT,     0, 0, 65535, NULL, RESTART, "0") \
+	X(rst_queue,        rst_queue,         UINT,     0, 0, 65535, NULL, RESTART, "1") \
+	X(mode,             mode,              ENUM,     0, 0, 0, mode_names, LIVE, "adaptive") \
+	X(copy_range,       copy_range,        UINT,     0, 128, 65535, NULL, RESTART, "128") \
+	X(queue_maxlen,     queue_maxlen,      UINT,     0, 1, 10000000, NULL, LIVE, "2048") \
+	X(rcvbuf,           rcvbuf,            SIZE,     CONF_F_ZERO_OK, 64 * KI, GI, NULL, RESTART, "8Mi") \
+	X(fail_open,        fail_open,         ENUM,     0, 0, 0, bool_names, LIVE, "no") \
+	X(mark,             mark,              HEX,      0, 1, UINT32_MAX, NULL, LIVE, "0x5347") \
+	X(error_verdict,    error_verdict,     ENUM,     0, 0, 0, verdict_names, LIVE, "drop") \
+	X(key_rotate,       key_rotate_ms,     DURATION, 0, SEC, DAY, NULL, RESTART, "1m") \
+	X(secret_file,      secret_file,       PATH,     CONF_F_EMPTY_OK, 0, 0, NULL, RESTART, "") \
+	X(verified_ttl,     verified_ttl_ms,   DURATION, 0, SEC, 30 * DAY, NULL, LIVE, "10m") \
+	X(verified_max,     verified_max,      SIZE,     0, 64, 64 * MI, NULL, RESTART, "1Mi") \
+	X(verified_prefix4, verified_prefix4,  UINT,     0, 8, 32, NULL, RESTART, "32") \
+	X(verified_prefix6, verified_prefix6,  UINT,     0, 16, 128, NULL, RESTART, "64") \
+	X(retransmit_min,   retransmit_min_ms, DURATION, 0, 0, 60 * SEC, NULL, LIVE, "500ms") \
+	X(retransmit_max,   retransmit_max_ms, DURATION, 0, MS, 60 * SEC, NULL, LIVE, "5s") \
+	X(retransmit_table, retransmit_table,  SIZE,     0, 64, 64 * MI, NULL, RESTART, "1Mi") \
+	X(socket,           socket,            PATH,     0, 0, 0, NULL, RESTART, CONF_DEFAULT_SOCKET) \
+	X(socket_group,     socket_group,      NAME,     CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
+	X(admin_group,      admin_group,       NAME,     CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
+	X(state_file,       state_file,        PATH,     CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, CONF_DEFAULT_STATE) \
+	X(log_level,        log_level,         ENUM,     0, 0, 0, level_names, LIVE, "info") \
+	X(halfopen_max,     halfopen_max,      SIZE,     0, 64, 64 * MI, NULL, RESTART, "256Ki") \
+	X(halfopen_timeout, halfopen_timeout_ms, DURATION, 0, SEC, 10 * MIN, NULL, LIVE, "30s") \
+	X(track_mark,       track_mark,        HEX,      0, 1, UINT32_MAX, NULL, RESTART, "0x10000000") \
+	X(done_mark,        done_mark,         HEX,      0, 1, UINT32_MAX, NULL, RESTART, "0x20000000") \
+	X(attack_halfopen_high, attack_halfopen_high, UINT, 0, 1, 100000000, NULL, LIVE, "500") \
+	X(attack_halfopen_low,  attack_halfopen_low,  UINT, 0, 0, 100000000, NULL, LIVE, "100") \
+	X(attack_synrate_high,  attack_synrate_high,  UINT, 0, 1, 100000000, NULL, LIVE, "1000") \
+	X(attack_synrate_low,   attack_synrate_low,   UINT, 0, 0, 100000000, NULL, LIVE, "200") \
+	X(attack_hold,      attack_hold_ms,    DURATION, 0, 0, HOUR, NULL, LIVE, "30s") \
+	X(limit_prefix4,    limit_prefix4,     UINT,     0, 8, 32, NULL, LIVE, "32") \
+	X(limit_prefix6,    limit_prefix6,     UINT,     0, 16, 128, NULL, LIVE, "64") \
+	X(limit_table,      limit_table,       SIZE,     0, 64, 64 * MI, NULL, RESTART, "256Ki") \
+	X(limit_syn_source, limit_syn_source,  RATE,     0, 1, 10000000, NULL, LIVE, "200/s burst 400") \
+	X(limit_syn_service, limit_syn_service, RATE,    0, 1, 10000000, NULL, LIVE, "off") \
+	X(limit_synack_dest, limit_synack_dest, RATE,    0, 1, 10000000, NULL, LIVE, "100/s burst 200") \
+	X(limit_synack_total, limit_synack_total, RATE,  0, 1, 10000000, NULL, LIVE, "200000/s burst 200000") \
+	X(limit_rst_source, limit_rst_source,  RATE,     0, 1, 10000000, NULL, LIVE, "20/s burst 40") \
+	X(stats_interval,   stats_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL, LIVE, "1m") \
+	X(census_interval,  census_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL, LIVE, "1m") \
+	X(census_max,       census_max,        SIZE,     0, 1024, 64 * MI, NULL, LIVE, "1Mi") \
+	X(challenge,        challenge,         ENUM,     0, 0, 0, challenge_names, LIVE, "auth") \
+	X(proxy_max,        proxy_max,         SIZE,     0, 64, 16 * MI, NULL, RESTART, "4Ki") \
+	X(proxy_timeout,    proxy_timeout_ms,  DURATION, 0, 100 * MS, MIN, NULL, LIVE, "3s") \
+	X(proxy_early_data, proxy_early_data,  SIZE,     CONF_F_ZERO_OK, 1600, 64 * KI, NULL, RESTART, "4Ki") \
+	X(service,          services,          SERVICE,  CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
+	X(allow,            allow,             CIDRS,    CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
+	X(allow_file,       allow,             CIDRFILE, CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
+	X(deny,             deny,              CIDRS,    CONF_F_LIST | CONF_F_DENY | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
+	X(deny_file,        deny,              CIDRFILE, CONF_F_LIST | CONF_F_DENY | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "")
 
 enum {
-#define X(key, field, type, flags, min, max, names) CONF_K_##key,
+#define X(key, field, type, flags, min, max, names, when, def) CONF_K_##key,
 	CONF_TABLE(X)
 #undef X
 	CONF_NKEYS
@@ -165,20 +174,22 @@ struct conf_key {
 	size_t off, size;
 	uint64_t min, max;
 	const struct conf_name *names;
+	enum conf_when when;
+	const char *def;
 };
 
 #define FIELD_SIZE(f) sizeof(((struct conf *)0)->f)
 
 static const struct conf_key conf_table[CONF_NKEYS] = {
-#define X(key, field, type, flags, min, max, names) \
+#define X(key, field, type, flags, min, max, names, when, def) \
 	{ #key, CONF_T_##type, flags, offsetof(struct conf, field), \
-	  FIELD_SIZE(field), min, max, names },
+	  FIELD_SIZE(field), min, max, names, CONF_W_##when, def },
 	CONF_TABLE(X)
 #undef X
 };
 
 const char *const conf_keys[] = {
-#define X(key, field, type, flags, min, max, names) #key,
+#define X(key, field, type, flags, min, max, names, when, def) #key,
 	CONF_TABLE(X)
 #undef X
 	NULL
@@ -203,56 +214,6 @@ static const struct conf_unit size_units[] = {
 static const struct conf_unit no_units[] = {
 	{ "", 1 }, { NULL, 0 },
 };
-
-void conf_defaults(struct conf *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->queue = 0;
-	c->rst_queue = 1;
-	c->copy_range = 128;
-	c->queue_maxlen = 2048;
-	c->rcvbuf = 8 * MI;
-	c->fail_open = false;
-	c->mark = 0x5347;
-	c->error_verdict = CONF_VERDICT_DROP;
-	c->key_rotate_ms = 60 * SEC;
-	c->secret_file[0] = '\0';
-	c->verified_ttl_ms = 600 * SEC;
-	c->verified_max = 1 * MI;
-	c->verified_prefix4 = 32;
-	c->verified_prefix6 = 64;
-	c->retransmit_min_ms = 500 * MS;
-	c->retransmit_max_ms = 5 * SEC;
-	c->retransmit_table = 1 * MI;
-	strcpy(c->socket, CONF_DEFAULT_SOCKET);
-	strcpy(c->state_file, CONF_DEFAULT_STATE);
-	c->log_level = LOG_INFO;
-	c->mode = CONF_MODE_ADAPTIVE;
-	c->halfopen_max = 256 * KI;
-	c->halfopen_timeout_ms = 30 * SEC;
-	c->track_mark = 0x10000000;
-	c->done_mark = 0x20000000;
-	c->attack_halfopen_high = 500;
-	c->attack_halfopen_low = 100;
-	c->attack_synrate_high = 1000;
-	c->attack_synrate_low = 200;
-	c->attack_hold_ms = 30 * SEC;
-	c->limit_prefix4 = 32;
-	c->limit_prefix6 = 64;
-	c->limit_table = 256 * KI;
-	c->limit_syn_source = (struct conf_rate){ 200, 400 };
-	c->limit_syn_service = (struct conf_rate){ 0, 0 };
-	c->limit_synack_dest = (struct conf_rate){ 100, 200 };
-	c->limit_synack_total = (struct conf_rate){ 200000, 200000 };
-	c->limit_rst_source = (struct conf_rate){ 20, 40 };
-	c->stats_interval_ms = 60 * SEC;
-	c->census_interval_ms = 60 * SEC;
-	c->census_max = 1 * MI;
-	c->challenge = CONF_CHALLENGE_AUTH;
-	c->proxy_max = 4 * KI;
-	c->proxy_timeout_ms = 3 * SEC;
-	c->proxy_early_data = 4 * KI;
-}
 
 void conf_free(struct conf *c)
 {
@@ -506,6 +467,42 @@ void conf_print(const struct conf *c, FILE *out)
 		fprintf(out, "%s =%s%s\n", conf_table[i].name, buf[0] ? " " : "", buf);
 	}
 	print_lists(c, out);
+}
+
+/* --- reload --------------------------------------------------------------- */
+
+/* Paths and names compare as strings: the bytes after the NUL may be left
+ * over from the default. */
+static bool field_differs(const struct conf *a, const struct conf *b, const struct conf_key *k)
+{
+	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+
+	if (k->type == CONF_T_PATH || k->type == CONF_T_NAME)
+		return strcmp(fa, fb) != 0;
+	return memcmp(fa, fb, k->size) != 0;
+}
+
+int conf_keep_restart_only(const struct conf *running, struct conf *next, char *changed,
+			   size_t len)
+{
+	size_t used = 0;
+	int n = 0;
+
+	if (len)
+		changed[0] = '\0';
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_table[i];
+		int w = 0;
+
+		if (k->when != CONF_W_RESTART || !field_differs(running, next, k))
+			continue;
+		memcpy((char *)next + k->off, (const char *)running + k->off, k->size);
+		if (used < len)
+			w = snprintf(changed + used, len - used, "%s%s", n ? ", " : "", k->name);
+		used += w > 0 ? (size_t)w : 0;
+		n++;
+	}
+	return n;
 }
 
 /* --- parsing ------------------------------------------------------------- */
@@ -1129,6 +1126,18 @@ static int parse_buf(struct conf *c, const char *name, const char *text, size_t 
 	check_marks(&p);
 	finish_lists(c);
 	return p.nerr;
+}
+
+/* Every default goes through the parser, so it is checked like a value in
+ * the file; a bad one is a mistake in CONF_TABLE, said on stderr (and the
+ * unit tests print every default). */
+void conf_defaults(struct conf *c)
+{
+	struct parser p = { .c = c, .name = "CONF_TABLE default", .errs = stderr };
+
+	memset(c, 0, sizeof(*c));	/* the lists start empty */
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		set_value(&p, &conf_table[i], conf_table[i].def);
 }
 
 int conf_parse_text(struct conf *c, const char *name, const char *text, FILE *errs)

@@ -52,40 +52,42 @@ struct conf_service {
 	uint16_t sack;			/* 0/1, CONF_OPT_UNSET: learn */
 };
 
+/* The settings, a field a key.  Each key's range, its default and whether a
+ * reload may change it are in CONF_TABLE (conf.c); synguard.conf(5) has them. */
 struct conf {
-	uint16_t queue;			/* 0..65535: SYNs */
-	uint16_t rst_queue;		/* 0..65535, != queue: the clients' RSTs */
+	uint16_t queue;			/* SYNs */
+	uint16_t rst_queue;		/* the clients' RSTs, != queue */
 	enum conf_mode mode;
-	uint32_t copy_range;		/* bytes, 64..65535 */
-	uint32_t queue_maxlen;		/* packets, 1..10000000 */
-	uint32_t rcvbuf;		/* bytes, 0 = kernel default; 65536..1 GiB */
+	uint32_t copy_range;		/* bytes */
+	uint32_t queue_maxlen;		/* packets */
+	uint32_t rcvbuf;		/* bytes, 0 = kernel default */
 	bool fail_open;
-	uint32_t mark;			/* 1..0xffffffff */
+	uint32_t mark;
 	enum conf_verdict error_verdict;
-	uint32_t key_rotate_ms;		/* 1 s .. 1 day */
+	uint32_t key_rotate_ms;
 	char secret_file[CONF_PATH_MAX];	/* "" = random keys */
-	uint32_t verified_ttl_ms;	/* 1 s .. 30 days */
-	uint32_t verified_max;		/* entries, 64 .. 64 Mi */
-	uint8_t verified_prefix4;	/* 8..32 */
-	uint8_t verified_prefix6;	/* 16..128 */
+	uint32_t verified_ttl_ms;
+	uint32_t verified_max;		/* entries */
+	uint8_t verified_prefix4;
+	uint8_t verified_prefix6;
 	uint32_t retransmit_min_ms;
-	uint32_t retransmit_max_ms;	/* > retransmit_min, <= 60 s */
-	uint32_t retransmit_table;	/* entries, 64 .. 64 Mi */
+	uint32_t retransmit_max_ms;	/* > retransmit_min_ms */
+	uint32_t retransmit_table;	/* entries */
 	char socket[CONF_SOCKET_MAX];
 	char socket_group[CONF_NAME_MAX];	/* "" = the daemon's own group */
 	char admin_group[CONF_NAME_MAX];	/* "" = only root may change state */
 	char state_file[CONF_PATH_MAX];	/* "" = no state kept across restarts */
 	int log_level;			/* LOG_ERR..LOG_DEBUG from <syslog.h> */
 	/* handshake tracking and attack detection */
-	uint32_t halfopen_max;		/* entries, 64 .. 64 Mi */
-	uint32_t halfopen_timeout_ms;	/* 1 s .. 10 min */
+	uint32_t halfopen_max;		/* entries */
+	uint32_t halfopen_timeout_ms;
 	uint32_t track_mark, done_mark;	/* packet/conntrack mark bits, disjoint */
 	uint32_t attack_halfopen_high, attack_halfopen_low;	/* per service */
 	uint32_t attack_synrate_high, attack_synrate_low;	/* unverified SYNs/s */
 	uint32_t attack_hold_ms;
 	/* rate limits */
 	uint8_t limit_prefix4, limit_prefix6;
-	uint32_t limit_table;		/* buckets, 64 .. 64 Mi */
+	uint32_t limit_table;		/* buckets */
 	struct conf_rate limit_syn_source, limit_syn_service, limit_synack_dest,
 		limit_synack_total, limit_rst_source;
 	/* operations */
@@ -104,6 +106,7 @@ struct conf {
 	unsigned nallow, ndeny;		/* prefixes given (inline and from files) */
 };
 
+/* Every key's default; the lists empty. */
 void conf_defaults(struct conf *c);
 /* Free what a parsed conf owns (the lists); the struct itself is the caller's. */
 void conf_free(struct conf *c);
@@ -128,6 +131,12 @@ int conf_load(struct conf *c, const char *path, FILE *errs);
 /* Print the effective configuration in canonical form (every key, one per
  * line, parseable by conf_parse_text). */
 void conf_print(const struct conf *c, FILE *out);
+
+/* For a reload: each restart-only key whose value in next differs from the
+ * running one gets the running value back, and its name is appended to
+ * changed (", "-separated, cut at len bytes).  Returns how many did. */
+int conf_keep_restart_only(const struct conf *running, struct conf *next, char *changed,
+			   size_t len);
 
 /* Names of every key the parser knows, NULL-terminated (for the docs test). */
 extern const char *const conf_keys[];

@@ -56,45 +56,9 @@ static void expect_errs(const char *text, int nerr, const char *want)
 	free(errs);
 }
 
-static void assert_conf_eq(const struct conf *a, const struct conf *b)
+/* conf_print's text of *c (malloc'd). */
+static char *printed(const struct conf *c)
 {
-	ck_assert_uint_eq(a->queue, b->queue);
-	ck_assert_uint_eq(a->rst_queue, b->rst_queue);
-	ck_assert_int_eq(a->mode, b->mode);
-	ck_assert_uint_eq(a->copy_range, b->copy_range);
-	ck_assert_uint_eq(a->queue_maxlen, b->queue_maxlen);
-	ck_assert_uint_eq(a->rcvbuf, b->rcvbuf);
-	ck_assert_int_eq(a->fail_open, b->fail_open);
-	ck_assert_uint_eq(a->mark, b->mark);
-	ck_assert_int_eq(a->error_verdict, b->error_verdict);
-	ck_assert_uint_eq(a->key_rotate_ms, b->key_rotate_ms);
-	ck_assert_str_eq(a->secret_file, b->secret_file);
-	ck_assert_uint_eq(a->verified_ttl_ms, b->verified_ttl_ms);
-	ck_assert_uint_eq(a->verified_max, b->verified_max);
-	ck_assert_uint_eq(a->verified_prefix4, b->verified_prefix4);
-	ck_assert_uint_eq(a->verified_prefix6, b->verified_prefix6);
-	ck_assert_uint_eq(a->retransmit_min_ms, b->retransmit_min_ms);
-	ck_assert_uint_eq(a->retransmit_max_ms, b->retransmit_max_ms);
-	ck_assert_uint_eq(a->retransmit_table, b->retransmit_table);
-	ck_assert_str_eq(a->socket, b->socket);
-	ck_assert_str_eq(a->socket_group, b->socket_group);
-	ck_assert_str_eq(a->admin_group, b->admin_group);
-	ck_assert_str_eq(a->state_file, b->state_file);
-	ck_assert_int_eq(a->log_level, b->log_level);
-	ck_assert_uint_eq(a->halfopen_max, b->halfopen_max);
-	ck_assert_uint_eq(a->limit_syn_source.rate, b->limit_syn_source.rate);
-	ck_assert_uint_eq(a->limit_syn_source.burst, b->limit_syn_source.burst);
-	ck_assert_int_eq(a->challenge, b->challenge);
-	ck_assert_uint_eq(a->proxy_early_data, b->proxy_early_data);
-	ck_assert_uint_eq(a->nservices, b->nservices);
-	for (unsigned i = 0; i < a->nservices; i++)
-		ck_assert(memcmp(&a->services[i], &b->services[i], sizeof(a->services[i])) == 0);
-}
-
-/* print *c, parse the output, and compare */
-static void assert_round_trip(const struct conf *c)
-{
-	struct conf back;
 	char *text;
 	size_t len;
 	FILE *f = open_memstream(&text, &len);
@@ -102,8 +66,30 @@ static void assert_round_trip(const struct conf *c)
 	ck_assert_ptr_nonnull(f);
 	conf_print(c, f);
 	fclose(f);
+	return text;
+}
+
+/* Equal when they print the same: every key and every service, so a key
+ * that a parse or a round trip loses fails here; the allow and deny lists
+ * by their sizes. */
+static void assert_conf_eq(const struct conf *a, const struct conf *b)
+{
+	char *ta = printed(a), *tb = printed(b);
+
+	ck_assert_str_eq(ta, tb);
+	free(ta);
+	free(tb);
+}
+
+/* print *c, parse the output, and compare */
+static void assert_round_trip(const struct conf *c)
+{
+	struct conf back;
+	char *text = printed(c);
+
 	run_ok(&back, text);
 	assert_conf_eq(c, &back);
+	conf_free(&back);
 	free(text);
 }
 
@@ -175,6 +161,35 @@ static const char full_text[] =
 	"admin_group = 4242\n"
 	"state_file =\n"
 	"log_level = debug\n";
+
+/* Every key full_text leaves out, each off its default, and services. */
+static const char rest_text[] =
+	"halfopen_max = 1Ki\n"
+	"halfopen_timeout = 2m\n"
+	"track_mark = 0x100\n"
+	"done_mark = 0x200\n"
+	"attack_halfopen_high = 900\n"
+	"attack_halfopen_low = 90\n"
+	"attack_synrate_high = 5000\n"
+	"attack_synrate_low = 50\n"
+	"attack_hold = 0\n"
+	"limit_prefix4 = 24\n"
+	"limit_prefix6 = 56\n"
+	"limit_table = 64\n"
+	"limit_syn_source = off\n"
+	"limit_syn_service = 1000/s burst 5\n"
+	"limit_synack_dest = 7/s\n"
+	"limit_synack_total = 2000000/s burst 1000000\n"
+	"limit_rst_source = 1/s burst 1\n"
+	"stats_interval = 0\n"
+	"census_interval = 90s\n"
+	"census_max = 2Ki\n"
+	"challenge = auto\n"
+	"proxy_max = 64\n"
+	"proxy_timeout = 100ms\n"
+	"proxy_early_data = 0\n"
+	"service = web 192.0.2.10:80 challenge=proxy mss=1400 wscale=7 sack=yes\n"
+	"service = v6 [2001:db8::1]:443 wscale=none\n";
 
 static void check_full(const struct conf *c)
 {
@@ -669,12 +684,9 @@ START_TEST(test_print_defaults)
 {
 	struct conf c;
 	char *text;
-	size_t len;
-	FILE *f = open_memstream(&text, &len);
 
 	conf_defaults(&c);
-	conf_print(&c, f);
-	fclose(f);
+	text = printed(&c);
 	ck_assert_str_eq(text,
 		"queue = 0\n"
 		"rst_queue = 1\n"
@@ -732,14 +744,11 @@ START_TEST(test_print_canonical)
 {
 	struct conf c;
 	char *text;
-	size_t len;
-	FILE *f = open_memstream(&text, &len);
 
 	run_ok(&c, "key_rotate = 90\nverified_ttl = 1440m\nretransmit_min = 1500ms\n"
 		   "retransmit_max = 3600ms\nrcvbuf = 65537\nverified_max = 3072\n"
 		   "retransmit_table = 1048576\nmark = 255\nfail_open = on\n");
-	conf_print(&c, f);
-	fclose(f);
+	text = printed(&c);
 	ck_assert_ptr_nonnull(strstr(text, "\nkey_rotate = 90s\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nverified_ttl = 1d\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nretransmit_min = 1500ms\n"));
@@ -768,6 +777,92 @@ START_TEST(test_round_trip)
 	assert_round_trip(&c);
 	run_ok(&c, "rcvbuf = 1000000\nkey_rotate = 7200\nlog_level = warning\nqueue = 65535\n");
 	assert_round_trip(&c);
+}
+END_TEST
+
+/* Every key, each off its default, survives print -> parse: a key the
+ * round trip loses fails, and so does a key the two texts do not set. */
+START_TEST(test_round_trip_every_key)
+{
+	struct conf c, d;
+	char *text, *got, *dflt, *sg = NULL, *sd = NULL, *lg, *ld;
+
+	ck_assert_int_gt(asprintf(&text, "%s%s", full_text, rest_text), 0);
+	run_ok(&c, text);
+	assert_round_trip(&c);
+	conf_defaults(&d);
+	got = printed(&c);
+	dflt = printed(&d);
+	/* the key lines come first, in the same order; then the lists */
+	for (lg = strtok_r(got, "\n", &sg), ld = strtok_r(dflt, "\n", &sd); lg && ld && ld[0] != '#';
+	     lg = strtok_r(NULL, "\n", &sg), ld = strtok_r(NULL, "\n", &sd))
+		ck_assert_msg(strcmp(lg, ld) != 0, "'%s': the test texts leave it at its default", ld);
+	ck_assert_ptr_nonnull(ld);
+	free(dflt);
+	free(got);
+	free(text);
+}
+END_TEST
+
+/* --- reload merge ----------------------------------------------------------- */
+
+/* A reload keeps the running value of a restart-only key and names it. */
+START_TEST(test_keep_restart_only)
+{
+	struct conf running, next, want;
+	char changed[256];
+
+	run_ok(&running, "queue = 3\nmode = always\nproxy_max = 8Ki\n");
+	run_ok(&next, "queue = 4\ncopy_range = 1500\nmode = monitor\nsocket = /run/x.sock\n"
+		   "proxy_max = 8Ki\n");
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, changed, sizeof(changed)), 3);
+	ck_assert_str_eq(changed, "queue, copy_range, socket");
+	run_ok(&want, "queue = 3\nmode = monitor\nproxy_max = 8Ki\n");
+	assert_conf_eq(&next, &want);
+	/* nothing restart-only left to differ: nothing named */
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, changed, sizeof(changed)), 0);
+	ck_assert_str_eq(changed, "");
+}
+END_TEST
+
+/* Live keys and the lists go through untouched and unnamed. */
+START_TEST(test_keep_restart_only_live)
+{
+	struct conf running, next;
+	char changed[64], *before, *after;
+
+	run_ok(&running, "");
+	run_ok(&next, "mode = off\nmark = 0x77\nlimit_syn_source = 5/s\nstate_file =\n"
+		   "service = web 192.0.2.1:80\nallow = 192.0.2.0/24\n");
+	before = printed(&next);
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, changed, sizeof(changed)), 0);
+	ck_assert_str_eq(changed, "");
+	after = printed(&next);
+	ck_assert_str_eq(after, before);
+	ck_assert_ptr_nonnull(next.allow);
+	conf_free(&next);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* Paths compare as strings, not by what follows the NUL; a short buffer
+ * cuts the names, not the count. */
+START_TEST(test_keep_restart_only_edges)
+{
+	struct conf running, next;
+	char small[8];
+
+	run_ok(&running, "socket = /run/s\n");
+	next = running;
+	next.socket[sizeof(next.socket) - 1] = 'x';
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, small, sizeof(small)), 0);
+	run_ok(&next, "queue = 9\nrst_queue = 8\nkey_rotate = 2m\n");
+	ck_assert_int_eq(conf_keep_restart_only(&running, &next, small, sizeof(small)), 4);
+	ck_assert_str_eq(small, "queue, ");
+	ck_assert_uint_eq(next.queue, 0);
+	ck_assert_uint_eq(next.key_rotate_ms, 60000);
+	ck_assert_str_eq(next.socket, "/run/s");
 }
 END_TEST
 
@@ -1185,6 +1280,13 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_print_defaults);
 	tcase_add_test(tc, test_print_canonical);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_round_trip_every_key);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reload");
+	tcase_add_test(tc, test_keep_restart_only);
+	tcase_add_test(tc, test_keep_restart_only_live);
+	tcase_add_test(tc, test_keep_restart_only_edges);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
