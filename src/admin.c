@@ -416,13 +416,17 @@ static void apply_watch(struct synguard *sg, const struct conf *old)
 		log_err("reload: the proxy is not available; proxied services use auth");
 }
 
-/* A mark the socket refuses leaves the running one in place. */
+/* A mark the sockets refuse leaves the running one in place (on both the
+ * cookie and the proxy socket: the rules exempt one mark from tracking). */
 static void apply_live(struct synguard *sg, const struct conf *old)
 {
 	struct nfq_params np;
 
-	if (sg->conf.mark != old->mark && tx_set_mark(sg->tx, sg->conf.mark) < 0)
+	if (sg->conf.mark != old->mark && (tx_set_mark(sg->tx, sg->conf.mark) < 0 ||
+					   tx_set_mark(sg->ptx, sg->conf.mark) < 0)) {
+		tx_set_mark(sg->tx, old->mark);
 		sg->conf.mark = old->mark;
+	}
 	log_set_level(sg->conf.log_level);
 	memset(&np, 0, sizeof(np));
 	np.error_verdict = sg_error_verdict(&sg->conf);
