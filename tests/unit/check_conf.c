@@ -6,7 +6,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* asprintf */
 #endif
-#include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "acl.h"
 #include "conf.h"
+#include "unit.h"
 
 #define NKEYS 52
 
@@ -95,7 +95,7 @@ static void assert_round_trip(const struct conf *c)
 
 /* --- valid input ----------------------------------------------------------- */
 
-START_TEST(test_defaults)
+START_TEST(conf_defaults_set)
 {
 	struct conf c;
 
@@ -127,7 +127,7 @@ START_TEST(test_defaults)
 }
 END_TEST
 
-START_TEST(test_empty_text)
+START_TEST(conf_empty_text)
 {
 	struct conf c, d;
 
@@ -218,7 +218,7 @@ static void check_full(const struct conf *c)
 	ck_assert_int_eq(c->log_level, LOG_DEBUG);
 }
 
-START_TEST(test_full)
+START_TEST(conf_full)
 {
 	struct conf c;
 
@@ -227,7 +227,7 @@ START_TEST(test_full)
 }
 END_TEST
 
-START_TEST(test_comments_blank)
+START_TEST(conf_comments_blank)
 {
 	struct conf c, d;
 
@@ -256,7 +256,7 @@ START_TEST(test_comments_blank)
 }
 END_TEST
 
-START_TEST(test_bool_words)
+START_TEST(conf_bool_words)
 {
 	static const struct { const char *word; bool value; } words[] = {
 		{ "yes", true }, { "no", false }, { "true", true }, { "false", false },
@@ -275,7 +275,7 @@ START_TEST(test_bool_words)
 }
 END_TEST
 
-START_TEST(test_enum_words)
+START_TEST(conf_enum_words)
 {
 	static const struct { const char *text; int level; } levels[] = {
 		{ "log_level = error", LOG_ERR }, { "log_level = warning", LOG_WARNING },
@@ -298,7 +298,7 @@ START_TEST(test_enum_words)
 }
 END_TEST
 
-START_TEST(test_number_syntax)
+START_TEST(conf_number_syntax)
 {
 	struct conf c;
 
@@ -331,7 +331,7 @@ START_TEST(test_number_syntax)
 }
 END_TEST
 
-START_TEST(test_path_length)
+START_TEST(conf_path_length)
 {
 	char text[600], path[300];
 	struct conf c;
@@ -379,7 +379,7 @@ START_TEST(test_path_length)
 }
 END_TEST
 
-START_TEST(test_line_length)
+START_TEST(conf_line_length)
 {
 	char text[1100], want[100];
 	struct conf c;
@@ -412,7 +412,6 @@ struct err_case {
 	} \
 	END_TEST
 
-#define NCASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const struct err_case syntax_cases[] = {
 	{ "queue 5", "t.conf:1: expected 'key = value', got 'queue 5'\n" },
@@ -602,16 +601,16 @@ static const struct err_case retransmit_cases[] = {
 	  "'retransmit_min': expected a duration 0..1m" DUR_WHAT },
 };
 
-ERR_TEST(test_err_syntax, syntax_cases)
-ERR_TEST(test_err_uint, uint_cases)
-ERR_TEST(test_err_hex, hex_cases)
-ERR_TEST(test_err_size, size_cases)
-ERR_TEST(test_err_duration, duration_cases)
-ERR_TEST(test_err_enum, enum_cases)
-ERR_TEST(test_err_path, path_cases)
-ERR_TEST(test_err_retransmit, retransmit_cases)
+ERR_TEST(conf_err_syntax, syntax_cases)
+ERR_TEST(conf_err_uint, uint_cases)
+ERR_TEST(conf_err_hex, hex_cases)
+ERR_TEST(conf_err_size, size_cases)
+ERR_TEST(conf_err_duration, duration_cases)
+ERR_TEST(conf_err_enum, enum_cases)
+ERR_TEST(conf_err_path, path_cases)
+ERR_TEST(conf_err_retransmit, retransmit_cases)
 
-START_TEST(test_retransmit_ok)
+START_TEST(conf_retransmit_ok)
 {
 	struct conf c;
 
@@ -623,7 +622,7 @@ START_TEST(test_retransmit_ok)
 }
 END_TEST
 
-START_TEST(test_errors_rejected_value_kept)
+START_TEST(conf_errors_rejected_value_kept)
 {
 	struct conf c;
 	char *errs;
@@ -637,7 +636,7 @@ START_TEST(test_errors_rejected_value_kept)
 }
 END_TEST
 
-START_TEST(test_errors_many)
+START_TEST(conf_errors_many)
 {
 	static const char text[] =
 		"# several mistakes\n"		/* 1 */
@@ -680,7 +679,7 @@ END_TEST
 
 /* --- printing ---------------------------------------------------------------- */
 
-START_TEST(test_print_defaults)
+START_TEST(conf_print_defaults)
 {
 	struct conf c;
 	char *text;
@@ -740,7 +739,7 @@ START_TEST(test_print_defaults)
 }
 END_TEST
 
-START_TEST(test_print_canonical)
+START_TEST(conf_print_canonical)
 {
 	struct conf c;
 	char *text;
@@ -762,7 +761,7 @@ START_TEST(test_print_canonical)
 }
 END_TEST
 
-START_TEST(test_round_trip)
+START_TEST(conf_round_trip)
 {
 	struct conf c;
 
@@ -782,7 +781,7 @@ END_TEST
 
 /* Every key, each off its default, survives print -> parse: a key the
  * round trip loses fails, and so does a key the two texts do not set. */
-START_TEST(test_round_trip_every_key)
+START_TEST(conf_round_trip_every_key)
 {
 	struct conf c, d;
 	char *text, *got, *dflt, *sg = NULL, *sd = NULL, *lg, *ld;
@@ -807,7 +806,7 @@ END_TEST
 /* --- reload merge ----------------------------------------------------------- */
 
 /* A reload keeps the running value of a restart-only key and names it. */
-START_TEST(test_keep_restart_only)
+START_TEST(conf_keep_restart_only_reverts)
 {
 	struct conf running, next, want;
 	char changed[256];
@@ -826,7 +825,7 @@ START_TEST(test_keep_restart_only)
 END_TEST
 
 /* Live keys and the lists go through untouched and unnamed. */
-START_TEST(test_keep_restart_only_live)
+START_TEST(conf_keep_restart_only_live)
 {
 	struct conf running, next;
 	char changed[64], *before, *after;
@@ -848,7 +847,7 @@ END_TEST
 
 /* Paths compare as strings, not by what follows the NUL; a short buffer
  * cuts the names, not the count. */
-START_TEST(test_keep_restart_only_edges)
+START_TEST(conf_keep_restart_only_edges)
 {
 	struct conf running, next;
 	char small[8];
@@ -868,7 +867,7 @@ END_TEST
 
 /* --- keys and files -------------------------------------------------------- */
 
-START_TEST(test_keys)
+START_TEST(conf_keys_listed)
 {
 	static const char *const expected[NKEYS] = {
 		"queue", "rst_queue", "mode", "copy_range", "queue_maxlen", "rcvbuf", "fail_open", "mark",
@@ -924,7 +923,7 @@ static int load(struct conf *c, const char *path, char **errs)
 	return n;
 }
 
-START_TEST(test_load_missing)
+START_TEST(conf_load_missing)
 {
 	struct conf c;
 	char *errs;
@@ -936,7 +935,7 @@ START_TEST(test_load_missing)
 }
 END_TEST
 
-START_TEST(test_load_dir)
+START_TEST(conf_load_dir)
 {
 	struct conf c;
 	char *errs;
@@ -947,7 +946,7 @@ START_TEST(test_load_dir)
 }
 END_TEST
 
-START_TEST(test_load_file)
+START_TEST(conf_load_file)
 {
 	static const char data[] = "queue = 9\nmode = fast\nlog_level = debug\n";
 	char *path = write_temp(data, sizeof(data) - 1), *errs, *want;
@@ -966,7 +965,7 @@ START_TEST(test_load_file)
 }
 END_TEST
 
-START_TEST(test_load_nul)
+START_TEST(conf_load_nul)
 {
 	static const char data[] = "queue = 9\nmode\0 = x\nlog_level = debug\n";
 	char *path = write_temp(data, sizeof(data) - 1), *errs, *want;
@@ -984,7 +983,7 @@ START_TEST(test_load_nul)
 }
 END_TEST
 
-START_TEST(test_load_size_limit)
+START_TEST(conf_load_size_limit)
 {
 	size_t max = 1024 * 1024, i;
 	char *data = malloc(max + 1), *path, *errs, *want;
@@ -1024,7 +1023,7 @@ static char *example_path(void)
 	return path;
 }
 
-START_TEST(test_example_parses)
+START_TEST(conf_example_parses)
 {
 	char *path = example_path(), *errs;
 	struct conf c, d;
@@ -1039,7 +1038,7 @@ END_TEST
 
 /* Every key appears in the example as "#key = default" exactly once:
  * uncommenting those lines must parse and give the defaults. */
-START_TEST(test_example_documents_defaults)
+START_TEST(conf_example_documents_defaults)
 {
 	char *path = example_path(), *text, *line, *save = NULL, *out;
 	size_t len, i, n;
@@ -1078,7 +1077,7 @@ END_TEST
 
 /* --- services, rates, lists (issue 3) --------------------------------------- */
 
-START_TEST(test_services)
+START_TEST(conf_services)
 {
 	struct conf c;
 
@@ -1159,7 +1158,7 @@ static const struct err_case list_cases[] = {
 	  "must not share bits\n" },
 };
 
-START_TEST(test_err_lists)
+START_TEST(conf_err_lists)
 {
 	const struct err_case *e = &list_cases[_i];
 	struct conf c;
@@ -1176,7 +1175,7 @@ START_TEST(test_err_lists)
 }
 END_TEST
 
-START_TEST(test_rates)
+START_TEST(conf_rates)
 {
 	struct conf c;
 
@@ -1192,7 +1191,7 @@ START_TEST(test_rates)
 }
 END_TEST
 
-START_TEST(test_lists_inline_and_file)
+START_TEST(conf_lists_inline_and_file)
 {
 	static const char data[] = "# blocked\n198.51.100.0/24 203.0.113.7\n\n2001:db8:bad::/48\n";
 	char *path = write_temp(data, sizeof(data) - 1), *text;
@@ -1221,7 +1220,7 @@ START_TEST(test_lists_inline_and_file)
 }
 END_TEST
 
-START_TEST(test_list_file_errors_name_the_file)
+START_TEST(conf_list_file_errors_name_the_file)
 {
 	static const char data[] = "198.51.100.0/24\n\n198.51.100.1/24 # typo\n";
 	char *path = write_temp(data, sizeof(data) - 1), *text, *errs, *want;
@@ -1241,74 +1240,63 @@ START_TEST(test_list_file_errors_name_the_file)
 }
 END_TEST
 
-static Suite *conf_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("conf");
-	TCase *tc = tcase_create("valid");
+	TCase *tc = unit_tcase("valid");
 
-	tcase_add_test(tc, test_defaults);
-	tcase_add_test(tc, test_empty_text);
-	tcase_add_test(tc, test_full);
-	tcase_add_test(tc, test_comments_blank);
-	tcase_add_test(tc, test_bool_words);
-	tcase_add_test(tc, test_enum_words);
-	tcase_add_test(tc, test_number_syntax);
-	tcase_add_test(tc, test_path_length);
-	tcase_add_test(tc, test_line_length);
-	tcase_add_test(tc, test_retransmit_ok);
-	tcase_add_test(tc, test_services);
-	tcase_add_test(tc, test_rates);
-	tcase_add_test(tc, test_lists_inline_and_file);
+	tcase_add_test(tc, conf_defaults_set);
+	tcase_add_test(tc, conf_empty_text);
+	tcase_add_test(tc, conf_full);
+	tcase_add_test(tc, conf_comments_blank);
+	tcase_add_test(tc, conf_bool_words);
+	tcase_add_test(tc, conf_enum_words);
+	tcase_add_test(tc, conf_number_syntax);
+	tcase_add_test(tc, conf_path_length);
+	tcase_add_test(tc, conf_line_length);
+	tcase_add_test(tc, conf_retransmit_ok);
+	tcase_add_test(tc, conf_services);
+	tcase_add_test(tc, conf_rates);
+	tcase_add_test(tc, conf_lists_inline_and_file);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("errors");
-	tcase_add_loop_test(tc, test_err_syntax, 0, NCASES(syntax_cases));
-	tcase_add_loop_test(tc, test_err_uint, 0, NCASES(uint_cases));
-	tcase_add_loop_test(tc, test_err_hex, 0, NCASES(hex_cases));
-	tcase_add_loop_test(tc, test_err_size, 0, NCASES(size_cases));
-	tcase_add_loop_test(tc, test_err_duration, 0, NCASES(duration_cases));
-	tcase_add_loop_test(tc, test_err_enum, 0, NCASES(enum_cases));
-	tcase_add_loop_test(tc, test_err_path, 0, NCASES(path_cases));
-	tcase_add_loop_test(tc, test_err_retransmit, 0, NCASES(retransmit_cases));
-	tcase_add_test(tc, test_errors_rejected_value_kept);
-	tcase_add_test(tc, test_errors_many);
-	tcase_add_loop_test(tc, test_err_lists, 0, NCASES(list_cases));
-	tcase_add_test(tc, test_list_file_errors_name_the_file);
+	tc = unit_tcase("errors");
+	tcase_add_loop_test(tc, conf_err_syntax, 0, NCASES(syntax_cases));
+	tcase_add_loop_test(tc, conf_err_uint, 0, NCASES(uint_cases));
+	tcase_add_loop_test(tc, conf_err_hex, 0, NCASES(hex_cases));
+	tcase_add_loop_test(tc, conf_err_size, 0, NCASES(size_cases));
+	tcase_add_loop_test(tc, conf_err_duration, 0, NCASES(duration_cases));
+	tcase_add_loop_test(tc, conf_err_enum, 0, NCASES(enum_cases));
+	tcase_add_loop_test(tc, conf_err_path, 0, NCASES(path_cases));
+	tcase_add_loop_test(tc, conf_err_retransmit, 0, NCASES(retransmit_cases));
+	tcase_add_test(tc, conf_errors_rejected_value_kept);
+	tcase_add_test(tc, conf_errors_many);
+	tcase_add_loop_test(tc, conf_err_lists, 0, NCASES(list_cases));
+	tcase_add_test(tc, conf_list_file_errors_name_the_file);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("print");
-	tcase_add_test(tc, test_print_defaults);
-	tcase_add_test(tc, test_print_canonical);
-	tcase_add_test(tc, test_round_trip);
-	tcase_add_test(tc, test_round_trip_every_key);
+	tc = unit_tcase("print");
+	tcase_add_test(tc, conf_print_defaults);
+	tcase_add_test(tc, conf_print_canonical);
+	tcase_add_test(tc, conf_round_trip);
+	tcase_add_test(tc, conf_round_trip_every_key);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("reload");
-	tcase_add_test(tc, test_keep_restart_only);
-	tcase_add_test(tc, test_keep_restart_only_live);
-	tcase_add_test(tc, test_keep_restart_only_edges);
+	tc = unit_tcase("reload");
+	tcase_add_test(tc, conf_keep_restart_only_reverts);
+	tcase_add_test(tc, conf_keep_restart_only_live);
+	tcase_add_test(tc, conf_keep_restart_only_edges);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("files");
-	tcase_add_test(tc, test_keys);
-	tcase_add_test(tc, test_load_missing);
-	tcase_add_test(tc, test_load_dir);
-	tcase_add_test(tc, test_load_file);
-	tcase_add_test(tc, test_load_nul);
-	tcase_add_test(tc, test_load_size_limit);
-	tcase_add_test(tc, test_example_parses);
-	tcase_add_test(tc, test_example_documents_defaults);
+	tc = unit_tcase("files");
+	tcase_add_test(tc, conf_keys_listed);
+	tcase_add_test(tc, conf_load_missing);
+	tcase_add_test(tc, conf_load_dir);
+	tcase_add_test(tc, conf_load_file);
+	tcase_add_test(tc, conf_load_nul);
+	tcase_add_test(tc, conf_load_size_limit);
+	tcase_add_test(tc, conf_example_parses);
+	tcase_add_test(tc, conf_example_documents_defaults);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(conf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

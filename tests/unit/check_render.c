@@ -143,7 +143,7 @@ static const char body[] =
 	"packets 5\nsyn 3\ncookies_valid 1\nverified_sources 2\nuptime_s 10\n"
 	"mode always\nsomething_new 7\n";
 
-START_TEST(prometheus_is_valid_exposition)
+START_TEST(render_prometheus_is_valid_exposition)
 {
 	char *out = render_str(body, RENDER_PROMETHEUS);
 	struct prom p;
@@ -162,7 +162,7 @@ START_TEST(prometheus_is_valid_exposition)
 }
 END_TEST
 
-START_TEST(prometheus_escapes_labels)
+START_TEST(render_prometheus_escapes_labels)
 {
 	char *out = render_str("mode a\"b\\c\n", RENDER_PROMETHEUS);
 	struct prom p;
@@ -173,7 +173,7 @@ START_TEST(prometheus_escapes_labels)
 }
 END_TEST
 
-START_TEST(parser_rejects_bad_exposition)
+START_TEST(render_parser_rejects_bad_exposition)
 {
 	struct prom p;
 
@@ -188,7 +188,7 @@ START_TEST(parser_rejects_bad_exposition)
 }
 END_TEST
 
-START_TEST(json_one_object)
+START_TEST(render_json_one_object)
 {
 	char *out = render_str("packets 5\nmode al\"ways\npong\n", RENDER_JSON);
 
@@ -208,7 +208,7 @@ static const char svc_body[] =
 	"census{service=\"other\",state=\"established\"} 4\n"
 	"census{service=\"other\",state=\"time_wait\"} 2\n";
 
-START_TEST(prometheus_groups_labelled_families)
+START_TEST(render_prometheus_groups_labelled_families)
 {
 	char *out = render_str(svc_body, RENDER_PROMETHEUS);
 	struct prom p;
@@ -227,7 +227,7 @@ START_TEST(prometheus_groups_labelled_families)
 }
 END_TEST
 
-START_TEST(parser_rejects_split_family)
+START_TEST(render_parser_rejects_split_family)
 {
 	struct prom p;
 
@@ -241,7 +241,7 @@ START_TEST(parser_rejects_split_family)
 }
 END_TEST
 
-START_TEST(json_nests_labelled_lines)
+START_TEST(render_json_nests_labelled_lines)
 {
 	char *out = render_str(svc_body, RENDER_JSON);
 
@@ -254,7 +254,7 @@ START_TEST(json_nests_labelled_lines)
 }
 END_TEST
 
-START_TEST(text_aligned)
+START_TEST(render_text_aligned)
 {
 	char *out = render_str("packets 5\npong\n", RENDER_TEXT);
 
@@ -268,14 +268,14 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("render");
 	TCase *tc = unit_tcase("core");
 
-	tcase_add_test(tc, prometheus_is_valid_exposition);
-	tcase_add_test(tc, prometheus_escapes_labels);
-	tcase_add_test(tc, parser_rejects_bad_exposition);
-	tcase_add_test(tc, json_one_object);
-	tcase_add_test(tc, text_aligned);
-	tcase_add_test(tc, prometheus_groups_labelled_families);
-	tcase_add_test(tc, parser_rejects_split_family);
-	tcase_add_test(tc, json_nests_labelled_lines);
+	tcase_add_test(tc, render_prometheus_is_valid_exposition);
+	tcase_add_test(tc, render_prometheus_escapes_labels);
+	tcase_add_test(tc, render_parser_rejects_bad_exposition);
+	tcase_add_test(tc, render_json_one_object);
+	tcase_add_test(tc, render_text_aligned);
+	tcase_add_test(tc, render_prometheus_groups_labelled_families);
+	tcase_add_test(tc, render_parser_rejects_split_family);
+	tcase_add_test(tc, render_json_nests_labelled_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

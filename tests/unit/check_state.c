@@ -47,7 +47,7 @@ static void write_file(const char *text)
 	fclose(f);
 }
 
-START_TEST(roundtrip_skips_expired)
+START_TEST(state_roundtrip_skips_expired)
 {
 	struct table t;
 	uint8_t k4[17] = { 4, 192, 0, 2, 2 }, k6[17] = { 6, 0x20, 0x01, 0x0d, 0xb8 };
@@ -68,7 +68,7 @@ START_TEST(roundtrip_skips_expired)
 }
 END_TEST
 
-START_TEST(missing_file_is_empty)
+START_TEST(state_missing_file_is_empty)
 {
 	struct seen s = { 0 };
 	char err[200] = "";
@@ -89,7 +89,7 @@ static void expect_bad(const char *text, const char *want)
 	ck_assert_str_eq(err, full);
 }
 
-START_TEST(bad_files_rejected_whole)
+START_TEST(state_bad_files_rejected_whole)
 {
 	expect_bad("synguard-state 1\n192.0.2.2/32 99\n", ": truncated (no end line)");
 	expect_bad("synguard-state 1\n192.0.2.2/32 99\nend 2\n", ":3: entry count does not match");
@@ -108,9 +108,9 @@ Suite *unit_suite(void)
 	TCase *tc = unit_tcase("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, roundtrip_skips_expired);
-	tcase_add_test(tc, missing_file_is_empty);
-	tcase_add_test(tc, bad_files_rejected_whole);
+	tcase_add_test(tc, state_roundtrip_skips_expired);
+	tcase_add_test(tc, state_missing_file_is_empty);
+	tcase_add_test(tc, state_bad_files_rejected_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
