@@ -1075,7 +1075,7 @@ START_TEST(conf_example_documents_defaults)
 }
 END_TEST
 
-/* --- services, rates, lists (issue 3) --------------------------------------- */
+/* --- services, rates, lists --------------------------------------------------- */
 
 START_TEST(conf_services)
 {
