@@ -362,7 +362,8 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void census_entry(const struct ct_entry *e, void *arg)
 {
 	struct synguard *sg = arg;
-	unsigned svc = policy_service_of(&sg->conf, e->family, e->dst, e->dport);
+	unsigned svc = policy_service_of(&sg->conf, e->tuple.family, e->tuple.server,
+					 e->tuple.server_port);
 
 	sg->census.work[svc][e->state]++;
 	sg->census.work_tcp++;

@@ -29,13 +29,13 @@ static void send_seg(struct synguard *sg, const struct proxy_conn *c, bool to_se
 	uint8_t buf[PKT_BUF];
 	size_t len;
 
-	o->family = c->family;
-	o->src = to_server ? c->client : c->server;
-	o->dst = to_server ? c->server : c->client;
-	o->sport = to_server ? c->client_port : c->server_port;
-	o->dport = to_server ? c->server_port : c->client_port;
+	o->family = c->tuple.family;
+	o->src = to_server ? c->tuple.client : c->tuple.server;
+	o->dst = to_server ? c->tuple.server : c->tuple.client;
+	o->sport = to_server ? c->tuple.client_port : c->tuple.server_port;
+	o->dport = to_server ? c->tuple.server_port : c->tuple.client_port;
 	len = pkt_build(buf, sizeof(buf), o);
-	if (!len || tx_send_now(sg->ptx, c->family, o->dst, buf, len) < 0) {
+	if (!len || tx_send_now(sg->ptx, c->tuple.family, o->dst, buf, len) < 0) {
 		sg->stats.proxy_send_errors++;
 		log_rl_at(LOG_WARNING, "proxy: cannot send a %s segment: %s",
 			  to_server ? "server" : "client", strerror(errno));
@@ -78,8 +78,7 @@ static void hold(struct synguard *sg, const struct pkt *p, const uint8_t *buf, s
  * started anew, so the old entry is gone for good: remove it first. */
 static void clear_stale_entry(struct synguard *sg, const struct proxy_conn *c)
 {
-	if (sg->ctl && ct_ctl_delete(sg->ctl, c->family, c->client, c->server, c->client_port,
-				     c->server_port) == 0)
+	if (sg->ctl && ct_ctl_delete(sg->ctl, &c->tuple) == 0)
 		sg->stats.proxy_ct_replaced++;
 }
 
@@ -99,9 +98,7 @@ static void connect_server(struct synguard *sg, struct proxy_conn *c)
 static int create_entry(struct synguard *sg, const struct proxy_conn *c, const struct pkt *sa)
 {
 	struct ct_proxy e = {
-		.family = c->family,
-		.client_port = c->client_port,
-		.server_port = c->server_port,
+		.tuple = c->tuple,
 		.server_isn = sa->seq,
 		.proxy_isn = c->proxy_isn,
 		.client_wscale = CT_NO_WSCALE,
@@ -111,8 +108,6 @@ static int create_entry(struct synguard *sg, const struct proxy_conn *c, const s
 		.timeout_s = CT_ESTABLISHED_TIMEOUT_S,
 	};
 
-	memcpy(e.client, c->client, 16);
-	memcpy(e.server, c->server, 16);
 	/* Scaling is on only if both ends announced it (RFC 7323 §2.2). */
 	if (c->client_wscale != PKT_NO_WSCALE && sa->opt.has_wscale) {
 		e.client_wscale = c->client_wscale;
@@ -125,9 +120,7 @@ static int create_entry(struct synguard *sg, const struct proxy_conn *c, const s
 	rc = ct_ctl_create(sg->ctl, &e);
 	/* An earlier connection on the same ports (its entry lingers in
 	 * TIME_WAIT; the new SYN never reached conntrack): replace it. */
-	if (rc == -EEXIST &&
-	    ct_ctl_delete(sg->ctl, c->family, c->client, c->server, c->client_port,
-			  c->server_port) == 0) {
+	if (rc == -EEXIST && ct_ctl_delete(sg->ctl, &c->tuple) == 0) {
 		sg->stats.proxy_ct_replaced++;
 		rc = ct_ctl_create(sg->ctl, &e);
 	}
@@ -144,7 +137,7 @@ static int forward(struct synguard *sg, const struct proxy_conn *c, uint8_t *pk,
 	/* A queued copy may carry a partial checksum (GSO): redo it. */
 	if (st == PKT_OK || st == PKT_BAD_CSUM)
 		pkt_fix_csum(pk, len, &p);
-	if (tx_send_now(sg->ptx_plain, c->family, c->server, pk, len) < 0) {
+	if (tx_send_now(sg->ptx_plain, c->tuple.family, c->tuple.server, pk, len) < 0) {
 		sg->stats.proxy_send_errors++;
 		return -1;
 	}
@@ -213,11 +206,11 @@ void handover_verified(struct synguard *sg, const struct proxy_conn *c)
 {
 	uint8_t key[POLICY_SRCKEY_LEN];
 
-	policy_verify_source(&sg->policy, c->family, c->client, clock_mono_ms());
+	policy_verify_source(&sg->policy, c->tuple.family, c->tuple.client, clock_mono_ms());
 	if (!sg->ipset)
 		return;
-	policy_source_key(&sg->conf, c->family, c->client, key);
-	daemon_fastpath_key(sg, c->family, key, sg->conf.verified_ttl_ms / 1000);
+	policy_source_key(&sg->conf, c->tuple.family, c->tuple.client, key);
+	daemon_fastpath_key(sg, c->tuple.family, key, sg->conf.verified_ttl_ms / 1000);
 }
 
 void handover_act(struct synguard *sg, const struct pkt *p, const uint8_t *buf, size_t len,
