@@ -28,7 +28,8 @@ struct census {
 static void count_entry(const struct ct_entry *e, void *arg)
 {
 	struct census *c = arg;
-	unsigned svc = policy_service_of(c->conf, e->family, e->dst, e->dport);
+	unsigned svc = policy_service_of(c->conf, e->tuple.family, e->tuple.server,
+					 e->tuple.server_port);
 
 	c->work[svc][e->state]++;
 	c->work_tcp++;

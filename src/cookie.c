@@ -68,32 +68,12 @@ bool cookie_set_epoch(struct cookie_ctx *ctx, uint64_t epoch)
 	return true;
 }
 
-/* MAC input for a tuple: the address length (which doubles as the family),
- * both addresses, both ports.  At most TUPLE_BYTES; returns the length. */
-#define TUPLE_BYTES (1 + 2 * 16 + 4)
-
-static size_t tuple_put(uint8_t *msg, const struct cookie_tuple *t)
+/* The auth MAC: over the tuple alone. */
+static uint64_t tuple_mac(const struct siphash_key *key, const struct sg_tuple *t)
 {
-	size_t alen = t->family == AF_INET6 ? 16 : 4;
-	size_t n = 0;
+	uint8_t msg[SG_TUPLE_BYTES];
 
-	msg[n++] = (uint8_t)alen;
-	memcpy(msg + n, t->client, alen);
-	n += alen;
-	memcpy(msg + n, t->server, alen);
-	n += alen;
-	msg[n++] = (uint8_t)(t->client_port >> 8);
-	msg[n++] = (uint8_t)t->client_port;
-	msg[n++] = (uint8_t)(t->server_port >> 8);
-	msg[n++] = (uint8_t)t->server_port;
-	return n;
-}
-
-static uint64_t tuple_mac(const struct siphash_key *key, const struct cookie_tuple *t)
-{
-	uint8_t msg[TUPLE_BYTES];
-
-	return siphash24(key, msg, tuple_put(msg, t));
+	return siphash24(key, msg, sg_tuple_put(msg, t));
 }
 
 /* Two candidate cookies per tuple and epoch: the primary, and an alternate
@@ -108,7 +88,7 @@ static void candidates(uint64_t mac, uint64_t epoch, uint32_t out[2])
 	out[1] = ((uint32_t)(mac >> 32) & COOKIE_MAC_MASK) | parity;
 }
 
-uint32_t cookie_make(const struct cookie_ctx *ctx, const struct cookie_tuple *t, uint32_t isn)
+uint32_t cookie_make(const struct cookie_ctx *ctx, const struct sg_tuple *t, uint32_t isn)
 {
 	uint32_t c[2];
 
@@ -122,7 +102,7 @@ uint32_t cookie_make(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
 	return c[0] ^ 1;
 }
 
-enum cookie_result cookie_check(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
+enum cookie_result cookie_check(const struct cookie_ctx *ctx, const struct sg_tuple *t,
 				uint32_t value)
 {
 	bool current = (value >> 31) == (uint32_t)(ctx->epoch & 1);
@@ -203,21 +183,21 @@ static void proxy_decode_opts(int family, uint32_t bits, struct cookie_opts *o)
 
 /* The 24 MAC bits over tag, tuple, client ISN and the option byte.  The ISN
  * makes every handshake's cookie different even for a reused 4-tuple. */
-static uint32_t proxy_mac(const struct siphash_key *key, const struct cookie_tuple *t,
+static uint32_t proxy_mac(const struct siphash_key *key, const struct sg_tuple *t,
 			  uint32_t client_isn, uint32_t opts)
 {
-	uint8_t msg[sizeof(proxy_tag) + TUPLE_BYTES + 4 + 1];
+	uint8_t msg[sizeof(proxy_tag) + SG_TUPLE_BYTES + 4 + 1];
 	size_t n = sizeof(proxy_tag);
 
 	memcpy(msg, proxy_tag, n);
-	n += tuple_put(msg + n, t);
+	n += sg_tuple_put(msg + n, t);
 	for (int i = 3; i >= 0; i--)
 		msg[n++] = (uint8_t)(client_isn >> (8 * i));
 	msg[n++] = (uint8_t)opts;
 	return (uint32_t)(siphash24(key, msg, n) >> (64 - COOKIE_PROXY_MAC_BITS));
 }
 
-uint32_t cookie_proxy_make(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
+uint32_t cookie_proxy_make(const struct cookie_ctx *ctx, const struct sg_tuple *t,
 			   uint32_t client_isn, const struct cookie_opts *client)
 {
 	uint32_t opts = proxy_encode_opts(t->family, client, ctx->epoch);
@@ -225,7 +205,7 @@ uint32_t cookie_proxy_make(const struct cookie_ctx *ctx, const struct cookie_tup
 	return proxy_mac(&ctx->key_cur, t, client_isn, opts) << 8 | opts;
 }
 
-enum cookie_result cookie_proxy_check(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
+enum cookie_result cookie_proxy_check(const struct cookie_ctx *ctx, const struct sg_tuple *t,
 				      uint32_t client_isn, uint32_t cookie, struct cookie_opts *out)
 {
 	uint32_t opts = cookie & PROXY_OPT_MASK;

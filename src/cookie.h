@@ -11,13 +11,7 @@
 #include <stdint.h>
 
 #include "siphash.h"
-
-/* The connection as the client sees it: client = source of the SYN. */
-struct cookie_tuple {
-	int family;			/* AF_INET or AF_INET6 */
-	uint8_t client[16], server[16];	/* IPv4 uses the first 4 bytes */
-	uint16_t client_port, server_port;
-};
+#include "tuple.h"
 
 struct cookie_ctx {
 	struct siphash_key master;
@@ -51,9 +45,9 @@ bool cookie_set_epoch(struct cookie_ctx *ctx, uint64_t epoch);
 
 /* The cookie for this tuple in the current epoch; never equal to isn + 1
  * (that acknowledgment would be acceptable and complete the handshake). */
-uint32_t cookie_make(const struct cookie_ctx *ctx, const struct cookie_tuple *t, uint32_t isn);
+uint32_t cookie_make(const struct cookie_ctx *ctx, const struct sg_tuple *t, uint32_t isn);
 
-enum cookie_result cookie_check(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
+enum cookie_result cookie_check(const struct cookie_ctx *ctx, const struct sg_tuple *t,
 				uint32_t value);
 
 /* Proxy cookies (full SYN proxy): the sequence number K of our VALID SYN+ACK
@@ -77,14 +71,14 @@ struct cookie_opts {
 /* The sequence number K of the proxy's SYN+ACK (a VALID SYN+ACK: ack = client ISN + 1):
  * MAC bits bind the 4-tuple, the client's ISN, the epoch and the encoded options, so the
  * client's ACK (ack = K + 1) proves the handshake and carries the options back. */
-uint32_t cookie_proxy_make(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
+uint32_t cookie_proxy_make(const struct cookie_ctx *ctx, const struct sg_tuple *t,
 			   uint32_t client_isn, const struct cookie_opts *client);
 
 /* cookie = the client's ACK number - 1, client_isn = its sequence number - 1.  On success
  * *out holds the decoded options: mss = the largest table value <= the client's MSS (the
  * smallest table value if the client's is below it), wscale (clamped to 14) or
  * COOKIE_NO_WSCALE, sack.  On failure *out is left untouched. */
-enum cookie_result cookie_proxy_check(const struct cookie_ctx *ctx, const struct cookie_tuple *t,
+enum cookie_result cookie_proxy_check(const struct cookie_ctx *ctx, const struct sg_tuple *t,
 				      uint32_t client_isn, uint32_t cookie, struct cookie_opts *out);
 
 /* The MSS a cookie can carry for an MSS the client announced (the encoded value). */

@@ -98,7 +98,7 @@ static bool attr_len_is(const struct nlattr *a, size_t len)
 	return a && mnl_attr_get_payload_len(a) == len;
 }
 
-static int parse_ip(const struct nlattr *nest, int family, struct ct_entry *e)
+static int parse_ip(const struct nlattr *nest, struct sg_tuple *t)
 {
 	const struct nlattr *tb[CTA_IP_MAX + 1];
 	uint16_t src = CTA_IP_V4_SRC, dst = CTA_IP_V4_DST;
@@ -106,20 +106,20 @@ static int parse_ip(const struct nlattr *nest, int family, struct ct_entry *e)
 
 	if (nested_index(nest, tb, CTA_IP_MAX) < 0)
 		return -1;
-	if (family == AF_INET6) {
+	if (t->family == AF_INET6) {
 		src = CTA_IP_V6_SRC;
 		dst = CTA_IP_V6_DST;
 		alen = 16;
 	}
 	if (!attr_len_is(tb[src], alen) || !attr_len_is(tb[dst], alen))
 		return -1;
-	memcpy(e->src, mnl_attr_get_payload(tb[src]), alen);
-	memcpy(e->dst, mnl_attr_get_payload(tb[dst]), alen);
+	memcpy(t->client, mnl_attr_get_payload(tb[src]), alen);
+	memcpy(t->server, mnl_attr_get_payload(tb[dst]), alen);
 	return 0;
 }
 
 /* 1 for TCP (ports filled in), 0 for another protocol, -1 if malformed. */
-static int parse_proto(const struct nlattr *nest, struct ct_entry *e)
+static int parse_proto(const struct nlattr *nest, struct sg_tuple *t)
 {
 	const struct nlattr *tb[CTA_PROTO_MAX + 1];
 
@@ -129,20 +129,21 @@ static int parse_proto(const struct nlattr *nest, struct ct_entry *e)
 		return 0;
 	if (!attr_len_is(tb[CTA_PROTO_SRC_PORT], 2) || !attr_len_is(tb[CTA_PROTO_DST_PORT], 2))
 		return -1;
-	e->sport = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_SRC_PORT]));
-	e->dport = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_DST_PORT]));
+	t->client_port = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_SRC_PORT]));
+	t->server_port = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_DST_PORT]));
 	return 1;
 }
 
-static int parse_tuple(const struct nlattr *nest, int family, struct ct_entry *e)
+/* Source and destination into t->client and t->server (t->family set). */
+static int parse_tuple(const struct nlattr *nest, struct sg_tuple *t)
 {
 	const struct nlattr *tb[CTA_TUPLE_MAX + 1];
 
 	if (!nest || nested_index(nest, tb, CTA_TUPLE_MAX) < 0)
 		return -1;
-	if (!tb[CTA_TUPLE_IP] || !tb[CTA_TUPLE_PROTO] || parse_ip(tb[CTA_TUPLE_IP], family, e) < 0)
+	if (!tb[CTA_TUPLE_IP] || !tb[CTA_TUPLE_PROTO] || parse_ip(tb[CTA_TUPLE_IP], t) < 0)
 		return -1;
-	return parse_proto(tb[CTA_TUPLE_PROTO], e);
+	return parse_proto(tb[CTA_TUPLE_PROTO], t);
 }
 
 static int map_state(uint8_t s, enum ct_state *out)
@@ -222,8 +223,8 @@ int ct_parse_msg(const void *nlmsg, size_t len, struct ct_entry *e)
 	if (attr_index((const uint8_t *)nlh + hdr, nlh->nlmsg_len - hdr, tb, CTA_MAX) < 0)
 		return -1;
 	memset(e, 0, sizeof(*e));
-	e->family = nfg->nfgen_family;
-	r = parse_tuple(tb[CTA_TUPLE_ORIG], e->family, e);
+	e->tuple.family = nfg->nfgen_family;
+	r = parse_tuple(tb[CTA_TUPLE_ORIG], &e->tuple);
 	if (r <= 0)
 		return r;
 	if (parse_seqadj(tb[CTA_SEQ_ADJ_REPLY], e) < 0)
@@ -501,12 +502,6 @@ void ct_census_close(struct ct_census *c)
  * before its answer. */
 #define CT_CTL_TRIES 8
 
-struct tuple {
-	int family;
-	const uint8_t *src, *dst;
-	uint16_t sport, dport;	/* host order */
-};
-
 static bool msg_start(struct nl_msg *m, void *buf, size_t size, uint16_t type, uint16_t flags,
 		      uint32_t seq, int family)
 {
@@ -515,20 +510,21 @@ static bool msg_start(struct nl_msg *m, void *buf, size_t size, uint16_t type, u
 	return nl_msg_start(m, buf, size, type, flags, seq, (uint8_t)family, 0);
 }
 
-static void put_tuple(struct nl_msg *m, uint16_t type, const struct tuple *t)
+/* The tuple as source (client) -> destination (server). */
+static void put_tuple(struct nl_msg *m, uint16_t type, const struct sg_tuple *t)
 {
 	bool v6 = t->family == AF_INET6;
 	size_t alen = v6 ? 16 : 4;
 	struct nlattr *tuple = nl_nest_start(m, type), *ip, *proto;
 
 	ip = nl_nest_start(m, CTA_TUPLE_IP);
-	nl_put(m, v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC, alen, t->src);
-	nl_put(m, v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST, alen, t->dst);
+	nl_put(m, v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC, alen, t->client);
+	nl_put(m, v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST, alen, t->server);
 	nl_nest_end(m, ip);
 	proto = nl_nest_start(m, CTA_TUPLE_PROTO);
 	nl_put_u8(m, CTA_PROTO_NUM, IPPROTO_TCP);
-	nl_put_be16(m, CTA_PROTO_SRC_PORT, t->sport);
-	nl_put_be16(m, CTA_PROTO_DST_PORT, t->dport);
+	nl_put_be16(m, CTA_PROTO_SRC_PORT, t->client_port);
+	nl_put_be16(m, CTA_PROTO_DST_PORT, t->server_port);
 	nl_nest_end(m, proto);
 	nl_nest_end(m, tuple);
 }
@@ -575,14 +571,14 @@ static void put_seqadj(struct nl_msg *m, uint16_t type, uint32_t pos, uint32_t o
 
 size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_proxy *p)
 {
-	const struct tuple orig = { p->family, p->client, p->server, p->client_port, p->server_port };
-	const struct tuple reply = { p->family, p->server, p->client, p->server_port, p->client_port };
+	struct sg_tuple reply;
 	struct nl_msg m;
 
 	if (!msg_start(&m, buf, size, CT_MSG_NEW,
-		       NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq, p->family))
+		       NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq, p->tuple.family))
 		return 0;
-	put_tuple(&m, CTA_TUPLE_ORIG, &orig);
+	sg_tuple_reverse(&p->tuple, &reply);
+	put_tuple(&m, CTA_TUPLE_ORIG, &p->tuple);
 	put_tuple(&m, CTA_TUPLE_REPLY, &reply);
 	/* CONFIRMED: the entry goes straight into the hash table; without it
 	 * this kernel refuses the request with EBUSY. */
@@ -597,7 +593,7 @@ size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_
 /* The look-up of one entry by its ORIGINAL tuple.  No NLM_F_ACK: the
  * answer is exactly one message, the entry or an error. */
 static size_t build_by_tuple(void *buf, size_t size, uint16_t type, uint16_t flags,
-			     uint32_t seq, const struct tuple *t)
+			     uint32_t seq, const struct sg_tuple *t)
 {
 	struct nl_msg m;
 
@@ -705,17 +701,15 @@ int ct_ctl_create(struct ct_ctl *c, const struct ct_proxy *p)
 	return nlh ? answer_error(nlh) : -errno;
 }
 
-int ct_ctl_delete(struct ct_ctl *c, int family, const uint8_t *client, const uint8_t *server,
-		  uint16_t client_port, uint16_t server_port)
+int ct_ctl_delete(struct ct_ctl *c, const struct sg_tuple *t)
 {
-	const struct tuple t = { family, client, server, client_port, server_port };
 	union {
 		struct nlmsghdr align;
 		uint8_t bytes[CT_REQ_BUF];
 	} req;
 	const struct nlmsghdr *nlh;
 	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), CT_MSG_DELETE,
-				    NLM_F_REQUEST | NLM_F_ACK, ++c->seq, &t);
+				    NLM_F_REQUEST | NLM_F_ACK, ++c->seq, t);
 
 	if (len == 0)
 		return -EINVAL;
@@ -723,10 +717,8 @@ int ct_ctl_delete(struct ct_ctl *c, int family, const uint8_t *client, const uin
 	return nlh ? answer_error(nlh) : -errno;
 }
 
-int ct_ctl_seqadj(struct ct_ctl *c, int family, const uint8_t *client, const uint8_t *server,
-		  uint16_t client_port, uint16_t server_port, int32_t *offset)
+int ct_ctl_seqadj(struct ct_ctl *c, const struct sg_tuple *t, int32_t *offset)
 {
-	const struct tuple t = { family, client, server, client_port, server_port };
 	union {
 		struct nlmsghdr align;
 		uint8_t bytes[CT_REQ_BUF];
@@ -734,7 +726,7 @@ int ct_ctl_seqadj(struct ct_ctl *c, int family, const uint8_t *client, const uin
 	const struct nlmsghdr *nlh;
 	struct ct_entry e;
 	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), CT_MSG_GET, NLM_F_REQUEST,
-				    ++c->seq, &t);
+				    ++c->seq, t);
 
 	if (len == 0)
 		return -EINVAL;

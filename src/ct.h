@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tuple.h"
+
 /* The kernel's TCP_CONNTRACK_SYN_SENT2 (simultaneous open) is folded into
  * CT_SYN_SENT; entries in state NONE or an unknown state are skipped. */
 enum ct_state {
@@ -30,12 +32,8 @@ enum ct_state {
  * "last_ack", "time_wait", "close"; "?" for anything else. */
 const char *ct_state_name(enum ct_state s);
 
-/* ORIGINAL-direction tuple; addresses in network order (4 bytes used for
- * AF_INET), ports in host order. */
 struct ct_entry {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t src[16], dst[16];
-	uint16_t sport, dport;
+	struct sg_tuple tuple;	/* ORIGINAL direction: client = the originator */
 	enum ct_state state;
 	bool seqadj;		/* a REPLY-direction sequence adjustment */
 	uint32_t seqadj_pos;	/* its correction position */
@@ -102,10 +100,8 @@ void ct_census_close(struct ct_census *c);
 
 #define CT_NO_WSCALE 0xff
 
-struct ct_proxy {			/* one proxied connection, as the client sees it */
-	int family;			/* AF_INET / AF_INET6; IPv4 in the first 4 bytes */
-	uint8_t client[16], server[16];
-	uint16_t client_port, server_port;	/* host order */
+struct ct_proxy {			/* one proxied connection */
+	struct sg_tuple tuple;
 	uint32_t server_isn;		/* S: correction position of the reply direction */
 	uint32_t proxy_isn;		/* K: the ISN the client got from the proxy */
 	uint8_t client_wscale, server_wscale;	/* CT_NO_WSCALE if not negotiated */
@@ -146,17 +142,15 @@ void ct_ctl_close(struct ct_ctl *c);
  * answers synchronously), or a socket error. */
 int ct_ctl_create(struct ct_ctl *c, const struct ct_proxy *p);
 
+/* Delete the entry of a tuple (orig direction client->server): a stale one
+ * (TIME_WAIT of an earlier connection on the same ports) that keeps a new
+ * proxied connection's entry from being created.  0 or -errno. */
+int ct_ctl_delete(struct ct_ctl *c, const struct sg_tuple *t);
 /* For tests and diagnostics: looks up the entry of a tuple (ORIGINAL
  * direction client -> server, TCP, IPCTNL_MSG_CT_GET) and reports whether
  * it has a REPLY-direction sequence adjustment.  Returns 1 (it has, and
  * *offset is set to its offset), 0 (entry without one), or -errno
  * (-ENOENT: no entry; -EBADMSG: malformed answer; as ct_ctl_create). */
-/* Delete the entry of a tuple (orig direction client->server): a stale one
- * (TIME_WAIT of an earlier connection on the same ports) that keeps a new
- * proxied connection's entry from being created.  0 or -errno. */
-int ct_ctl_delete(struct ct_ctl *c, int family, const uint8_t *client, const uint8_t *server,
-		  uint16_t client_port, uint16_t server_port);
-int ct_ctl_seqadj(struct ct_ctl *c, int family, const uint8_t *client, const uint8_t *server,
-		  uint16_t client_port, uint16_t server_port, int32_t *offset);
+int ct_ctl_seqadj(struct ct_ctl *c, const struct sg_tuple *t, int32_t *offset);
 
 #endif

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* value: SYN time (40 bits of us: 12.7 days, far beyond any timeout), state
  * (2 bits), the low bits of the ACK the client must send (server ISN + 1,
@@ -49,21 +48,11 @@ static uint64_t ho_elapsed(uint64_t v, uint64_t now_us)
 
 /* Only the bytes that belong to the family are hashed, so garbage in the
  * unused tail of a v4 address cannot split one connection in two. */
-static uint64_t ho_key(const struct halfopen *h, const struct ho_tuple *t)
+static uint64_t ho_key(const struct halfopen *h, const struct sg_tuple *t)
 {
-	uint8_t buf[1 + 16 + 16 + 4];
-	size_t alen = t->family == AF_INET6 ? 16 : 4, n = 0;
+	uint8_t buf[SG_TUPLE_BYTES];
 
-	buf[n++] = (uint8_t)alen;
-	memcpy(buf + n, t->client, alen);
-	n += alen;
-	memcpy(buf + n, t->server, alen);
-	n += alen;
-	buf[n++] = (uint8_t)(t->client_port >> 8);
-	buf[n++] = (uint8_t)t->client_port;
-	buf[n++] = (uint8_t)(t->server_port >> 8);
-	buf[n++] = (uint8_t)t->server_port;
-	return siphash24(&h->fp_key, buf, n);
+	return siphash24(&h->fp_key, buf, sg_tuple_put(buf, t));
 }
 
 /* A fingerprint key of its own, derived from the seed with labels, so the
@@ -150,7 +139,7 @@ static unsigned ho_hist_bucket(const struct halfopen *h, uint64_t v)
 	return lo;
 }
 
-bool halfopen_syn(struct halfopen *h, const struct ho_tuple *t, unsigned svc, uint64_t now_us)
+bool halfopen_syn(struct halfopen *h, const struct sg_tuple *t, unsigned svc, uint64_t now_us)
 {
 	uint64_t key = ho_key(h, t);
 
@@ -164,7 +153,7 @@ bool halfopen_syn(struct halfopen *h, const struct ho_tuple *t, unsigned svc, ui
 	return true;
 }
 
-bool halfopen_synack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us,
+bool halfopen_synack_seq(struct halfopen *h, const struct sg_tuple *t, uint64_t now_us,
 			 uint32_t server_isn)
 {
 	uint64_t key = ho_key(h, t);
@@ -186,7 +175,7 @@ static void ho_remove(struct halfopen *h, uint64_t key, unsigned svc)
 	h->svc[svc].halfopen--;
 }
 
-bool halfopen_ack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us, uint32_t ack,
+bool halfopen_ack_seq(struct halfopen *h, const struct sg_tuple *t, uint64_t now_us, uint32_t ack,
 		      unsigned *svc, uint64_t *hs_us)
 {
 	uint64_t key = ho_key(h, t);
@@ -210,7 +199,7 @@ bool halfopen_ack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now
 	return true;
 }
 
-bool halfopen_rst(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us)
+bool halfopen_rst(struct halfopen *h, const struct sg_tuple *t, uint64_t now_us)
 {
 	uint64_t key = ho_key(h, t);
 	uint64_t *v = table_lookup(&h->t, &key, now_us);
@@ -224,7 +213,7 @@ bool halfopen_rst(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us)
 	return true;
 }
 
-enum ho_state halfopen_state(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us)
+enum ho_state halfopen_state(struct halfopen *h, const struct sg_tuple *t, uint64_t now_us)
 {
 	uint64_t key = ho_key(h, t);
 	uint64_t *v = table_lookup(&h->t, &key, now_us);

@@ -11,19 +11,13 @@
 
 #include "siphash.h"
 #include "table.h"
+#include "tuple.h"
 
 #define HALFOPEN_SVC_MAX 65	/* services 0..63 from config + the catch-all */
 #define HO_HIST_BUCKETS 64	/* log-scale histogram of handshake times */
 
 /* Where a tracked handshake stands; HO_NONE: not tracked. */
 enum ho_state { HO_NONE = 0, HO_SYN_SENT = 1, HO_SYN_RECEIVED = 2 };
-
-/* AF_INET uses the first 4 bytes of the addresses; ports in host order. */
-struct ho_tuple {
-	int family;
-	uint8_t client[16], server[16];
-	uint16_t client_port, server_port;
-};
 
 /* Bucket 0: below 10 us; 1..62: geometric steps of 6e6^(1/62) (~28.6%)
  * from 10 us to 60 s; 63: 60 s and above. */
@@ -61,27 +55,27 @@ void halfopen_set_timeout(struct halfopen *h, uint64_t timeout_us);
 /* SYN let through to service svc (< nsvc, else ignored).  A SYN for a
  * tuple already tracked (retransmission) does not count twice and keeps
  * the first SYN's time.  Returns true if a new entry was made. */
-bool halfopen_syn(struct halfopen *h, const struct ho_tuple *t, unsigned svc, uint64_t now_us);
+bool halfopen_syn(struct halfopen *h, const struct sg_tuple *t, unsigned svc, uint64_t now_us);
 /* The server's SYN+ACK (ISN server_isn); the tuple is given from the
  * client's side (caller swaps).  The low bits of server_isn + 1 are kept:
  * the completing ACK must carry them, so a blind spoofer's ACK does not
  * complete the handshake (and verify its source) by luck.  Unknown tuple:
  * ignored, returns false. */
-bool halfopen_synack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us,
+bool halfopen_synack_seq(struct halfopen *h, const struct sg_tuple *t, uint64_t now_us,
 			 uint32_t server_isn);
 /* The client's ACK (no SYN/RST) with acknowledgment number ack.  Completes
  * an entry in SYN_RECEIVED whose SYN+ACK it acknowledges: removes it,
  * records now - syn time in the service's hist_cur, counts completed,
  * returns true with *svc and *hs_us set.  In SYN_SENT (no SYN+ACK seen
  * yet), unknown, or acknowledging something else: false, no change. */
-bool halfopen_ack_seq(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us, uint32_t ack,
+bool halfopen_ack_seq(struct halfopen *h, const struct sg_tuple *t, uint64_t now_us, uint32_t ack,
 		      unsigned *svc, uint64_t *hs_us);
 /* RST from either side (tuple from the client's side): entry removed,
  * counted as reset.  Returns true if it was tracked. */
-bool halfopen_rst(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us);
+bool halfopen_rst(struct halfopen *h, const struct sg_tuple *t, uint64_t now_us);
 /* The state of a tuple (from the client's side); an expired entry is
  * reclaimed (counted as expired) and reads HO_NONE. */
-enum ho_state halfopen_state(struct halfopen *h, const struct ho_tuple *t, uint64_t now_us);
+enum ho_state halfopen_state(struct halfopen *h, const struct sg_tuple *t, uint64_t now_us);
 /* Reclaim expired entries in at most max_buckets buckets (counted as
  * expired per service). */
 void halfopen_sweep(struct halfopen *h, uint64_t now_us, size_t max_buckets);

@@ -31,13 +31,13 @@ static void send_seg(struct synguard *sg, const struct proxy_conn *c, bool to_se
 	uint8_t buf[PKT_BUF];
 	size_t len;
 
-	o->family = c->family;
-	o->src = to_server ? c->client : c->server;
-	o->dst = to_server ? c->server : c->client;
-	o->sport = to_server ? c->client_port : c->server_port;
-	o->dport = to_server ? c->server_port : c->client_port;
+	o->family = c->tuple.family;
+	o->src = to_server ? c->tuple.client : c->tuple.server;
+	o->dst = to_server ? c->tuple.server : c->tuple.client;
+	o->sport = to_server ? c->tuple.client_port : c->tuple.server_port;
+	o->dport = to_server ? c->tuple.server_port : c->tuple.client_port;
 	len = pkt_build(buf, sizeof(buf), o);
-	if (!len || tx_send_now(sg->ptx, c->family, o->dst, buf, len) < 0) {
+	if (!len || tx_send_now(sg->ptx, c->tuple.family, o->dst, buf, len) < 0) {
 		sg->stats.proxy_send_errors++;
 		log_rl_at(LOG_WARNING, "proxy: cannot send a %s segment: %s",
 			  to_server ? "server" : "client", strerror(errno));
@@ -80,8 +80,7 @@ static void hold(struct synguard *sg, const struct pkt *p, const uint8_t *buf, s
  * started anew, so the old entry is gone for good: remove it first. */
 static void clear_stale_entry(struct synguard *sg, const struct proxy_conn *c)
 {
-	if (sg->ctl && ct_ctl_delete(sg->ctl, c->family, c->client, c->server, c->client_port,
-				     c->server_port) == 0)
+	if (sg->ctl && ct_ctl_delete(sg->ctl, &c->tuple) == 0)
 		sg->stats.proxy_ct_replaced++;
 }
 
@@ -101,9 +100,7 @@ static void connect_server(struct synguard *sg, struct proxy_conn *c)
 static int create_entry(struct synguard *sg, const struct proxy_conn *c, const struct pkt *sa)
 {
 	struct ct_proxy e = {
-		.family = c->family,
-		.client_port = c->client_port,
-		.server_port = c->server_port,
+		.tuple = c->tuple,
 		.server_isn = sa->seq,
 		.proxy_isn = c->proxy_isn,
 		.client_wscale = CT_NO_WSCALE,
@@ -113,8 +110,6 @@ static int create_entry(struct synguard *sg, const struct proxy_conn *c, const s
 		.timeout_s = CT_ESTABLISHED_TIMEOUT_S,
 	};
 
-	memcpy(e.client, c->client, 16);
-	memcpy(e.server, c->server, 16);
 	/* Scaling is on only if both ends announced it (RFC 7323 §2.2). */
 	if (c->client_wscale != PKT_NO_WSCALE && sa->opt.has_wscale) {
 		e.client_wscale = c->client_wscale;
@@ -127,9 +122,7 @@ static int create_entry(struct synguard *sg, const struct proxy_conn *c, const s
 	rc = ct_ctl_create(sg->ctl, &e);
 	/* An earlier connection on the same ports (its entry lingers in
 	 * TIME_WAIT; the new SYN never reached conntrack): replace it. */
-	if (rc == -EEXIST &&
-	    ct_ctl_delete(sg->ctl, c->family, c->client, c->server, c->client_port,
-			  c->server_port) == 0) {
+	if (rc == -EEXIST && ct_ctl_delete(sg->ctl, &c->tuple) == 0) {
 		sg->stats.proxy_ct_replaced++;
 		rc = ct_ctl_create(sg->ctl, &e);
 	}
@@ -146,7 +139,7 @@ static int forward(struct synguard *sg, const struct proxy_conn *c, uint8_t *pk,
 	/* A queued copy may carry a partial checksum (GSO): redo it. */
 	if (st == PKT_OK || st == PKT_BAD_CSUM)
 		pkt_fix_csum(pk, len, &p);
-	if (tx_send_now(sg->ptx_plain, c->family, c->server, pk, len) < 0) {
+	if (tx_send_now(sg->ptx_plain, c->tuple.family, c->tuple.server, pk, len) < 0) {
 		sg->stats.proxy_send_errors++;
 		return -1;
 	}
@@ -179,8 +172,8 @@ static void reack(struct synguard *sg, const struct proxy_conn *c)
 /* auto: the source of a completed proxied handshake becomes verified. */
 static void verify_source(struct synguard *sg, const struct proxy_conn *c)
 {
-	policy_verify_source(&sg->policy, c->family, c->client, clock_mono_ms());
-	fastpath_verified(&sg->fast, c->family, c->client, sg->conf.verified_ttl_ms);
+	policy_verify_source(&sg->policy, c->tuple.family, c->tuple.client, clock_mono_ms());
+	fastpath_verified(&sg->fast, c->tuple.family, c->tuple.client, sg->conf.verified_ttl_ms);
 }
 
 /* Returns false if the attempt failed (and is to be removed). */

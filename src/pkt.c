@@ -374,6 +374,23 @@ const char *pkt_status_str(enum pkt_status s)
 	return "unknown";
 }
 
+void pkt_tuple(const struct pkt *p, struct sg_tuple *t)
+{
+	t->family = p->family;
+	memcpy(t->client, p->src, 16);
+	memcpy(t->server, p->dst, 16);
+	t->client_port = p->sport;
+	t->server_port = p->dport;
+}
+
+void pkt_tuple_from_server(const struct pkt *p, struct sg_tuple *t)
+{
+	struct sg_tuple sent;
+
+	pkt_tuple(p, &sent);
+	sg_tuple_reverse(&sent, t);
+}
+
 /* IPv4 header from syn->dst to syn->src.  DF as Linux sets it on its own
  * SYN+ACKs (path MTU discovery), so the ID can be 0 (RFC 6864). */
 static void build_ip4(uint8_t *ip, const struct pkt *syn, size_t len)

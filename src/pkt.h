@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tuple.h"
+
 enum pkt_status {
 	PKT_OK = 0,
 	PKT_TRUNCATED,		/* captured bytes end before a header does */
@@ -51,6 +53,11 @@ struct pkt {
  * addresses when they were reachable) and must not be answered. */
 enum pkt_status pkt_parse(const uint8_t *buf, size_t caplen, struct pkt *p);
 const char *pkt_status_str(enum pkt_status s);
+
+/* The connection of a parsed packet: pkt_tuple for one the client sent
+ * (source = client), pkt_tuple_from_server for one the server sent. */
+void pkt_tuple(const struct pkt *p, struct sg_tuple *t);
+void pkt_tuple_from_server(const struct pkt *p, struct sg_tuple *t);
 
 /* Build into out (size outlen) a SYN+ACK answering the parsed SYN *syn:
  * addresses and ports swapped, the given seq and ack, an MSS option of

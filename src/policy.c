@@ -49,15 +49,6 @@ static bool source_verified(struct policy_ctx *pc, const struct pkt *p, uint64_t
 	return table_lookup(pc->verified, key, now_ms) != NULL;
 }
 
-static void tuple_of(const struct pkt *p, struct cookie_tuple *t)
-{
-	t->family = p->family;
-	memcpy(t->client, p->src, 16);
-	memcpy(t->server, p->dst, 16);
-	t->client_port = p->sport;
-	t->server_port = p->dport;
-}
-
 /* A keyed 64-bit fingerprint of the SYN (4-tuple + ISN): small table slots,
  * and a spoofer cannot aim collisions at a victim's entry. */
 static uint64_t syn_fingerprint(const struct policy_ctx *pc, const struct pkt *p, uint64_t salt)
@@ -160,15 +151,6 @@ static bool enforcing(const struct policy_ctx *pc)
 	return pc->conf->mode == CONF_MODE_ADAPTIVE || pc->conf->mode == CONF_MODE_ALWAYS;
 }
 
-static void ho_tuple_of(const struct pkt *p, bool from_server, struct ho_tuple *t)
-{
-	t->family = p->family;
-	memcpy(t->client, from_server ? p->dst : p->src, 16);
-	memcpy(t->server, from_server ? p->src : p->dst, 16);
-	t->client_port = from_server ? p->dport : p->sport;
-	t->server_port = from_server ? p->sport : p->dport;
-}
-
 /* --- SYN --------------------------------------------------------------------- */
 
 static void drop(struct policy_ctx *pc, struct policy_result *r)
@@ -181,14 +163,14 @@ static void drop(struct policy_ctx *pc, struct policy_result *r)
 static void accept_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 		       struct policy_result *r)
 {
-	struct ho_tuple t;
+	struct sg_tuple t;
 
 	pc->stats->syn_accepted++;
 	pc->svc[r->svc].accepted++;
 	pc->svc[r->svc].win_accepted++;
 	if (!pc->halfopen)
 		return;
-	ho_tuple_of(p, false, &t);
+	pkt_tuple(p, &t);
 	halfopen_syn(pc->halfopen, &t, r->svc, now_us);
 	r->mark_set = pc->conf->track_mark;
 }
@@ -253,7 +235,7 @@ static uint8_t proxy_wscale_for(const struct policy_opts *so, uint8_t client_wsc
 /* A valid SYN+ACK whose sequence number is the proxy cookie, announcing
  * the server's options (no timestamps: the kernel only rewrites them while
  * a SYNPROXY rule exists). */
-static void proxy_synack(struct policy_ctx *pc, const struct pkt *p, const struct cookie_tuple *t,
+static void proxy_synack(struct policy_ctx *pc, const struct pkt *p, const struct sg_tuple *t,
 			 struct policy_result *r)
 {
 	struct cookie_opts co = {
@@ -289,12 +271,13 @@ static void learn_server_opts(struct policy_ctx *pc, unsigned svc, const struct 
 static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 		      struct policy_result *r)
 {
-	struct cookie_tuple t;
+	struct sg_tuple t;
 	struct cookie_opts co;
 	struct policy_opts so;
 	struct proxy_conn *c;
 
-	c = proxy_find(pc->proxy, p->family, p->src, p->dst, p->sport, p->dport, now_us);
+	pkt_tuple(p, &t);
+	c = proxy_find(pc->proxy, &t, now_us);
 	/* A handed-over entry: the connection's own late packets were sent
 	 * before the client saw anything but our SYN+ACK, so they acknowledge
 	 * exactly K + 1; anything else is a new connection on the same ports
@@ -311,12 +294,11 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
 			r->proxy_action = p->payload_len ? PROXY_HOLD : PROXY_NONE;
 		return true;
 	}
-	tuple_of(p, &t);
 	if (cookie_proxy_check(pc->cookies, &t, p->seq - 1, p->ack - 1, &co) == COOKIE_INVALID)
 		return false;
 	r->svc = policy_service_of(pc->conf, p->family, p->dst, p->dport);
-	c = proxy_add(pc->proxy, p->family, p->src, p->dst, p->sport, p->dport,
-		      now_us + (uint64_t)pc->conf->proxy_timeout_ms * 1000, &r->evicted);
+	c = proxy_add(pc->proxy, &t, now_us + (uint64_t)pc->conf->proxy_timeout_ms * 1000,
+		      &r->evicted);
 	if (r->evicted.key)
 		pc->stats->proxy_evicted++;
 	c->client_isn = p->seq - 1;
@@ -340,10 +322,12 @@ static bool proxy_server(struct policy_ctx *pc, const struct pkt *p, uint64_t no
 			 struct policy_result *r)
 {
 	struct proxy_conn *c;
+	struct sg_tuple t;
 
 	if (!pc->proxy)
 		return false;
-	c = proxy_find(pc->proxy, p->family, p->dst, p->src, p->dport, p->sport, now_us);
+	pkt_tuple_from_server(p, &t);
+	c = proxy_find(pc->proxy, &t, now_us);
 	if (!c)
 		return false;
 	r->verdict = POLICY_DROP;
@@ -377,7 +361,7 @@ static void challenge(struct policy_ctx *pc, const struct pkt *p, uint64_t now_m
 {
 	const struct conf *c = pc->conf;
 	struct bucket_rate total = { c->limit_synack_total.rate, c->limit_synack_total.burst };
-	struct cookie_tuple t;
+	struct sg_tuple t;
 
 	r->verdict = POLICY_DROP;
 	if (!limit_take(pc, LIMIT_SYNACK_DEST, &c->limit_synack_dest, p->family, p->src, now_ms)) {
@@ -388,7 +372,7 @@ static void challenge(struct policy_ctx *pc, const struct pkt *p, uint64_t now_m
 		pc->stats->limited_synack_total++;
 		return;
 	}
-	tuple_of(p, &t);
+	pkt_tuple(p, &t);
 	r->challenge = true;
 	pc->svc[r->svc].challenges++;
 	pc->svc[r->svc].win_challenges++;
@@ -474,13 +458,13 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 static bool tracked_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 			struct policy_result *r)
 {
-	struct ho_tuple t;
+	struct sg_tuple t;
 
 	if (!pc->halfopen)
 		return false;
-	ho_tuple_of(p, false, &t);
+	pkt_tuple(p, &t);
 	if (!halfopen_rst(pc->halfopen, &t, now_us)) {
-		ho_tuple_of(p, true, &t);
+		pkt_tuple_from_server(p, &t);
 		if (!halfopen_rst(pc->halfopen, &t, now_us))
 			return false;
 	}
@@ -494,12 +478,12 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 {
 	const struct conf_rate *lim = &pc->conf->limit_rst_source;
 	uint64_t now_ms = now_us / 1000;
-	struct cookie_tuple t;
+	struct sg_tuple t;
 
 	if (proxy_server(pc, p, now_us, r))
 		return;
-	if (pc->proxy && (r->conn = proxy_find(pc->proxy, p->family, p->src, p->dst, p->sport,
-					       p->dport, now_us))) {
+	pkt_tuple(p, &t);
+	if (pc->proxy && (r->conn = proxy_find(pc->proxy, &t, now_us))) {
 		/* The client gave up; after the handover its RST is passed on. */
 		r->proxy_action = r->conn->state == PROXY_ST_HANDED ? PROXY_FORWARD : PROXY_ABORTED;
 		r->verdict = POLICY_DROP;
@@ -521,7 +505,6 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 		drop(pc, r);
 		return;
 	}
-	tuple_of(p, &t);
 	if (cookie_check(pc->cookies, &t, p->seq) == COOKIE_INVALID) {
 		pc->stats->cookies_invalid++;
 		limit_take(pc, LIMIT_RST_SOURCE, lim, p->family, p->src, now_ms);
@@ -538,9 +521,9 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 static void decide_synack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 			  struct policy_result *r)
 {
-	struct ho_tuple t;
+	struct sg_tuple t;
 
-	ho_tuple_of(p, true, &t);
+	pkt_tuple_from_server(p, &t);
 	if (pc->halfopen && halfopen_synack_seq(pc->halfopen, &t, now_us, p->seq)) {
 		pc->stats->handshake_synacks++;
 		/* Learn the service's options from every server SYN+ACK we see. */
@@ -556,10 +539,10 @@ static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 		       struct policy_result *r)
 {
 	enum ho_state st = HO_NONE;
-	struct ho_tuple t;
+	struct sg_tuple t;
 	unsigned svc;
 
-	ho_tuple_of(p, false, &t);
+	pkt_tuple(p, &t);
 	if (pc->halfopen &&
 	    halfopen_ack_seq(pc->halfopen, &t, now_us, p->ack, &svc, &r->handshake_us)) {
 		pc->stats->handshakes_completed++;

@@ -5,21 +5,19 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
-static uint64_t fingerprint(const struct proxy_table *t, int family, const uint8_t client[16],
-			    const uint8_t server[16], uint16_t cport, uint16_t sport)
+static uint64_t fingerprint(const struct proxy_table *t, const struct sg_tuple *tuple)
 {
 	uint8_t msg[40];
-	size_t alen = family == AF_INET6 ? 16 : 4, n = 0;
+	size_t alen = sg_tuple_alen(tuple), n = 0;
 	uint64_t h;
 
-	memcpy(msg + n, client, alen);
+	memcpy(msg + n, tuple->client, alen);
 	n += alen;
-	memcpy(msg + n, server, alen);
+	memcpy(msg + n, tuple->server, alen);
 	n += alen;
-	memcpy(msg + n, &cport, 2);
-	memcpy(msg + n + 2, &sport, 2);
+	memcpy(msg + n, &tuple->client_port, 2);
+	memcpy(msg + n + 2, &tuple->server_port, 2);
 	n += 4;
 	h = siphash24(&t->seed, msg, n);
 	return h ? h : 1;	/* 0 marks a free slot */
@@ -66,25 +64,15 @@ size_t proxy_capacity(const struct proxy_table *t)
 	return t->nbuckets * PROXY_WAYS;
 }
 
-static bool same_tuple(const struct proxy_conn *c, int family, const uint8_t client[16],
-		       const uint8_t server[16], uint16_t cport, uint16_t sport)
+struct proxy_conn *proxy_find(struct proxy_table *t, const struct sg_tuple *tuple,
+			      uint64_t now_us)
 {
-	size_t alen = family == AF_INET6 ? 16 : 4;
-
-	return c->family == family && c->client_port == cport && c->server_port == sport &&
-	       memcmp(c->client, client, alen) == 0 && memcmp(c->server, server, alen) == 0;
-}
-
-struct proxy_conn *proxy_find(struct proxy_table *t, int family, const uint8_t client[16],
-			      const uint8_t server[16], uint16_t client_port,
-			      uint16_t server_port, uint64_t now_us)
-{
-	uint64_t key = fingerprint(t, family, client, server, client_port, server_port);
+	uint64_t key = fingerprint(t, tuple);
 	struct proxy_conn *b = bucket_of(t, key);
 
 	for (int w = 0; w < PROXY_WAYS; w++)
 		if (b[w].key == key && now_us < b[w].expires_us &&
-		    same_tuple(&b[w], family, client, server, client_port, server_port))
+		    sg_tuple_equal(&b[w].tuple, tuple))
 			return &b[w];
 	return NULL;
 }
@@ -98,20 +86,17 @@ static void clear(struct proxy_table *t, struct proxy_conn *c)
 	t->count--;
 }
 
-struct proxy_conn *proxy_add(struct proxy_table *t, int family, const uint8_t client[16],
-			     const uint8_t server[16], uint16_t client_port,
-			     uint16_t server_port, uint64_t expires_us,
-			     struct proxy_conn *evicted)
+struct proxy_conn *proxy_add(struct proxy_table *t, const struct sg_tuple *tuple,
+			     uint64_t expires_us, struct proxy_conn *evicted)
 {
-	uint64_t key = fingerprint(t, family, client, server, client_port, server_port);
+	uint64_t key = fingerprint(t, tuple);
 	struct proxy_conn *b = bucket_of(t, key), *slot = NULL;
 
 	evicted->key = 0;
 	/* The same connection again (an expired attempt not yet swept): reuse
 	 * its slot, or the sweep would later reset the new attempt's client. */
 	for (int w = 0; w < PROXY_WAYS && !slot; w++)
-		if (b[w].key == key && same_tuple(&b[w], family, client, server, client_port,
-						  server_port)) {
+		if (b[w].key == key && sg_tuple_equal(&b[w].tuple, tuple)) {
 			slot = &b[w];
 			clear(t, slot);
 		}
@@ -131,11 +116,7 @@ struct proxy_conn *proxy_add(struct proxy_table *t, int family, const uint8_t cl
 	}
 	slot->key = key;
 	slot->expires_us = expires_us;
-	slot->family = family;
-	memcpy(slot->client, client, 16);
-	memcpy(slot->server, server, 16);
-	slot->client_port = client_port;
-	slot->server_port = server_port;
+	slot->tuple = *tuple;
 	t->count++;
 	return slot;
 }

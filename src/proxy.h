@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "siphash.h"
+#include "tuple.h"
 
 #define PROXY_WAYS 4
 
@@ -24,9 +25,7 @@ struct proxy_conn {
 	uint64_t key;			/* tuple fingerprint; 0 = free slot */
 	uint64_t expires_us;
 	enum proxy_state state;
-	int family;
-	uint8_t client[16], server[16];
-	uint16_t client_port, server_port;
+	struct sg_tuple tuple;
 	uint32_t client_isn;		/* c: the client's ISN */
 	uint32_t proxy_isn;		/* K: ours, from the cookie */
 	uint32_t server_isn;		/* S, once handed over */
@@ -55,18 +54,15 @@ int proxy_init(struct proxy_table *t, size_t max_entries, size_t early_cap,
 void proxy_free(struct proxy_table *t);
 size_t proxy_capacity(const struct proxy_table *t);
 
-/* The entry of a connection, tuple as the client sees it; NULL if none
- * (an expired one is not returned: proxy_expired reports it). */
-struct proxy_conn *proxy_find(struct proxy_table *t, int family, const uint8_t client[16],
-			      const uint8_t server[16], uint16_t client_port,
-			      uint16_t server_port, uint64_t now_us);
+/* The entry of a connection; NULL if none (an expired one is not
+ * returned: proxy_expired reports it). */
+struct proxy_conn *proxy_find(struct proxy_table *t, const struct sg_tuple *tuple,
+			      uint64_t now_us);
 /* A new entry (zeroed but for the tuple and expiry).  A full bucket evicts
  * the entry closest to expiry; *evicted receives a copy of it (key 0 if
  * none) so the caller can answer its client. */
-struct proxy_conn *proxy_add(struct proxy_table *t, int family, const uint8_t client[16],
-			     const uint8_t server[16], uint16_t client_port,
-			     uint16_t server_port, uint64_t expires_us,
-			     struct proxy_conn *evicted);
+struct proxy_conn *proxy_add(struct proxy_table *t, const struct sg_tuple *tuple,
+			     uint64_t expires_us, struct proxy_conn *evicted);
 void proxy_remove(struct proxy_table *t, struct proxy_conn *c);
 
 /* Hold a client packet of len bytes until the connection is handed over.

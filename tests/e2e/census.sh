@@ -87,7 +87,7 @@ ct_view_is() {
 expect_ct_view() {
 	lab_wait_until 5 ct_view_is "$@" || {
 		ct_view >&2 || true
-		fail "conntrack does not show [$1]:$2 as established=$3 close_wait=$4 time_wait=$5"
+		sg_die "conntrack does not show [$1]:$2 as established=$3 close_wait=$4 time_wait=$5"
 	}
 }
 

@@ -54,20 +54,20 @@ static void addr_arg(int family, const char *s, uint8_t *out)
 
 static int lookup(int family, char **argv)
 {
-	uint8_t client[16] = { 0 }, server[16] = { 0 };
-	uint16_t cport = port_arg(argv[2]), sport = port_arg(argv[3]);
+	struct sg_tuple t = { .family = family, .client_port = port_arg(argv[2]),
+			      .server_port = port_arg(argv[3]) };
 	struct ct_ctl *c;
 	int32_t offset = 0;
 	int r;
 
-	addr_arg(family, argv[0], client);
-	addr_arg(family, argv[1], server);
+	addr_arg(family, argv[0], t.client);
+	addr_arg(family, argv[1], t.server);
 	c = ct_ctl_open();
 	if (!c) {
 		perror("ctseqadj: ctnetlink socket");
 		return 2;
 	}
-	r = ct_ctl_seqadj(c, family, client, server, cport, sport, &offset);
+	r = ct_ctl_seqadj(c, &t, &offset);
 	ct_ctl_close(c);
 	if (r == 1)
 		printf("seqadj %" PRId32 "\n", offset);
@@ -87,9 +87,10 @@ static void print_entry(const struct ct_entry *e, void *arg)
 	(void)arg;
 	if (!e->seqadj)
 		return;
-	inet_ntop(e->family, e->src, src, sizeof(src));
-	inet_ntop(e->family, e->dst, dst, sizeof(dst));
-	printf("%s %s %u %u %" PRId32 "\n", src, dst, e->sport, e->dport, e->seqadj_offset);
+	inet_ntop(e->tuple.family, e->tuple.client, src, sizeof(src));
+	inet_ntop(e->tuple.family, e->tuple.server, dst, sizeof(dst));
+	printf("%s %s %u %u %" PRId32 "\n", src, dst, e->tuple.client_port, e->tuple.server_port,
+	       e->seqadj_offset);
 }
 
 static int64_t now_ms(void)

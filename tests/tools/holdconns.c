@@ -32,6 +32,7 @@
 
 #define MAX_CONNS 4096
 #define STEP_TIMEOUT_MS 5000	/* per connect, per state change */
+#define SETTLE_MS 500		/* after the connects, before the closes */
 
 static volatile sig_atomic_t stop;
 
@@ -171,24 +172,28 @@ static int *client(const char *host, int port, long ne, long nw, long nt, int *n
 {
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(host, port, &ss);
-	int *fds = calloc((size_t)(ne + nw) + 1, sizeof(int));
+	int *fds = calloc((size_t)(ne + nw + nt) + 1, sizeof(int));
 	long i;
 
 	if (!fds)
 		die("calloc");
 	*nfds = 0;
-	for (i = 0; i < ne; i++)
-		fds[(*nfds)++] = connect_mode(&ss, len, 'E');
-	for (i = 0; i < nw; i++) {
-		int fd = connect_mode(&ss, len, 'W');
-
-		if (shutdown(fd, SHUT_WR) < 0)
+	for (i = 0; i < ne + nw + nt; i++)
+		fds[i] = connect_mode(&ss, len, i < ne ? 'E' : i < ne + nw ? 'W' : 'T');
+	/* A protecting gateway may follow each handshake through its queue.
+	 * Closing only once it has let go keeps the FINs out of that queue: a
+	 * busy daemon releasing a FIN and its retransmission late would have
+	 * the second meet a closed socket, which answers with a RST (and
+	 * conntrack's entry goes to CLOSE instead of TIME_WAIT). */
+	usleep(SETTLE_MS * 1000);
+	for (i = ne; i < ne + nw; i++) {
+		if (shutdown(fds[i], SHUT_WR) < 0)
 			die("shutdown");
-		wait_state(fd, TCP_FIN_WAIT2, "FIN_WAIT2");
-		fds[(*nfds)++] = fd;
+		wait_state(fds[i], TCP_FIN_WAIT2, "FIN_WAIT2");
 	}
-	for (i = 0; i < nt; i++)
-		close_first(connect_mode(&ss, len, 'T'));
+	for (i = ne + nw; i < ne + nw + nt; i++)
+		close_first(fds[i]);
+	*nfds = (int)(ne + nw);
 	return fds;
 }
 

@@ -43,9 +43,9 @@ static struct cookie_ctx ctx_at(uint64_t epoch, uint64_t k0)
 	return c;
 }
 
-static struct cookie_tuple tuple4(uint8_t last, uint16_t sport)
+static struct sg_tuple tuple4(uint8_t last, uint16_t sport)
 {
-	struct cookie_tuple t = { .family = AF_INET, .client_port = sport, .server_port = 80 };
+	struct sg_tuple t = { .family = AF_INET, .client_port = sport, .server_port = 80 };
 	const uint8_t cl[4] = { 192, 0, 2, last }, sv[4] = { 203, 0, 113, 2 };
 
 	memcpy(t.client, cl, 4);
@@ -53,9 +53,9 @@ static struct cookie_tuple tuple4(uint8_t last, uint16_t sport)
 	return t;
 }
 
-static struct cookie_tuple tuple6(uint8_t last)
+static struct sg_tuple tuple6(uint8_t last)
 {
-	struct cookie_tuple t = { .family = AF_INET6, .client_port = 40000, .server_port = 443 };
+	struct sg_tuple t = { .family = AF_INET6, .client_port = 40000, .server_port = 443 };
 
 	t.client[0] = 0x20; t.client[1] = 0x01; t.client[2] = 0x0d; t.client[3] = 0xb8;
 	t.client[15] = last;
@@ -67,7 +67,7 @@ static struct cookie_tuple tuple6(uint8_t last)
 START_TEST(cookie_roundtrip_v4_v6)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
-	struct cookie_tuple t4 = tuple4(2, 40000), t6 = tuple6(2);
+	struct sg_tuple t4 = tuple4(2, 40000), t6 = tuple6(2);
 
 	ck_assert_int_eq(cookie_check(&c, &t4, cookie_make(&c, &t4, 1)), COOKIE_VALID_CURRENT);
 	ck_assert_int_eq(cookie_check(&c, &t6, cookie_make(&c, &t6, 1)), COOKIE_VALID_CURRENT);
@@ -77,7 +77,7 @@ END_TEST
 START_TEST(cookie_binds_every_tuple_field)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
-	struct cookie_tuple t = tuple4(2, 40000), u;
+	struct sg_tuple t = tuple4(2, 40000), u;
 	uint32_t v = cookie_make(&c, &t, 99);
 
 	u = t; u.client[3] ^= 1;
@@ -91,7 +91,7 @@ START_TEST(cookie_binds_every_tuple_field)
 	ck_assert_int_eq(cookie_check(&c, &t, v ^ 4), COOKIE_INVALID);
 	/* IPv6: a difference in the last address byte matters (full address). */
 	{
-		struct cookie_tuple a = tuple6(1), b = tuple6(1);
+		struct sg_tuple a = tuple6(1), b = tuple6(1);
 
 		b.client[8] ^= 0x80;
 		ck_assert_int_eq(cookie_check(&c, &b, cookie_make(&c, &a, 5)), COOKIE_INVALID);
@@ -102,7 +102,7 @@ END_TEST
 START_TEST(cookie_epochs)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
-	struct cookie_tuple t = tuple4(9, 1234);
+	struct sg_tuple t = tuple4(9, 1234);
 	uint32_t v = cookie_make(&c, &t, 0);
 
 	ck_assert(cookie_set_epoch(&c, 1001));
@@ -128,7 +128,7 @@ END_TEST
 START_TEST(cookie_never_isn_plus_one)
 {
 	struct cookie_ctx c = ctx_at(42, 3);
-	struct cookie_tuple t = tuple4(5, 5555);
+	struct sg_tuple t = tuple4(5, 5555);
 	uint32_t primary = cookie_make(&c, &t, 0);
 	uint32_t isn = primary - 1;	/* the ISN whose +1 equals the primary */
 	uint32_t v = cookie_make(&c, &t, isn);
@@ -137,7 +137,7 @@ START_TEST(cookie_never_isn_plus_one)
 	ck_assert_int_eq(cookie_check(&c, &t, v), COOKIE_VALID_CURRENT);
 	/* And over many tuples and ISNs, never. */
 	for (uint32_t i = 0; i < 20000; i++) {
-		struct cookie_tuple u = tuple4((uint8_t)i, (uint16_t)(i * 7));
+		struct sg_tuple u = tuple4((uint8_t)i, (uint16_t)(i * 7));
 		uint32_t w = cookie_make(&c, &u, i * 2654435761u);
 
 		ck_assert_uint_ne(w, i * 2654435761u + 1);
@@ -151,7 +151,7 @@ START_TEST(cookie_shared_secret_is_deterministic)
 	uint8_t other[32];
 	struct siphash_key m1, m2, m3;
 	struct cookie_ctx a, b, c;
-	struct cookie_tuple t = tuple6(7);
+	struct sg_tuple t = tuple6(7);
 
 	ck_assert_int_eq(cookie_master_from_secret(&m1, secret, sizeof(secret)), 0);
 	ck_assert_int_eq(cookie_master_from_secret(&m2, secret, sizeof(secret)), 0);
@@ -172,7 +172,7 @@ END_TEST
 START_TEST(cookie_random_guesses_fail)
 {
 	struct cookie_ctx c = ctx_at(9, 9);
-	struct cookie_tuple t = tuple4(1, 1);
+	struct sg_tuple t = tuple4(1, 1);
 	unsigned hits = 0;
 
 	srandom(1);
@@ -188,7 +188,7 @@ END_TEST
 static const struct cookie_opts opts_default = { .mss = 1460, .wscale = 7, .sack = true };
 
 /* Make a proxy cookie and check it straight back; returns the decoded options. */
-static struct cookie_opts proxy_roundtrip(const struct cookie_ctx *c, const struct cookie_tuple *t,
+static struct cookie_opts proxy_roundtrip(const struct cookie_ctx *c, const struct sg_tuple *t,
 					  const struct cookie_opts *in)
 {
 	struct cookie_opts out = { 0, 0, false };
@@ -212,7 +212,7 @@ static const struct { uint16_t client, carried; } mss4[] = {
 START_TEST(proxy_mss_boundaries)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
-	struct cookie_tuple t4 = tuple4(2, 40000), t6 = tuple6(2);
+	struct sg_tuple t4 = tuple4(2, 40000), t6 = tuple6(2);
 	struct cookie_opts o = opts_default;
 
 	for (size_t i = 0; i < sizeof(mss4) / sizeof(mss4[0]); i++) {
@@ -234,7 +234,7 @@ START_TEST(proxy_every_option_value)
 {
 	static const uint16_t tab[2][4] = { { 536, 1300, 1440, 1460 }, { 1220, 1420, 1440, 8940 } };
 	struct cookie_ctx c = ctx_at(1000, 7);
-	struct cookie_tuple tt[2] = { tuple4(2, 40000), tuple6(2) };
+	struct sg_tuple tt[2] = { tuple4(2, 40000), tuple6(2) };
 
 	for (int f = 0; f < 2; f++)
 		for (int m = 0; m < 4; m++)
@@ -255,7 +255,7 @@ END_TEST
 START_TEST(proxy_epochs)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
-	struct cookie_tuple t = tuple6(9);
+	struct sg_tuple t = tuple6(9);
 	struct cookie_opts out = { 0, 0, false };
 	uint32_t k = cookie_proxy_make(&c, &t, 77, &opts_default);
 
@@ -280,7 +280,7 @@ END_TEST
 START_TEST(proxy_binds_everything)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
-	struct cookie_tuple t = tuple4(2, 40000), u;
+	struct sg_tuple t = tuple4(2, 40000), u;
 	struct cookie_opts out = { 1, 2, true }, untouched = out;
 	uint32_t k = cookie_proxy_make(&c, &t, 99, &opts_default);
 
@@ -313,7 +313,7 @@ END_TEST
 START_TEST(proxy_binds_full_ipv6_addresses)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
-	struct cookie_tuple t = tuple6(1), u;
+	struct sg_tuple t = tuple6(1), u;
 	struct cookie_opts out;
 	uint32_t k = cookie_proxy_make(&c, &t, 5, &opts_default);
 
@@ -328,9 +328,9 @@ START_TEST(proxy_binds_full_ipv6_addresses)
 }
 END_TEST
 
-static struct cookie_tuple tuple_random(void)
+static struct sg_tuple tuple_random(void)
 {
-	struct cookie_tuple t;
+	struct sg_tuple t;
 
 	memset(&t, 0, sizeof(t));
 	t.family = random() & 1 ? AF_INET6 : AF_INET;
@@ -353,7 +353,7 @@ START_TEST(proxy_and_auth_never_cross)
 
 	srandom(2);
 	for (int i = 0; i < 10000; i++) {
-		struct cookie_tuple t = tuple_random();
+		struct sg_tuple t = tuple_random();
 		uint32_t isn = (uint32_t)random() ^ ((uint32_t)random() << 16);
 		struct cookie_opts o = { (uint16_t)random(), (uint8_t)(random() % 16), random() & 1 };
 		uint32_t auth = cookie_make(&c, &t, isn);
@@ -371,7 +371,7 @@ END_TEST
 START_TEST(proxy_random_guesses_fail)
 {
 	struct cookie_ctx c = ctx_at(9, 9);
-	struct cookie_tuple t = tuple4(1, 1);
+	struct sg_tuple t = tuple4(1, 1);
 	struct cookie_opts out;
 	unsigned hits = 0;
 
@@ -391,7 +391,7 @@ START_TEST(proxy_reference_vectors)
 {
 	struct siphash_key m = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
 	struct cookie_opts o = { .mss = 1460, .wscale = 7, .sack = true }, out;
-	struct cookie_tuple t4 = tuple4(1, 40000), t6 = tuple6(1);
+	struct sg_tuple t4 = tuple4(1, 40000), t6 = tuple6(1);
 	const uint32_t ref4 = 0x75950df7U, ref6 = 0x088ab8d7U;
 	struct cookie_ctx c;
 	uint32_t k4, k6;

@@ -64,13 +64,13 @@ static void check_v4(const uint8_t *msg, size_t len, uint16_t sport, enum ct_sta
 	struct ct_entry e;
 
 	ck_assert_int_eq(parse_copy(msg, len, &e), 1);
-	ck_assert_int_eq(e.family, AF_INET);
-	ck_assert_mem_eq(e.src, client4, 4);
-	ck_assert_mem_eq(e.dst, server4, 4);
-	ck_assert_mem_eq(e.src + 4, zero16, 12);
-	ck_assert_mem_eq(e.dst + 4, zero16, 12);
-	ck_assert_uint_eq(e.sport, sport);
-	ck_assert_uint_eq(e.dport, 8080);
+	ck_assert_int_eq(e.tuple.family, AF_INET);
+	ck_assert_mem_eq(e.tuple.client, client4, 4);
+	ck_assert_mem_eq(e.tuple.server, server4, 4);
+	ck_assert_mem_eq(e.tuple.client + 4, zero16, 12);
+	ck_assert_mem_eq(e.tuple.server + 4, zero16, 12);
+	ck_assert_uint_eq(e.tuple.client_port, sport);
+	ck_assert_uint_eq(e.tuple.server_port, 8080);
 	ck_assert_int_eq(e.state, st);
 }
 
@@ -79,11 +79,11 @@ static void check_v6(const uint8_t *msg, size_t len, uint16_t sport, enum ct_sta
 	struct ct_entry e;
 
 	ck_assert_int_eq(parse_copy(msg, len, &e), 1);
-	ck_assert_int_eq(e.family, AF_INET6);
-	ck_assert_mem_eq(e.src, client6, 16);
-	ck_assert_mem_eq(e.dst, server6, 16);
-	ck_assert_uint_eq(e.sport, sport);
-	ck_assert_uint_eq(e.dport, 8080);
+	ck_assert_int_eq(e.tuple.family, AF_INET6);
+	ck_assert_mem_eq(e.tuple.client, client6, 16);
+	ck_assert_mem_eq(e.tuple.server, server6, 16);
+	ck_assert_uint_eq(e.tuple.client_port, sport);
+	ck_assert_uint_eq(e.tuple.server_port, 8080);
 	ck_assert_int_eq(e.state, st);
 }
 
@@ -374,11 +374,11 @@ START_TEST(ct_parses_proxied_entries)
 	ck_assert_uint_eq(e.seqadj_pos, 0xfedcba98);
 	ck_assert_int_eq(e.seqadj_offset, 0x02468acf);
 	ck_assert_int_eq(parse_copy(ct_v6_proxied, sizeof(ct_v6_proxied), &e), 1);
-	ck_assert_int_eq(e.family, AF_INET6);
-	ck_assert_mem_eq(e.src, client6, 16);
-	ck_assert_mem_eq(e.dst, server6, 16);
-	ck_assert_uint_eq(e.sport, 40001);
-	ck_assert_uint_eq(e.dport, 8080);
+	ck_assert_int_eq(e.tuple.family, AF_INET6);
+	ck_assert_mem_eq(e.tuple.client, client6, 16);
+	ck_assert_mem_eq(e.tuple.server, server6, 16);
+	ck_assert_uint_eq(e.tuple.client_port, 40001);
+	ck_assert_uint_eq(e.tuple.server_port, 8080);
 	ck_assert_int_eq(e.state, CT_ESTABLISHED);
 	ck_assert(e.seqadj);
 	ck_assert_uint_eq(e.seqadj_pos, 0x1000);
@@ -416,11 +416,13 @@ END_TEST
 
 /* IPv4, window scaling and SACK on, not liberal; the offset wraps. */
 static const struct ct_proxy proxy4 = {
-	.family = AF_INET,
-	.client = { 192, 0, 2, 2 },
-	.server = { 203, 0, 113, 2 },
-	.client_port = 40000,
-	.server_port = 8080,
+	.tuple = {
+		.family = AF_INET,
+		.client = { 192, 0, 2, 2 },
+		.server = { 203, 0, 113, 2 },
+		.client_port = 40000,
+		.server_port = 8080,
+	},
 	.server_isn = 0xfedcba98,
 	.proxy_isn = 0x01234567,	/* K - S = 0x02468acf (mod 2^32) */
 	.client_wscale = 7,
@@ -486,11 +488,13 @@ static const uint8_t want4[224] = {
 
 /* IPv6, window scales 0 and 14, no SACK, liberal; a negative offset. */
 static const struct ct_proxy proxy6 = {
-	.family = AF_INET6,
-	.client = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
-	.server = { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
-	.client_port = 40001,
-	.server_port = 443,
+	.tuple = {
+		.family = AF_INET6,
+		.client = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
+		.server = { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
+		.client_port = 40001,
+		.server_port = 443,
+	},
 	.server_isn = 0x00001000,
 	.proxy_isn = 0x00000800,	/* K - S = -2048 */
 	.client_wscale = 0,
@@ -627,9 +631,9 @@ START_TEST(ct_build_proxy_new_bad_family)
 	struct ct_proxy p = proxy4;
 	uint8_t buf[512];
 
-	p.family = AF_UNSPEC;
+	p.tuple.family = AF_UNSPEC;
 	ck_assert_uint_eq(ct_build_proxy_new(buf, sizeof(buf), 1, &p), 0);
-	p.family = AF_PACKET;
+	p.tuple.family = AF_PACKET;
 	ck_assert_uint_eq(ct_build_proxy_new(buf, sizeof(buf), 1, &p), 0);
 }
 END_TEST
@@ -642,18 +646,18 @@ START_TEST(ct_build_proxy_new_round_trip)
 
 	for (int f = 0; f < 2; f++) {
 		const struct ct_proxy *p = ps[f];
-		size_t alen = p->family == AF_INET ? 4 : 16;
+		size_t alen = p->tuple.family == AF_INET ? 4 : 16;
 		uint8_t buf[512];
 		struct ct_entry e;
 		size_t len = ct_build_proxy_new(buf, sizeof(buf), 9, p);
 
 		ck_assert_uint_gt(len, 0);
 		ck_assert_int_eq(ct_parse_msg(buf, len, &e), 1);
-		ck_assert_int_eq(e.family, p->family);
-		ck_assert_mem_eq(e.src, p->client, alen);
-		ck_assert_mem_eq(e.dst, p->server, alen);
-		ck_assert_uint_eq(e.sport, p->client_port);
-		ck_assert_uint_eq(e.dport, p->server_port);
+		ck_assert_int_eq(e.tuple.family, p->tuple.family);
+		ck_assert_mem_eq(e.tuple.client, p->tuple.client, alen);
+		ck_assert_mem_eq(e.tuple.server, p->tuple.server, alen);
+		ck_assert_uint_eq(e.tuple.client_port, p->tuple.client_port);
+		ck_assert_uint_eq(e.tuple.server_port, p->tuple.server_port);
 		ck_assert_int_eq(e.state, CT_ESTABLISHED);
 		ck_assert(e.seqadj);
 		ck_assert_uint_eq(e.seqadj_pos, p->server_isn);
@@ -683,18 +687,16 @@ static void check_live(struct ct_ctl *c, const struct ct_proxy *p)
 	struct ct_proxy clash = *p;
 	int32_t off = 0;
 
-	ck_assert_int_eq(ct_ctl_seqadj(c, p->family, p->client, p->server, p->client_port,
-				       p->server_port, &off), -ENOENT);
+	ck_assert_int_eq(ct_ctl_seqadj(c, &p->tuple, &off), -ENOENT);
 	ck_assert_int_eq(ct_ctl_create(c, p), 0);
-	ck_assert_int_eq(ct_ctl_seqadj(c, p->family, p->client, p->server, p->client_port,
-				       p->server_port, &off), 1);
+	ck_assert_int_eq(ct_ctl_seqadj(c, &p->tuple, &off), 1);
 	ck_assert_int_eq(off, (int32_t)(p->proxy_isn - p->server_isn));
 	ck_assert_int_eq(ct_ctl_create(c, p), -EEXIST);
 	/* Another ORIGINAL tuple, but its REPLY tuple is taken. */
-	memcpy(clash.client, p->server, sizeof(clash.client));
-	memcpy(clash.server, p->client, sizeof(clash.server));
-	clash.client_port = p->server_port;
-	clash.server_port = p->client_port;
+	memcpy(clash.tuple.client, p->tuple.server, sizeof(clash.tuple.client));
+	memcpy(clash.tuple.server, p->tuple.client, sizeof(clash.tuple.server));
+	clash.tuple.client_port = p->tuple.server_port;
+	clash.tuple.server_port = p->tuple.client_port;
 	ck_assert_int_eq(ct_ctl_create(c, &clash), -EEXIST);
 }
 
@@ -717,7 +719,8 @@ static void check_census_sees(const struct seen_adj *s, const struct ct_proxy *p
 	for (int i = 0; i < s->n && i < 4; i++) {
 		const struct ct_entry *e = &s->e[i];
 
-		if (e->family != p->family || e->sport != p->client_port)
+		if (e->tuple.family != p->tuple.family ||
+		    e->tuple.client_port != p->tuple.client_port)
 			continue;
 		ck_assert(e->seqadj);
 		ck_assert_uint_eq(e->seqadj_pos, p->server_isn);
@@ -725,7 +728,7 @@ static void check_census_sees(const struct seen_adj *s, const struct ct_proxy *p
 		ck_assert_int_eq(e->state, CT_ESTABLISHED);
 		return;
 	}
-	ck_abort_msg("census: no entry for port %u", p->client_port);
+	ck_abort_msg("census: no entry for port %u", p->tuple.client_port);
 }
 
 /* In a fresh namespace (conntrack needs no rule there to take entries):
@@ -735,14 +738,16 @@ START_TEST(ct_ctl_proxy_entries)
 {
 	struct ct_ctl *c = ct_ctl_open();
 	struct seen_adj seen = { 0 };
+	struct ct_proxy unspec = { .tuple = { .family = AF_UNSPEC, .client_port = 1,
+					      .server_port = 2 } };
 	struct ct_census *census;
 	struct pollfd pfd;
 	int r, rounds = 0;
 	int32_t off;
 
 	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(ct_ctl_create(c, &(struct ct_proxy){ .family = AF_UNSPEC }), -EINVAL);
-	ck_assert_int_eq(ct_ctl_seqadj(c, AF_UNSPEC, client4, server4, 1, 2, &off), -EINVAL);
+	ck_assert_int_eq(ct_ctl_create(c, &unspec), -EINVAL);
+	ck_assert_int_eq(ct_ctl_seqadj(c, &unspec.tuple, &off), -EINVAL);
 	if (!own_netns("ct_ctl_proxy_entries")) {
 		ct_ctl_close(c);
 		return;

@@ -11,9 +11,9 @@ static const struct siphash_key seed = { 0x5151, 0x7373 };
 
 #define SEC 1000000u
 
-static struct ho_tuple tuple4(uint32_t client, uint16_t cport)
+static struct sg_tuple tuple4(uint32_t client, uint16_t cport)
 {
-	struct ho_tuple t;
+	struct sg_tuple t;
 
 	memset(&t, 0, sizeof(t));
 	t.family = AF_INET;
@@ -24,9 +24,9 @@ static struct ho_tuple tuple4(uint32_t client, uint16_t cport)
 	return t;
 }
 
-static struct ho_tuple tuple6(uint8_t last, uint16_t cport)
+static struct sg_tuple tuple6(uint8_t last, uint16_t cport)
 {
-	struct ho_tuple t;
+	struct sg_tuple t;
 
 	memset(&t, 0, sizeof(t));
 	t.family = AF_INET6;
@@ -56,7 +56,7 @@ static void assert_accounting(const struct halfopen *h)
 /* One full handshake taking hs_us. */
 static void handshake(struct halfopen *h, uint16_t port, unsigned svc, uint64_t t0, uint64_t hs_us)
 {
-	struct ho_tuple t = tuple4(0x01020304, port);
+	struct sg_tuple t = tuple4(0x01020304, port);
 	uint64_t got;
 
 	ck_assert(halfopen_syn(h, &t, svc, t0));
@@ -81,7 +81,7 @@ END_TEST
 START_TEST(halfopen_full_handshake)
 {
 	struct halfopen h;
-	struct ho_tuple t = tuple4(0x01020304, 40000);
+	struct sg_tuple t = tuple4(0x01020304, 40000);
 	unsigned svc = 99;
 	uint64_t hs = 0;
 
@@ -107,7 +107,7 @@ END_TEST
 START_TEST(halfopen_ack_must_acknowledge_the_synack)
 {
 	struct halfopen h;
-	struct ho_tuple t = tuple4(0xc0000202, 41000);
+	struct sg_tuple t = tuple4(0xc0000202, 41000);
 	unsigned svc = 9;
 	uint64_t hs = 0;
 
@@ -131,7 +131,7 @@ END_TEST
 START_TEST(halfopen_ack_before_synack_does_not_complete)
 {
 	struct halfopen h;
-	struct ho_tuple t = tuple4(0x01020304, 40000), other = tuple4(0x01020305, 40000);
+	struct sg_tuple t = tuple4(0x01020304, 40000), other = tuple4(0x01020305, 40000);
 	uint64_t hs = 7;
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 1, 3 * SEC, &seed), 0);
@@ -159,7 +159,7 @@ END_TEST
 START_TEST(halfopen_retransmitted_syn_counts_once)
 {
 	struct halfopen h;
-	struct ho_tuple t = tuple4(0x01020304, 40000);
+	struct sg_tuple t = tuple4(0x01020304, 40000);
 	uint64_t hs;
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 1, 3 * SEC, &seed), 0);
@@ -183,7 +183,7 @@ END_TEST
 START_TEST(halfopen_rst_from_server)
 {
 	struct halfopen h;
-	struct ho_tuple t = tuple4(0x01020304, 40000);
+	struct sg_tuple t = tuple4(0x01020304, 40000);
 	uint64_t hs;
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 1, 3 * SEC, &seed), 0);
@@ -209,7 +209,7 @@ START_TEST(halfopen_abandoned_entries_expire)
 
 	ck_assert_int_eq(halfopen_init(&h, 4096, 2, SEC, &seed), 0);
 	for (unsigned i = 0; i < m; i++) {
-		struct ho_tuple t = tuple4(0x0a000000 + i, 1000);
+		struct sg_tuple t = tuple4(0x0a000000 + i, 1000);
 
 		ck_assert(halfopen_syn(&h, &t, i % 2, i));
 	}
@@ -231,7 +231,7 @@ END_TEST
 START_TEST(halfopen_expired_on_lookup_is_counted)
 {
 	struct halfopen h;
-	struct ho_tuple t = tuple4(0x01020304, 40000);
+	struct sg_tuple t = tuple4(0x01020304, 40000);
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 1, SEC, &seed), 0);
 	ck_assert(halfopen_syn(&h, &t, 0, 0));
@@ -252,7 +252,7 @@ START_TEST(halfopen_cap_counts_evictions)
 
 	ck_assert_int_eq(halfopen_init(&h, 64, 3, 10 * SEC, &seed), 0);
 	for (unsigned i = 0; i < 1000; i++) {
-		struct ho_tuple t = tuple4(0x0b000000 + i, (uint16_t)i);
+		struct sg_tuple t = tuple4(0x0b000000 + i, (uint16_t)i);
 
 		ck_assert(halfopen_syn(&h, &t, i % 3, i));
 		assert_accounting(&h);
@@ -269,7 +269,7 @@ END_TEST
 START_TEST(halfopen_services_are_separate)
 {
 	struct halfopen h;
-	struct ho_tuple t = tuple4(0x01020304, 1);
+	struct sg_tuple t = tuple4(0x01020304, 1);
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 3, 3 * SEC, &seed), 0);
 	ck_assert(!halfopen_syn(&h, &t, 3, 0));	/* out of range: ignored */
@@ -294,8 +294,8 @@ END_TEST
 START_TEST(halfopen_ipv6_tuples)
 {
 	struct halfopen h;
-	struct ho_tuple a = tuple6(1, 5000), b = tuple6(2, 5000), v4 = tuple4(0, 5000);
-	struct ho_tuple v4b;
+	struct sg_tuple a = tuple6(1, 5000), b = tuple6(2, 5000), v4 = tuple4(0, 5000);
+	struct sg_tuple v4b;
 	uint64_t hs;
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 1, 3 * SEC, &seed), 0);
@@ -407,7 +407,7 @@ END_TEST
 START_TEST(halfopen_timeout_reload_applies_to_new_entries)
 {
 	struct halfopen h;
-	struct ho_tuple a = tuple4(1, 1), b = tuple4(2, 2);
+	struct sg_tuple a = tuple4(1, 1), b = tuple4(2, 2);
 
 	ck_assert_int_eq(halfopen_init(&h, 1024, 1, SEC, &seed), 0);
 	ck_assert(halfopen_syn(&h, &a, 0, 0));
@@ -432,7 +432,7 @@ START_TEST(halfopen_accounting_survives_any_mix)
 
 	ck_assert_int_eq(halfopen_init(&h, 48, 5, 20000, &seed), 0);
 	for (unsigned i = 0; i < 200000; i++) {
-		struct ho_tuple t;
+		struct sg_tuple t;
 
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		t = tuple4((uint32_t)(x >> 40) % 97, 80);

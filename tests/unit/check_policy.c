@@ -76,7 +76,7 @@ START_TEST(unverified_syn_is_challenged_with_valid_cookie)
 	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(2, 40000, 1000);
 	struct policy_result r = decide(f, &s, 0);
-	struct cookie_tuple t = { .family = AF_INET, .client_port = 40000, .server_port = 80 };
+	struct sg_tuple t = { .family = AF_INET, .client_port = 40000, .server_port = 80 };
 
 	ck_assert_int_eq(r.verdict, POLICY_DROP);
 	ck_assert(r.challenge);
@@ -542,7 +542,7 @@ START_TEST(proxy_handshake_decisions)
 	struct siphash_key k = { 21, 22 };
 	struct pkt s = syn4(50, 41000, 5000), ack, data, sa, rst;
 	struct policy_result r;
-	struct cookie_tuple t = { .family = AF_INET, .client_port = 41000, .server_port = 80 };
+	struct sg_tuple t = { .family = AF_INET, .client_port = 41000, .server_port = 80 };
 	struct cookie_opts co;
 
 	ck_assert_int_eq(proxy_init(&pt, 64, 4096, &k), 0);
