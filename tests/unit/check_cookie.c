@@ -1,12 +1,12 @@
 /* Unit tests: SipHash-2-4 reference vectors, the SYN-auth cookies and the
  * proxy cookies (options round trip, epochs, binding, domain separation). */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "cookie.h"
 #include "siphash.h"
+#include "unit.h"
 
 /* From the SipHash paper and its reference implementation: key 00..0f,
  * message 00..(n-1). */
@@ -17,7 +17,7 @@ static const struct { size_t n; uint64_t h; } vectors[] = {
 	{ 63, 0x958a324ceb064572ULL },
 };
 
-START_TEST(siphash_reference_vectors)
+START_TEST(cookie_siphash_reference_vectors)
 {
 	uint8_t key[16], msg[64];
 	struct siphash_key k;
@@ -209,7 +209,7 @@ static const struct { uint16_t client, carried; } mss4[] = {
 	{ 9000, 8940 }, { 65535, 8940 },
 };
 
-START_TEST(proxy_mss_boundaries)
+START_TEST(cookie_proxy_mss_boundaries)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
 	struct sg_tuple t4 = tuple4(2, 40000), t6 = tuple6(2);
@@ -230,7 +230,7 @@ END_TEST
 
 /* Every encodable option byte: 4 MSS indexes x every wscale input (0..14,
  * 15..254 clamped to 14, none) x SACK on/off, for both families. */
-START_TEST(proxy_every_option_value)
+START_TEST(cookie_proxy_every_option_value)
 {
 	static const uint16_t tab[2][4] = { { 536, 1300, 1440, 1460 }, { 1220, 1420, 1440, 8940 } };
 	struct cookie_ctx c = ctx_at(1000, 7);
@@ -252,7 +252,7 @@ START_TEST(proxy_every_option_value)
 }
 END_TEST
 
-START_TEST(proxy_epochs)
+START_TEST(cookie_proxy_epochs)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
 	struct sg_tuple t = tuple6(9);
@@ -277,7 +277,7 @@ START_TEST(proxy_epochs)
 }
 END_TEST
 
-START_TEST(proxy_binds_everything)
+START_TEST(cookie_proxy_binds_everything)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
 	struct sg_tuple t = tuple4(2, 40000), u;
@@ -310,7 +310,7 @@ START_TEST(proxy_binds_everything)
 }
 END_TEST
 
-START_TEST(proxy_binds_full_ipv6_addresses)
+START_TEST(cookie_proxy_binds_full_ipv6_addresses)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
 	struct sg_tuple t = tuple6(1), u;
@@ -346,7 +346,7 @@ static struct sg_tuple tuple_random(void)
 /* Same keys, separate MAC domains: an auth cookie is never a proxy cookie
  * for the same tuple, nor the other way round (both the RST's and the ACK's
  * reading of it). */
-START_TEST(proxy_and_auth_never_cross)
+START_TEST(cookie_proxy_and_auth_never_cross)
 {
 	struct cookie_ctx c = ctx_at(31337, 5);
 	struct cookie_opts out;
@@ -368,7 +368,7 @@ START_TEST(proxy_and_auth_never_cross)
 END_TEST
 
 /* Forgery: random ACKs for a fixed tuple and ISN validate 2^-24 of the time. */
-START_TEST(proxy_random_guesses_fail)
+START_TEST(cookie_proxy_random_guesses_fail)
 {
 	struct cookie_ctx c = ctx_at(9, 9);
 	struct sg_tuple t = tuple4(1, 1);
@@ -387,7 +387,7 @@ END_TEST
  * so an accidental change shows here (and would break gateways running
  * different versions behind one ECMP route).  Computed once and pinned;
  * checked at the time against an independent SipHash model of the layout. */
-START_TEST(proxy_reference_vectors)
+START_TEST(cookie_proxy_reference_vectors)
 {
 	struct siphash_key m = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
 	struct cookie_opts o = { .mss = 1460, .wscale = 7, .sack = true }, out;
@@ -410,14 +410,12 @@ START_TEST(proxy_reference_vectors)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("cookie");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
-	tcase_add_test(tc, siphash_reference_vectors);
+	tcase_add_test(tc, cookie_siphash_reference_vectors);
 	tcase_add_test(tc, cookie_roundtrip_v4_v6);
 	tcase_add_test(tc, cookie_binds_every_tuple_field);
 	tcase_add_test(tc, cookie_epochs);
@@ -425,19 +423,15 @@ int main(void)
 	tcase_add_test(tc, cookie_shared_secret_is_deterministic);
 	tcase_add_test(tc, cookie_random_guesses_fail);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("proxy");
-	tcase_add_test(tc, proxy_mss_boundaries);
-	tcase_add_test(tc, proxy_every_option_value);
-	tcase_add_test(tc, proxy_epochs);
-	tcase_add_test(tc, proxy_binds_everything);
-	tcase_add_test(tc, proxy_binds_full_ipv6_addresses);
-	tcase_add_test(tc, proxy_and_auth_never_cross);
-	tcase_add_test(tc, proxy_random_guesses_fail);
-	tcase_add_test(tc, proxy_reference_vectors);
+	tc = unit_tcase("proxy");
+	tcase_add_test(tc, cookie_proxy_mss_boundaries);
+	tcase_add_test(tc, cookie_proxy_every_option_value);
+	tcase_add_test(tc, cookie_proxy_epochs);
+	tcase_add_test(tc, cookie_proxy_binds_everything);
+	tcase_add_test(tc, cookie_proxy_binds_full_ipv6_addresses);
+	tcase_add_test(tc, cookie_proxy_and_auth_never_cross);
+	tcase_add_test(tc, cookie_proxy_random_guesses_fail);
+	tcase_add_test(tc, cookie_proxy_reference_vectors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -5,7 +5,6 @@
  * any read past the end.  The proxy entry request is checked byte for byte
  * against layouts written by hand from the uapi headers, and against the
  * real kernel in a network namespace of the test's own. */
-#include <check.h>
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -19,6 +18,7 @@
 
 #include "ct.h"
 #include "ct_fixtures.h"
+#include "unit.h"
 
 #define FIX(a) { a, sizeof(a), #a }
 
@@ -826,12 +826,10 @@ START_TEST(ct_census_lifecycle)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("ct");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_test(tc, ct_parses_captured_ipv4);
 	tcase_add_test(tc, ct_parses_captured_ipv6);
@@ -846,7 +844,7 @@ int main(void)
 	tcase_add_test(tc, ct_state_names);
 	tcase_add_test(tc, ct_census_lifecycle);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("proxy");
+	tc = unit_tcase("proxy");
 	tcase_add_test(tc, ct_parses_proxied_entries);
 	tcase_add_test(tc, ct_rejects_bad_seqadj);
 	tcase_add_test(tc, ct_build_proxy_new_ipv4);
@@ -857,9 +855,5 @@ int main(void)
 	tcase_add_test(tc, ct_build_proxy_new_round_trip);
 	tcase_add_test(tc, ct_ctl_proxy_entries);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

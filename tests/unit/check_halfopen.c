@@ -1,11 +1,11 @@
 /* Unit tests: the handshake tracker (state machine, exact per-service
  * accounting under expiry and eviction, handshake-time histograms). */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "halfopen.h"
+#include "unit.h"
 
 static const struct siphash_key seed = { 0x5151, 0x7373 };
 
@@ -472,12 +472,10 @@ START_TEST(halfopen_accounting_survives_any_mix)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("halfopen");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
 	tcase_add_test(tc, halfopen_rejects_bad_init);
 	tcase_add_test(tc, halfopen_full_handshake);
@@ -496,9 +494,5 @@ int main(void)
 	tcase_add_test(tc, halfopen_timeout_reload_applies_to_new_entries);
 	tcase_add_test(tc, halfopen_accounting_survives_any_mix);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -3,12 +3,12 @@
  * reference implementation written here, independent of pkt_csum_*; two
  * real captured packets keep their checksums as literal bytes, so both
  * sides are also checked against an outside truth. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "pkt.h"
+#include "unit.h"
 
 #define MAXPKT 256
 
@@ -265,7 +265,7 @@ static void check_syn_opts(const struct pkt *p)
 
 /* ---- good packets ---- */
 
-START_TEST(test_v4_syn_fields)
+START_TEST(pkt_v4_syn_fields)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -289,7 +289,7 @@ START_TEST(test_v4_syn_fields)
 }
 END_TEST
 
-START_TEST(test_v6_syn_fields)
+START_TEST(pkt_v6_syn_fields)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -312,7 +312,7 @@ START_TEST(test_v6_syn_fields)
 }
 END_TEST
 
-START_TEST(test_real_syn4)
+START_TEST(pkt_real_syn4)
 {
 	static const uint8_t src[4] = { 192, 168, 254, 103 };
 	static const uint8_t dst[4] = { 192, 168, 254, 107 };
@@ -338,7 +338,7 @@ START_TEST(test_real_syn4)
 }
 END_TEST
 
-START_TEST(test_real_ack6)
+START_TEST(pkt_real_ack6)
 {
 	struct pkt p;
 
@@ -357,7 +357,7 @@ START_TEST(test_real_ack6)
 }
 END_TEST
 
-START_TEST(test_v4_ip_options)
+START_TEST(pkt_v4_ip_options)
 {
 	static const uint8_t opt4[4] = { 0x01, 0x01, 0x01, 0x00 };
 	uint8_t opt40[40], b[MAXPKT];
@@ -381,7 +381,7 @@ START_TEST(test_v4_ip_options)
 }
 END_TEST
 
-START_TEST(test_v6_hbh_dstopts)
+START_TEST(pkt_v6_hbh_dstopts)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -398,7 +398,7 @@ START_TEST(test_v6_hbh_dstopts)
 }
 END_TEST
 
-START_TEST(test_v6_routing)
+START_TEST(pkt_v6_routing)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -429,7 +429,7 @@ static size_t mk_chain6(uint8_t *b, int n)
 	return mk6(b, 60, ext, (size_t)(8 * n), tcp_syn_mss, sizeof(tcp_syn_mss));
 }
 
-START_TEST(test_v6_ext_limit)
+START_TEST(pkt_v6_ext_limit)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -443,7 +443,7 @@ START_TEST(test_v6_ext_limit)
 }
 END_TEST
 
-START_TEST(test_v6_ext_errors)
+START_TEST(pkt_v6_ext_errors)
 {
 	uint8_t ext[24], b[MAXPKT];
 	struct pkt p;
@@ -473,7 +473,7 @@ START_TEST(test_v6_ext_errors)
 }
 END_TEST
 
-START_TEST(test_v6_fragment)
+START_TEST(pkt_v6_fragment)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -486,7 +486,7 @@ START_TEST(test_v6_fragment)
 }
 END_TEST
 
-START_TEST(test_v4_fragment)
+START_TEST(pkt_v4_fragment)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -539,7 +539,7 @@ static void check_prefixes(const uint8_t *b, size_t len, size_t hdr_end)
 	ck_assert(p.csum_verified);
 }
 
-START_TEST(test_truncated_prefixes)
+START_TEST(pkt_truncated_prefixes)
 {
 	static const uint8_t opt4[4] = { 0x94, 0x04, 0x00, 0x00 };
 	uint8_t b[MAXPKT];
@@ -560,7 +560,7 @@ START_TEST(test_truncated_prefixes)
 }
 END_TEST
 
-START_TEST(test_payload_cut)
+START_TEST(pkt_payload_cut)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -578,7 +578,7 @@ START_TEST(test_payload_cut)
 }
 END_TEST
 
-START_TEST(test_trailing_padding)
+START_TEST(pkt_trailing_padding)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -624,7 +624,7 @@ static void check_fix_with_padding(uint8_t *b, size_t len, uint8_t pad)
 	ck_assert_int_eq(pkt_fix_csum(b, len - 1, &p), -1);
 }
 
-START_TEST(test_fix_csum_padding)
+START_TEST(pkt_fix_csum_padding)
 {
 	uint8_t b[MAXPKT];
 
@@ -635,7 +635,7 @@ START_TEST(test_fix_csum_padding)
 }
 END_TEST
 
-START_TEST(test_ip_len_short)
+START_TEST(pkt_ip_len_short)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -656,7 +656,7 @@ START_TEST(test_ip_len_short)
 }
 END_TEST
 
-START_TEST(test_bad_ip_header)
+START_TEST(pkt_bad_ip_header)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -677,7 +677,7 @@ END_TEST
 
 /* ---- checksums ---- */
 
-START_TEST(test_bad_checksums)
+START_TEST(pkt_bad_checksums)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -705,7 +705,7 @@ START_TEST(test_bad_checksums)
 }
 END_TEST
 
-START_TEST(test_csum_helpers)
+START_TEST(pkt_csum_helpers)
 {
 	/* RFC 1071 §3 example: sum ddf2, checksum 220d. */
 	static const uint8_t rfc[8] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
@@ -743,7 +743,7 @@ END_TEST
 
 /* ---- transport ---- */
 
-START_TEST(test_not_tcp)
+START_TEST(pkt_not_tcp)
 {
 	static const uint8_t udp[12] = { 0x13, 0x88, 0x00, 0x35, 0x00, 0x0c, 0x00, 0x00, 1, 2, 3, 4 };
 	static const uint8_t icmp[8] = { 8, 0, 0xf7, 0xfe, 0, 1, 0, 0 };
@@ -773,7 +773,7 @@ START_TEST(test_not_tcp)
 }
 END_TEST
 
-START_TEST(test_doff)
+START_TEST(pkt_doff)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -804,7 +804,7 @@ static enum pkt_status parse_opt4(const uint8_t opt[12], struct pkt *p)
 	return parse_exact(b, len, p);
 }
 
-START_TEST(test_tcp_option_errors)
+START_TEST(pkt_tcp_option_errors)
 {
 	static const uint8_t len0[12] = { 2, 0, 5, 0xb4, 1, 1, 1, 1, 1, 1, 1, 1 };
 	static const uint8_t len1[12] = { 1, 1, 3, 1, 7, 1, 1, 1, 1, 1, 1, 1 };
@@ -821,7 +821,7 @@ START_TEST(test_tcp_option_errors)
 }
 END_TEST
 
-START_TEST(test_tcp_option_parsing)
+START_TEST(pkt_tcp_option_parsing)
 {
 	static const uint8_t eol[12] = { 2, 4, 5, 0xb4, 0, 0xff, 0xff, 0, 3, 1, 9, 9 };
 	static const uint8_t unknown[12] = { 30, 4, 0xaa, 0xbb, 3, 3, 6, 1, 4, 2, 1, 1 };
@@ -848,7 +848,7 @@ START_TEST(test_tcp_option_parsing)
 }
 END_TEST
 
-START_TEST(test_wscale_clamp)
+START_TEST(pkt_wscale_clamp)
 {
 	static const uint8_t ws[] = { 0, 14, 15, 16, 200, 255 };
 	static const uint8_t want[] = { 0, 14, 14, 14, 14, 14 };
@@ -897,7 +897,7 @@ static void check_synack(const uint8_t *out, size_t len, const struct pkt *syn,
 	ck_assert_uint_eq(get16(out + l4off + 16), ref_tcp_csum(out, l4off, len));
 }
 
-START_TEST(test_build_synack_v4)
+START_TEST(pkt_build_synack_v4)
 {
 	uint8_t b[MAXPKT], out[MAXPKT];
 	struct pkt syn;
@@ -926,7 +926,7 @@ START_TEST(test_build_synack_v4)
 }
 END_TEST
 
-START_TEST(test_build_synack_v6)
+START_TEST(pkt_build_synack_v6)
 {
 	uint8_t b[MAXPKT], out[MAXPKT];
 	struct pkt syn;
@@ -949,7 +949,7 @@ START_TEST(test_build_synack_v6)
 }
 END_TEST
 
-START_TEST(test_status_str)
+START_TEST(pkt_status_str_names)
 {
 	ck_assert_str_eq(pkt_status_str(PKT_OK), "ok");
 	ck_assert_str_eq(pkt_status_str(PKT_TRUNCATED), "truncated");
@@ -993,7 +993,7 @@ static void check_roundtrip(const struct pkt *p)
 	ck_assert(a.csum_verified);
 }
 
-START_TEST(test_fuzz_random)
+START_TEST(pkt_fuzz_random)
 {
 	uint8_t b[MAXPKT];
 	struct pkt p;
@@ -1012,7 +1012,7 @@ START_TEST(test_fuzz_random)
 }
 END_TEST
 
-START_TEST(test_fuzz_mutate)
+START_TEST(pkt_fuzz_mutate)
 {
 	static const uint8_t opt4[4] = { 0x94, 0x04, 0x00, 0x00 };
 	uint8_t b[MAXPKT];
@@ -1050,68 +1050,56 @@ START_TEST(test_fuzz_mutate)
 }
 END_TEST
 
-static Suite *pkt_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("pkt");
 	TCase *tc;
 
-	tc = tcase_create("parse");
-	tcase_add_test(tc, test_v4_syn_fields);
-	tcase_add_test(tc, test_v6_syn_fields);
-	tcase_add_test(tc, test_real_syn4);
-	tcase_add_test(tc, test_real_ack6);
-	tcase_add_test(tc, test_v4_ip_options);
-	tcase_add_test(tc, test_v6_hbh_dstopts);
-	tcase_add_test(tc, test_v6_routing);
-	tcase_add_test(tc, test_v6_ext_limit);
-	tcase_add_test(tc, test_v6_ext_errors);
-	tcase_add_test(tc, test_v6_fragment);
-	tcase_add_test(tc, test_v4_fragment);
-	tcase_add_test(tc, test_not_tcp);
-	tcase_add_test(tc, test_status_str);
+	tc = unit_tcase("parse");
+	tcase_add_test(tc, pkt_v4_syn_fields);
+	tcase_add_test(tc, pkt_v6_syn_fields);
+	tcase_add_test(tc, pkt_real_syn4);
+	tcase_add_test(tc, pkt_real_ack6);
+	tcase_add_test(tc, pkt_v4_ip_options);
+	tcase_add_test(tc, pkt_v6_hbh_dstopts);
+	tcase_add_test(tc, pkt_v6_routing);
+	tcase_add_test(tc, pkt_v6_ext_limit);
+	tcase_add_test(tc, pkt_v6_ext_errors);
+	tcase_add_test(tc, pkt_v6_fragment);
+	tcase_add_test(tc, pkt_v4_fragment);
+	tcase_add_test(tc, pkt_not_tcp);
+	tcase_add_test(tc, pkt_status_str_names);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("lengths");
-	tcase_add_test(tc, test_truncated_prefixes);
-	tcase_add_test(tc, test_payload_cut);
-	tcase_add_test(tc, test_trailing_padding);
-	tcase_add_test(tc, test_ip_len_short);
-	tcase_add_test(tc, test_bad_ip_header);
-	tcase_add_test(tc, test_doff);
+	tc = unit_tcase("lengths");
+	tcase_add_test(tc, pkt_truncated_prefixes);
+	tcase_add_test(tc, pkt_payload_cut);
+	tcase_add_test(tc, pkt_trailing_padding);
+	tcase_add_test(tc, pkt_ip_len_short);
+	tcase_add_test(tc, pkt_bad_ip_header);
+	tcase_add_test(tc, pkt_doff);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("checksum");
-	tcase_add_test(tc, test_bad_checksums);
-	tcase_add_test(tc, test_csum_helpers);
-	tcase_add_test(tc, test_fix_csum_padding);
+	tc = unit_tcase("checksum");
+	tcase_add_test(tc, pkt_bad_checksums);
+	tcase_add_test(tc, pkt_csum_helpers);
+	tcase_add_test(tc, pkt_fix_csum_padding);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("tcp-options");
-	tcase_add_test(tc, test_tcp_option_errors);
-	tcase_add_test(tc, test_tcp_option_parsing);
-	tcase_add_test(tc, test_wscale_clamp);
+	tc = unit_tcase("tcp-options");
+	tcase_add_test(tc, pkt_tcp_option_errors);
+	tcase_add_test(tc, pkt_tcp_option_parsing);
+	tcase_add_test(tc, pkt_wscale_clamp);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("build");
-	tcase_add_test(tc, test_build_synack_v4);
-	tcase_add_test(tc, test_build_synack_v6);
+	tc = unit_tcase("build");
+	tcase_add_test(tc, pkt_build_synack_v4);
+	tcase_add_test(tc, pkt_build_synack_v6);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("robustness");
-	tcase_set_timeout(tc, 300);	/* slow under ASan/UBSan and valgrind */
-	tcase_add_test(tc, test_fuzz_random);
-	tcase_add_test(tc, test_fuzz_mutate);
+	tc = unit_tcase("robustness");
+	tcase_add_test(tc, pkt_fuzz_random);
+	tcase_add_test(tc, pkt_fuzz_mutate);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(pkt_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

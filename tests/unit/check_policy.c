@@ -1,11 +1,11 @@
 /* Unit tests: policy decisions over hand-built parsed packets. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "acl.h"
 #include "policy.h"
+#include "unit.h"
 
 struct fixture {
 	struct conf conf;
@@ -71,7 +71,7 @@ static struct policy_result decide(struct fixture *f, const struct pkt *p, uint6
 	return r;
 }
 
-START_TEST(unverified_syn_is_challenged_with_valid_cookie)
+START_TEST(policy_unverified_syn_is_challenged_with_valid_cookie)
 {
 	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(2, 40000, 1000);
@@ -90,7 +90,7 @@ START_TEST(unverified_syn_is_challenged_with_valid_cookie)
 }
 END_TEST
 
-START_TEST(valid_rst_verifies_source_then_syn_accepted)
+START_TEST(policy_valid_rst_verifies_source_then_syn_accepted)
 {
 	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(2, 40000, 1000), rst;
@@ -115,7 +115,7 @@ START_TEST(valid_rst_verifies_source_then_syn_accepted)
 }
 END_TEST
 
-START_TEST(invalid_rst_dropped_rst_ack_accepted)
+START_TEST(policy_invalid_rst_dropped_rst_ack_accepted)
 {
 	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(3, 40000, 1000), rst;
@@ -137,7 +137,7 @@ START_TEST(invalid_rst_dropped_rst_ack_accepted)
 }
 END_TEST
 
-START_TEST(source_prefix_lengths)
+START_TEST(policy_source_prefix_lengths)
 {
 	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
 	struct pkt a = syn4(2, 1, 1), b = syn4(77, 1, 1), rst;
@@ -159,7 +159,7 @@ START_TEST(source_prefix_lengths)
 }
 END_TEST
 
-START_TEST(ipv6_sources_keyed_by_64)
+START_TEST(policy_ipv6_sources_keyed_by_64)
 {
 	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
 	struct pkt a = { .family = AF_INET6, .sport = 5, .dport = 443, .seq = 9,
@@ -182,7 +182,7 @@ START_TEST(ipv6_sources_keyed_by_64)
 }
 END_TEST
 
-START_TEST(retransmission_fallback_window)
+START_TEST(policy_retransmission_fallback_window)
 {
 	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(4, 40000, 5000), other = syn4(4, 40000, 6000);
@@ -204,7 +204,7 @@ START_TEST(retransmission_fallback_window)
 }
 END_TEST
 
-START_TEST(monitor_accepts_everything_and_counts)
+START_TEST(policy_monitor_accepts_everything_and_counts)
 {
 	struct fixture *f = fx_new(CONF_MODE_MONITOR);
 	struct pkt s = syn4(5, 1, 1), rst = rst_for(&s, 12345);
@@ -231,7 +231,7 @@ START_TEST(monitor_accepts_everything_and_counts)
 }
 END_TEST
 
-START_TEST(bad_packets_classified_never_answered)
+START_TEST(policy_bad_packets_classified_never_answered)
 {
 	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(6, 1, 1);
@@ -262,7 +262,7 @@ START_TEST(bad_packets_classified_never_answered)
 }
 END_TEST
 
-/* --- issue 3: tracking, adaptive, lists, limits ---------------------------- */
+/* --- tracking, adaptive, lists, limits ------------------------------------- */
 
 struct wfix {
 	struct fixture *f;
@@ -305,7 +305,7 @@ static struct pkt reply_of(const struct pkt *p, uint8_t flags)
 	return r;
 }
 
-START_TEST(adaptive_passive_then_attack)
+START_TEST(policy_adaptive_passive_then_attack)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ADAPTIVE);
 	struct pkt s = syn4(2, 40000, 1000);
@@ -329,7 +329,7 @@ START_TEST(adaptive_passive_then_attack)
 }
 END_TEST
 
-START_TEST(handshake_completion_verifies_passively)
+START_TEST(policy_handshake_completion_verifies_passively)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ADAPTIVE);
 	struct pkt s = syn4(3, 40000, 1000), sa = reply_of(&s, PKT_TH_SYN | PKT_TH_ACK), ack = s;
@@ -373,7 +373,7 @@ START_TEST(handshake_completion_verifies_passively)
 }
 END_TEST
 
-START_TEST(tracked_rst_from_server_ends_handshake)
+START_TEST(policy_tracked_rst_from_server_ends_handshake)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ADAPTIVE);
 	struct pkt s = syn4(4, 40000, 1000), rst = reply_of(&s, PKT_TH_RST | PKT_TH_ACK);
@@ -403,7 +403,7 @@ static void add_list(struct acl **a, const char *cidr)
 	acl_finish(*a);
 }
 
-START_TEST(allow_and_deny_lists)
+START_TEST(policy_allow_and_deny_lists)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
 	struct pkt bad = syn4(66, 1, 1), good = syn4(77, 1, 1);
@@ -432,7 +432,7 @@ START_TEST(allow_and_deny_lists)
 }
 END_TEST
 
-START_TEST(source_limit_applies_to_verified_sources)
+START_TEST(policy_source_limit_applies_to_verified_sources)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(9, 1, 1), other = syn4(10, 1, 1);
@@ -456,7 +456,7 @@ START_TEST(source_limit_applies_to_verified_sources)
 }
 END_TEST
 
-START_TEST(synack_limits_per_victim_and_total)
+START_TEST(policy_synack_limits_per_victim_and_total)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(20, 1, 1);
@@ -485,7 +485,7 @@ START_TEST(synack_limits_per_victim_and_total)
 }
 END_TEST
 
-START_TEST(invalid_rst_budget)
+START_TEST(policy_invalid_rst_budget)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
 	struct pkt s = syn4(30, 1, 1), rst;
@@ -508,7 +508,7 @@ START_TEST(invalid_rst_budget)
 }
 END_TEST
 
-START_TEST(services_are_separated)
+START_TEST(policy_services_are_separated)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ADAPTIVE);
 	struct pkt web = syn4(40, 1, 1), ssh = syn4(40, 2, 1);
@@ -533,9 +533,9 @@ START_TEST(services_are_separated)
 }
 END_TEST
 
-/* --- the full SYN proxy (issue 5) -------------------------------------------- */
+/* --- the full SYN proxy ---------------------------------------------------- */
 
-START_TEST(proxy_handshake_decisions)
+START_TEST(policy_proxy_handshake_decisions)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
 	struct proxy_table pt;
@@ -636,7 +636,7 @@ START_TEST(proxy_handshake_decisions)
 }
 END_TEST
 
-START_TEST(proxy_per_service_and_auth_elsewhere)
+START_TEST(policy_proxy_per_service_and_auth_elsewhere)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
 	struct proxy_table pt;
@@ -664,35 +664,29 @@ START_TEST(proxy_per_service_and_auth_elsewhere)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("policy");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("core");
 
-	tcase_add_test(tc, unverified_syn_is_challenged_with_valid_cookie);
-	tcase_add_test(tc, valid_rst_verifies_source_then_syn_accepted);
-	tcase_add_test(tc, invalid_rst_dropped_rst_ack_accepted);
-	tcase_add_test(tc, source_prefix_lengths);
-	tcase_add_test(tc, ipv6_sources_keyed_by_64);
-	tcase_add_test(tc, retransmission_fallback_window);
-	tcase_add_test(tc, monitor_accepts_everything_and_counts);
-	tcase_add_test(tc, bad_packets_classified_never_answered);
-	tcase_add_test(tc, adaptive_passive_then_attack);
-	tcase_add_test(tc, handshake_completion_verifies_passively);
-	tcase_add_test(tc, tracked_rst_from_server_ends_handshake);
-	tcase_add_test(tc, allow_and_deny_lists);
-	tcase_add_test(tc, source_limit_applies_to_verified_sources);
-	tcase_add_test(tc, synack_limits_per_victim_and_total);
-	tcase_add_test(tc, invalid_rst_budget);
-	tcase_add_test(tc, services_are_separated);
-	tcase_add_test(tc, proxy_handshake_decisions);
-	tcase_add_test(tc, proxy_per_service_and_auth_elsewhere);
+	tcase_add_test(tc, policy_unverified_syn_is_challenged_with_valid_cookie);
+	tcase_add_test(tc, policy_valid_rst_verifies_source_then_syn_accepted);
+	tcase_add_test(tc, policy_invalid_rst_dropped_rst_ack_accepted);
+	tcase_add_test(tc, policy_source_prefix_lengths);
+	tcase_add_test(tc, policy_ipv6_sources_keyed_by_64);
+	tcase_add_test(tc, policy_retransmission_fallback_window);
+	tcase_add_test(tc, policy_monitor_accepts_everything_and_counts);
+	tcase_add_test(tc, policy_bad_packets_classified_never_answered);
+	tcase_add_test(tc, policy_adaptive_passive_then_attack);
+	tcase_add_test(tc, policy_handshake_completion_verifies_passively);
+	tcase_add_test(tc, policy_tracked_rst_from_server_ends_handshake);
+	tcase_add_test(tc, policy_allow_and_deny_lists);
+	tcase_add_test(tc, policy_source_limit_applies_to_verified_sources);
+	tcase_add_test(tc, policy_synack_limits_per_victim_and_total);
+	tcase_add_test(tc, policy_invalid_rst_budget);
+	tcase_add_test(tc, policy_services_are_separated);
+	tcase_add_test(tc, policy_proxy_handshake_decisions);
+	tcase_add_test(tc, policy_proxy_per_service_and_auth_elsewhere);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

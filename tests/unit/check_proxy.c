@@ -1,11 +1,11 @@
 /* Unit tests: the proxy's in-flight handshake table (bounded, expiring,
  * evicting, early data bounded per handshake). */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "proxy.h"
+#include "unit.h"
 
 static const struct siphash_key seed = { 0x1234, 0x5678 };
 static const uint8_t server[16] = { 203, 0, 113, 2 };
@@ -23,7 +23,7 @@ static struct sg_tuple client_of(unsigned i, uint16_t cport)
 	return k;
 }
 
-START_TEST(add_find_remove)
+START_TEST(proxy_add_find_remove)
 {
 	struct proxy_table t;
 	struct proxy_conn ev, *c;
@@ -55,7 +55,7 @@ static void count_expired(const struct proxy_conn *c, void *arg)
 	ck_assert_uint_ne(c->key, 0);
 }
 
-START_TEST(sweep_expires_with_callback)
+START_TEST(proxy_sweep_expires_with_callback)
 {
 	struct proxy_table t;
 	struct proxy_conn ev;
@@ -76,7 +76,7 @@ START_TEST(sweep_expires_with_callback)
 }
 END_TEST
 
-START_TEST(full_table_evicts_oldest_and_counts)
+START_TEST(proxy_full_table_evicts_oldest_and_counts)
 {
 	struct proxy_table t;
 	struct proxy_conn ev;
@@ -99,7 +99,7 @@ START_TEST(full_table_evicts_oldest_and_counts)
 }
 END_TEST
 
-START_TEST(same_tuple_reuses_expired_slot)
+START_TEST(proxy_same_tuple_reuses_expired_slot)
 {
 	struct proxy_table t;
 	struct proxy_conn ev;
@@ -117,7 +117,7 @@ START_TEST(same_tuple_reuses_expired_slot)
 }
 END_TEST
 
-START_TEST(early_data_bounded)
+START_TEST(proxy_early_data_bounded)
 {
 	struct proxy_table t;
 	struct proxy_conn ev, *c;
@@ -152,22 +152,16 @@ START_TEST(early_data_bounded)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("proxy");
-	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase("table");
 
-	tcase_add_test(tc, add_find_remove);
-	tcase_add_test(tc, sweep_expires_with_callback);
-	tcase_add_test(tc, full_table_evicts_oldest_and_counts);
-	tcase_add_test(tc, same_tuple_reuses_expired_slot);
-	tcase_add_test(tc, early_data_bounded);
+	tcase_add_test(tc, proxy_add_find_remove);
+	tcase_add_test(tc, proxy_sweep_expires_with_callback);
+	tcase_add_test(tc, proxy_full_table_evicts_oldest_and_counts);
+	tcase_add_test(tc, proxy_same_tuple_reuses_expired_slot);
+	tcase_add_test(tc, proxy_early_data_bounded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
