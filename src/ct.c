@@ -237,7 +237,10 @@ size_t ct_build_dump(void *buf, size_t size, uint32_t seq)
 	struct nl_msg m;
 
 	/* AF_UNSPEC: every layer-3 family */
-	if (!nl_msg_start(&m, buf, size, CT_MSG_GET, NLM_F_REQUEST | NLM_F_DUMP, seq, AF_UNSPEC, 0))
+	const struct nl_head h = { .type = CT_MSG_GET, .flags = NLM_F_REQUEST | NLM_F_DUMP,
+				   .seq = seq, .family = AF_UNSPEC };
+
+	if (!nl_msg_start(&m, buf, size, &h))
 		return 0;
 	return nl_msg_len(&m);
 }
@@ -502,12 +505,12 @@ void ct_census_close(struct ct_census *c)
  * before its answer. */
 #define CT_CTL_TRIES 8
 
-static bool msg_start(struct nl_msg *m, void *buf, size_t size, uint16_t type, uint16_t flags,
-		      uint32_t seq, int family)
+/* A message about one connection: its family must be IPv4 or IPv6. */
+static bool msg_start(struct nl_msg *m, void *buf, size_t size, const struct nl_head *h)
 {
-	if (family != AF_INET && family != AF_INET6)
+	if (h->family != AF_INET && h->family != AF_INET6)
 		return false;
-	return nl_msg_start(m, buf, size, type, flags, seq, (uint8_t)family, 0);
+	return nl_msg_start(m, buf, size, h);
 }
 
 /* The tuple as source (client) -> destination (server). */
@@ -571,11 +574,14 @@ static void put_seqadj(struct nl_msg *m, uint16_t type, uint32_t pos, uint32_t o
 
 size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_proxy *p)
 {
+	const struct nl_head h = {
+		.type = CT_MSG_NEW, .flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+		.seq = seq, .family = (uint8_t)p->tuple.family,
+	};
 	struct sg_tuple reply;
 	struct nl_msg m;
 
-	if (!msg_start(&m, buf, size, CT_MSG_NEW,
-		       NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq, p->tuple.family))
+	if (!msg_start(&m, buf, size, &h))
 		return 0;
 	sg_tuple_reverse(&p->tuple, &reply);
 	put_tuple(&m, CTA_TUPLE_ORIG, &p->tuple);
@@ -592,12 +598,12 @@ size_t ct_build_proxy_new(void *buf, size_t size, uint32_t seq, const struct ct_
 
 /* The look-up of one entry by its ORIGINAL tuple.  No NLM_F_ACK: the
  * answer is exactly one message, the entry or an error. */
-static size_t build_by_tuple(void *buf, size_t size, uint16_t type, uint16_t flags,
-			     uint32_t seq, const struct sg_tuple *t)
+static size_t build_by_tuple(void *buf, size_t size, struct nl_head h, const struct sg_tuple *t)
 {
 	struct nl_msg m;
 
-	if (!msg_start(&m, buf, size, type, flags, seq, t->family))
+	h.family = (uint8_t)t->family;
+	if (!msg_start(&m, buf, size, &h))
 		return 0;
 	put_tuple(&m, CTA_TUPLE_ORIG, t);
 	return nl_msg_len(&m);
@@ -708,8 +714,8 @@ int ct_ctl_delete(struct ct_ctl *c, const struct sg_tuple *t)
 		uint8_t bytes[CT_REQ_BUF];
 	} req;
 	const struct nlmsghdr *nlh;
-	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), CT_MSG_DELETE,
-				    NLM_F_REQUEST | NLM_F_ACK, ++c->seq, t);
+	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), (struct nl_head){
+		.type = CT_MSG_DELETE, .flags = NLM_F_REQUEST | NLM_F_ACK, .seq = ++c->seq }, t);
 
 	if (len == 0)
 		return -EINVAL;
@@ -725,8 +731,8 @@ int ct_ctl_seqadj(struct ct_ctl *c, const struct sg_tuple *t, int32_t *offset)
 	} req;
 	const struct nlmsghdr *nlh;
 	struct ct_entry e;
-	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), CT_MSG_GET, NLM_F_REQUEST,
-				    ++c->seq, t);
+	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), (struct nl_head){
+		.type = CT_MSG_GET, .flags = NLM_F_REQUEST, .seq = ++c->seq }, t);
 
 	if (len == 0)
 		return -EINVAL;

@@ -158,8 +158,12 @@ static void send_challenge(struct synguard *sg, const struct pkt *p,
 	} else {
 		/* MSS 1460 (1440 for v6): any plausible value; the client only
 		 * answers this SYN+ACK with a RST. */
-		len = pkt_build_synack(frame, TX_FRAME_MAX, p, r->synack_seq, r->synack_ack,
-				       p->family == AF_INET6 ? 1440 : 1460, 65535);
+		const struct pkt_synack a = {
+			.seq = r->synack_seq, .ack = r->synack_ack,
+			.mss = p->family == AF_INET6 ? 1440 : 1460, .window = 65535,
+		};
+
+		len = pkt_build_synack(frame, TX_FRAME_MAX, p, &a);
 	}
 	tx_commit(sg->tx, p->family, p->src, len, tag);
 }

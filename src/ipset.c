@@ -55,8 +55,10 @@ static uint8_t nfproto(int family)
 static bool msg_start(struct nl_msg *m, void *buf, size_t size, uint8_t cmd, uint8_t family,
 		      uint16_t flags)
 {
-	if (!nl_msg_start(m, buf, size, (NFNL_SUBSYS_IPSET << 8) | cmd, NLM_F_REQUEST | flags, 0,
-			  family, 0))
+	const struct nl_head h = { .type = (NFNL_SUBSYS_IPSET << 8) | cmd,
+				   .flags = NLM_F_REQUEST | flags, .family = family };
+
+	if (!nl_msg_start(m, buf, size, &h))
 		return false;
 	nl_put_u8(m, IPSET_ATTR_PROTOCOL, IPSET_PROTOCOL);
 	return true;

@@ -63,8 +63,10 @@ struct nfq {
 static bool nfq_msg_start(struct nl_msg *m, void *buf, size_t size, uint8_t type,
 			  uint16_t queue)
 {
-	return nl_msg_start(m, buf, size, (NFNL_SUBSYS_QUEUE << 8) | type, NLM_F_REQUEST, 0,
-			    AF_UNSPEC, queue);
+	const struct nl_head h = { .type = (NFNL_SUBSYS_QUEUE << 8) | type,
+				   .flags = NLM_F_REQUEST, .family = AF_UNSPEC, .res_id = queue };
+
+	return nl_msg_start(m, buf, size, &h);
 }
 
 size_t nfq_build_cmd(void *buf, size_t size, uint16_t queue, uint8_t cmd)

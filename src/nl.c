@@ -86,8 +86,7 @@ int nl_done_errno(const struct nlmsghdr *nlh)
 
 /* --- message building ------------------------------------------------------ */
 
-bool nl_msg_start(struct nl_msg *m, void *buf, size_t size, uint16_t type, uint16_t flags,
-		  uint32_t seq, uint8_t family, uint16_t res_id)
+bool nl_msg_start(struct nl_msg *m, void *buf, size_t size, const struct nl_head *h)
 {
 	const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(4);	/* + struct nfgenmsg */
 	uint8_t *p = buf;
@@ -97,13 +96,13 @@ bool nl_msg_start(struct nl_msg *m, void *buf, size_t size, uint16_t type, uint1
 	memset(p, 0, hdr);
 	m->nlh = buf;
 	m->nlh->nlmsg_len = (uint32_t)hdr;
-	m->nlh->nlmsg_type = type;
-	m->nlh->nlmsg_flags = flags;
-	m->nlh->nlmsg_seq = seq;
-	p[NLMSG_HDRLEN] = family;
+	m->nlh->nlmsg_type = h->type;
+	m->nlh->nlmsg_flags = h->flags;
+	m->nlh->nlmsg_seq = h->seq;
+	p[NLMSG_HDRLEN] = h->family;
 	p[NLMSG_HDRLEN + 1] = 0;	/* NFNETLINK_V0 */
-	p[NLMSG_HDRLEN + 2] = (uint8_t)(res_id >> 8);
-	p[NLMSG_HDRLEN + 3] = (uint8_t)res_id;
+	p[NLMSG_HDRLEN + 2] = (uint8_t)(h->res_id >> 8);
+	p[NLMSG_HDRLEN + 3] = (uint8_t)h->res_id;
 	m->size = size;
 	m->full = false;
 	return true;

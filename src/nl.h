@@ -20,10 +20,16 @@ struct nl_msg {
 	bool full;
 };
 
-/* The netlink and nfnetlink headers (version 0, res_id in network order).
- * false if size cannot hold them. */
-bool nl_msg_start(struct nl_msg *m, void *buf, size_t size, uint16_t type, uint16_t flags,
-		  uint32_t seq, uint8_t family, uint16_t res_id);
+/* What a message's netlink and nfnetlink headers say. */
+struct nl_head {
+	uint16_t type, flags;
+	uint32_t seq;
+	uint8_t family;
+	uint16_t res_id;	/* host order (sent in network order) */
+};
+/* The netlink and nfnetlink headers (version 0); false if size cannot
+ * hold them. */
+bool nl_msg_start(struct nl_msg *m, void *buf, size_t size, const struct nl_head *h);
 void nl_put(struct nl_msg *m, uint16_t type, size_t len, const void *data);
 void nl_put_u8(struct nl_msg *m, uint16_t type, uint8_t v);
 void nl_put_be16(struct nl_msg *m, uint16_t type, uint16_t v);

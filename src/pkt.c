@@ -417,28 +417,28 @@ static void build_ip6(uint8_t *ip, const struct pkt *syn, size_t plen)
 }
 
 static void build_tcp(uint8_t *th, size_t hlen, const struct pkt *syn,
-		      uint32_t seq, uint32_t ack, uint16_t mss, uint16_t window)
+		      const struct pkt_synack *a)
 {
 	put16(th, syn->dport);
 	put16(th + 2, syn->sport);
-	put32(th + 4, seq);
-	put32(th + 8, ack);
+	put32(th + 4, a->seq);
+	put32(th + 8, a->ack);
 	th[12] = (uint8_t)(hlen / 4 << 4);
 	th[13] = PKT_TH_SYN | PKT_TH_ACK;
-	put16(th + 14, window);
-	if (mss != 0) {
+	put16(th + 14, a->window);
+	if (a->mss != 0) {
 		th[20] = TCPOPT_MSS;
 		th[21] = 4;
-		put16(th + 22, mss);
+		put16(th + 22, a->mss);
 	}
 	put16(th + 16, pkt_csum_fold(pkt_csum_add(
 		pseudo_sum(syn->family, syn->dst, syn->src, hlen), th, hlen)));
 }
 
 size_t pkt_build_synack(uint8_t *out, size_t outlen, const struct pkt *syn,
-			uint32_t seq, uint32_t ack, uint16_t mss, uint16_t window)
+			const struct pkt_synack *a)
 {
-	size_t iphlen, thlen = mss != 0 ? TCP_HLEN_MIN + 4 : TCP_HLEN_MIN;
+	size_t iphlen, thlen = a->mss != 0 ? TCP_HLEN_MIN + 4 : TCP_HLEN_MIN;
 
 	if (syn->family == AF_INET)
 		iphlen = IP4_HLEN_MIN;
@@ -453,7 +453,7 @@ size_t pkt_build_synack(uint8_t *out, size_t outlen, const struct pkt *syn,
 		build_ip4(out, syn, iphlen + thlen);
 	else
 		build_ip6(out, syn, thlen);
-	build_tcp(out + iphlen, thlen, syn, seq, ack, mss, window);
+	build_tcp(out + iphlen, thlen, syn, a);
 	return iphlen + thlen;
 }
 

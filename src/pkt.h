@@ -59,12 +59,18 @@ const char *pkt_status_str(enum pkt_status s);
 void pkt_tuple(const struct pkt *p, struct sg_tuple *t);
 void pkt_tuple_from_server(const struct pkt *p, struct sg_tuple *t);
 
+/* What a SYN+ACK answering a SYN carries: mss 0 means no options. */
+struct pkt_synack {
+	uint32_t seq, ack;
+	uint16_t mss, window;
+};
+
 /* Build into out (size outlen) a SYN+ACK answering the parsed SYN *syn:
- * addresses and ports swapped, the given seq and ack, an MSS option of
- * mss (0: no options), window 'window', TTL/hop limit 64, valid IP and TCP
- * checksums.  Returns the packet length, or 0 if outlen is too small. */
+ * addresses and ports swapped, a's seq, ack, MSS option and window, TTL/hop
+ * limit 64, valid IP and TCP checksums.  Returns the packet length, or 0 if
+ * outlen is too small. */
 size_t pkt_build_synack(uint8_t *out, size_t outlen, const struct pkt *syn,
-			uint32_t seq, uint32_t ack, uint16_t mss, uint16_t window);
+			const struct pkt_synack *a);
 
 #define PKT_NO_WSCALE 0xff
 

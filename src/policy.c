@@ -91,7 +91,9 @@ static bool retransmission_ok(struct policy_ctx *pc, const struct pkt *p, uint64
 
 enum { LIMIT_SYN_SOURCE = 1, LIMIT_SYNACK_DEST = 2, LIMIT_RST_SOURCE = 3, LIMIT_TOP = 4 };
 
-void policy_limit_key(const struct conf *c, uint8_t kind, int family, const uint8_t addr[16],
+/* The rate-limit / heavy-hitter key of an address (limit_prefix4/6),
+ * kind in the high nibble so the tables never mix kinds. */
+static void limit_key(const struct conf *c, uint8_t kind, int family, const uint8_t addr[16],
 		      uint8_t key[POLICY_SRCKEY_LEN])
 {
 	bool v6 = family == AF_INET6;
@@ -111,7 +113,7 @@ static bool limit_take(struct policy_ctx *pc, uint8_t kind, const struct conf_ra
 
 	if (!pc->limits || cr->rate == 0)
 		return true;
-	policy_limit_key(pc->conf, kind, family, addr, key);
+	limit_key(pc->conf, kind, family, addr, key);
 	return bucket_table_take(pc->limits, key, &br, now_ms);
 }
 
@@ -122,7 +124,7 @@ static bool limit_exhausted(struct policy_ctx *pc, const struct pkt *p, uint64_t
 	struct bucket_rate br = { cr->rate, cr->burst };
 	uint8_t key[POLICY_SRCKEY_LEN];
 
-	policy_limit_key(pc->conf, LIMIT_RST_SOURCE, p->family, p->src, key);
+	limit_key(pc->conf, LIMIT_RST_SOURCE, p->family, p->src, key);
 	return bucket_table_tokens(pc->limits, key, &br, now_ms) == 0;
 }
 
@@ -395,7 +397,7 @@ static void top_add(struct policy_ctx *pc, const struct pkt *p)
 
 	if (!pc->top)
 		return;
-	policy_limit_key(pc->conf, LIMIT_TOP, p->family, p->src, key);
+	limit_key(pc->conf, LIMIT_TOP, p->family, p->src, key);
 	hh_add(pc->top, key, 1);
 }
 

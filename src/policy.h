@@ -24,9 +24,6 @@
 #define POLICY_SVC_MAX (CONF_SERVICES_MAX + 1)
 #define POLICY_SVC_CATCHALL CONF_SERVICES_MAX	/* fixed slot of undeclared services */
 
-/* Per-service figures.  attack is the detector's output (set by the
- * caller); the win_ counts cover the current one-second window and are
- * reset by the caller. */
 /* A service's TCP options as its server's SYN+ACKs show them (n: how many
  * were seen); the proxy announces them in its own SYN+ACKs. */
 struct policy_opts {
@@ -36,6 +33,9 @@ struct policy_opts {
 	bool sack, ts;
 };
 
+/* Per-service figures.  attack is the detector's output (set by the
+ * caller); the win_ counts cover the current one-second window and are
+ * reset by the caller. */
 struct policy_svc {
 	bool attack;
 	struct policy_opts learned;
@@ -103,9 +103,6 @@ void policy_decide(struct policy_ctx *pc, enum pkt_status st, const struct pkt *
  * prefix lengths. */
 void policy_source_key(const struct conf *c, int family, const uint8_t addr[16],
 		       uint8_t key[POLICY_SRCKEY_LEN]);
-/* The rate-limit / heavy-hitter key of an address (limit_prefix4/6). */
-void policy_limit_key(const struct conf *c, uint8_t kind, int family, const uint8_t addr[16],
-		      uint8_t key[POLICY_SRCKEY_LEN]);
 
 /* Mark a source verified until now + verified_ttl. */
 void policy_verify_source(struct policy_ctx *pc, int family, const uint8_t addr[16],

@@ -50,7 +50,7 @@ static size_t make_syn(uint8_t *out, uint64_t *s)
 	p.dst[2] = (uint8_t)rnd(s); p.dst[3] = (uint8_t)rnd(s);
 	p.sport = 80;
 	p.dport = (uint16_t)(1024 + rnd(s) % 60000);
-	len = pkt_build_synack(out, 128, &p, rnd(s), 0, 1460, 64240);
+	len = pkt_build_synack(out, 128, &p, &(struct pkt_synack){ rnd(s), 0, 1460, 64240 });
 	fix_syn(out, len);
 	return len;
 }
@@ -102,8 +102,8 @@ int main(int argc, char **argv)
 		/* 1 us of virtual time per SYN: a 1 Mpps flood's table churn. */
 		policy_decide(&pc, stt, &p, i, &r);
 		if (r.challenge)
-			sink += pkt_build_synack(out, sizeof(out), &p, r.synack_seq, r.synack_ack,
-						 1460, 65535);
+			sink += pkt_build_synack(out, sizeof(out), &p, &(struct pkt_synack){
+				r.synack_seq, r.synack_ack, 1460, 65535 });
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	{

@@ -57,7 +57,7 @@ static void put_msg(struct nl_batch *b, size_t max, size_t len, uint8_t fill)
 
 	ck_assert_ptr_nonnull(at);
 	ck_assert_uint_ge(room, max);
-	ck_assert(nl_msg_start(&m, at, max, 0x1234, NLM_F_REQUEST, 7, 2, 3));
+	ck_assert(nl_msg_start(&m, at, max, &(struct nl_head){ 0x1234, NLM_F_REQUEST, 7, 2, 3 }));
 	if (len > 20) {
 		uint8_t data[CAP];
 
@@ -190,7 +190,8 @@ START_TEST(nl_msg_matches_libmnl)
 	mnl_attr_put(nlh, 8, 3, "abc");
 	mnl_attr_nest_end(nlh, n1);
 
-	ck_assert(nl_msg_start(&m, b, sizeof(b), 0x0601, NLM_F_REQUEST | NLM_F_ACK, 99, 10, 513));
+	ck_assert(nl_msg_start(&m, b, sizeof(b),
+			       &(struct nl_head){ 0x0601, NLM_F_REQUEST | NLM_F_ACK, 99, 10, 513 }));
 	nl_put_u8(&m, 1, 7);
 	nl_put_strz(&m, 2, "synguard-v6");
 	n1 = nl_nest_start(&m, 3);
@@ -218,7 +219,7 @@ START_TEST(nl_msg_bounded_by_size)
 	size_t want;
 	struct nl_msg m;
 
-	ck_assert(nl_msg_start(&m, full, sizeof(full), 1, 0, 0, 2, 0));
+	ck_assert(nl_msg_start(&m, full, sizeof(full), &(struct nl_head){ .type = 1, .family = 2 }));
 	nl_put_strz(&m, 1, "hash:net");
 	nl_nest_end(&m, nl_nest_start(&m, 2));
 	nl_put_be32(&m, 3, 1);
@@ -226,7 +227,7 @@ START_TEST(nl_msg_bounded_by_size)
 	ck_assert_uint_eq(want, 20 + 16 + 4 + 8);
 	for (size_t size = 0; size <= want + 8; size++) {
 		uint8_t *buf = malloc(size ? size : 1);	/* exact: ASan sees overruns */
-		bool ok = nl_msg_start(&m, buf, size, 1, 0, 0, 2, 0);
+		bool ok = nl_msg_start(&m, buf, size, &(struct nl_head){ .type = 1, .family = 2 });
 		struct nlattr *n;
 
 		ck_assert(ok == (size >= 20));

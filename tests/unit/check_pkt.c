@@ -904,7 +904,8 @@ START_TEST(pkt_build_synack_v4)
 	size_t len = mk_syn4(b), n;
 
 	ck_assert_int_eq(parse_exact(b, len, &syn), PKT_OK);
-	n = pkt_build_synack(out, sizeof(out), &syn, 0xcafebabe, 0x0badf00d, 1460, 4096);
+	n = pkt_build_synack(out, sizeof(out), &syn,
+			     &(struct pkt_synack){ 0xcafebabe, 0x0badf00d, 1460, 4096 });
 	ck_assert_uint_eq(n, 44);
 	check_synack(out, n, &syn, 1460);
 	ck_assert_uint_eq(out[0], 0x45);
@@ -914,15 +915,16 @@ START_TEST(pkt_build_synack_v4)
 	ck_assert_uint_eq(out[9], 6);
 	ck_assert_uint_eq(get16(out + 10), ref_ip4_csum(out));
 
-	n = pkt_build_synack(out, sizeof(out), &syn, 0xcafebabe, 0x0badf00d, 0, 4096);
+	n = pkt_build_synack(out, sizeof(out), &syn,
+			     &(struct pkt_synack){ 0xcafebabe, 0x0badf00d, 0, 4096 });
 	ck_assert_uint_eq(n, 40);
 	check_synack(out, n, &syn, 0);
 
-	ck_assert_uint_eq(pkt_build_synack(out, 43, &syn, 1, 2, 1460, 3), 0);
-	ck_assert_uint_eq(pkt_build_synack(out, 39, &syn, 1, 2, 0, 3), 0);
-	ck_assert_uint_eq(pkt_build_synack(out, 40, &syn, 1, 2, 0, 3), 40);
+	ck_assert_uint_eq(pkt_build_synack(out, 43, &syn, &(struct pkt_synack){ 1, 2, 1460, 3 }), 0);
+	ck_assert_uint_eq(pkt_build_synack(out, 39, &syn, &(struct pkt_synack){ 1, 2, 0, 3 }), 0);
+	ck_assert_uint_eq(pkt_build_synack(out, 40, &syn, &(struct pkt_synack){ 1, 2, 0, 3 }), 40);
 	syn.family = 0;
-	ck_assert_uint_eq(pkt_build_synack(out, sizeof(out), &syn, 1, 2, 0, 3), 0);
+	ck_assert_uint_eq(pkt_build_synack(out, sizeof(out), &syn, &(struct pkt_synack){ 1, 2, 0, 3 }), 0);
 }
 END_TEST
 
@@ -933,7 +935,8 @@ START_TEST(pkt_build_synack_v6)
 	size_t len = mk_ext6(b), n;
 
 	ck_assert_int_eq(parse_exact(b, len, &syn), PKT_OK);
-	n = pkt_build_synack(out, sizeof(out), &syn, 0xcafebabe, 0x0badf00d, 1220, 4096);
+	n = pkt_build_synack(out, sizeof(out), &syn,
+			     &(struct pkt_synack){ 0xcafebabe, 0x0badf00d, 1220, 4096 });
 	ck_assert_uint_eq(n, 64);
 	check_synack(out, n, &syn, 1220);
 	ck_assert_uint_eq(out[0], 0x60);	/* traffic class and flow label 0 */
@@ -942,10 +945,11 @@ START_TEST(pkt_build_synack_v6)
 	ck_assert_uint_eq(get16(out + 4), 24);
 	ck_assert_uint_eq(out[6], 6);
 
-	n = pkt_build_synack(out, sizeof(out), &syn, 0xcafebabe, 0x0badf00d, 0, 4096);
+	n = pkt_build_synack(out, sizeof(out), &syn,
+			     &(struct pkt_synack){ 0xcafebabe, 0x0badf00d, 0, 4096 });
 	ck_assert_uint_eq(n, 60);
 	check_synack(out, n, &syn, 0);
-	ck_assert_uint_eq(pkt_build_synack(out, 63, &syn, 1, 2, 1220, 3), 0);
+	ck_assert_uint_eq(pkt_build_synack(out, 63, &syn, &(struct pkt_synack){ 1, 2, 1220, 3 }), 0);
 }
 END_TEST
 
@@ -986,8 +990,8 @@ static void check_roundtrip(const struct pkt *p)
 	struct pkt a;
 	size_t n;
 
-	n = pkt_build_synack(out, sizeof(out), p, rnd(), rnd(), (uint16_t)rnd(),
-			     (uint16_t)rnd());
+	n = pkt_build_synack(out, sizeof(out), p,
+			     &(struct pkt_synack){ rnd(), rnd(), (uint16_t)rnd(), (uint16_t)rnd() });
 	ck_assert_uint_ne(n, 0);
 	ck_assert_int_eq(parse_exact(out, n, &a), PKT_OK);
 	ck_assert(a.csum_verified);
