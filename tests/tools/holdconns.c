@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define MAX_CONNS 4096
 #define STEP_TIMEOUT_MS 5000	/* per connect, per state change */
 #define SETTLE_MS 500		/* after the connects, before the closes */
@@ -55,46 +57,15 @@ static void die(const char *what)
 	exit(1);
 }
 
-static long parse_long(const char *text, long lo, long hi, const char *name)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || *end || end == text || v < lo || v > hi) {
-		fprintf(stderr, "holdconns: %s '%s' out of range [%ld, %ld]\n", name, text, lo, hi);
-		exit(2);
-	}
-	return v;
-}
-
 static socklen_t make_addr(const char *host, int port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	socklen_t len = tool_addr(ss, host, port);
 
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		return sizeof(*sin);
+	if (!len) {
+		fprintf(stderr, "holdconns: bad address '%s'\n", host);
+		exit(2);
 	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		return sizeof(*sin6);
-	}
-	fprintf(stderr, "holdconns: bad address '%s'\n", host);
-	exit(2);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return len;
 }
 
 /* --- client ---------------------------------------------------------------- */
@@ -112,10 +83,10 @@ static int tcp_state(int fd)
 /* Poll until the socket reaches state (e.g. FIN_WAIT2: our FIN was acked). */
 static void wait_state(int fd, int state, const char *name)
 {
-	double deadline = now_s() + STEP_TIMEOUT_MS / 1000.0;
+	double deadline = tool_now_ms() + STEP_TIMEOUT_MS;
 
 	while (tcp_state(fd) != state) {
-		if (now_s() > deadline || stop) {
+		if (tool_now_ms() > deadline || stop) {
 			fprintf(stderr, "holdconns: socket never reached %s (state %d)\n", name,
 				tcp_state(fd));
 			exit(1);
@@ -203,24 +174,6 @@ struct conn {
 	char mode;	/* 0 until the first byte arrived */
 };
 
-static int listen_on(const char *host, int port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = make_addr(host, port, &ss);
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, zero = 0;
-
-	if (fd < 0)
-		die("socket");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		die("bind");
-	if (listen(fd, 1024) < 0)
-		die("listen");
-	return fd;
-}
-
 static void server_accept(struct pollfd *pfd, struct conn *conns, int *n)
 {
 	int fd;
@@ -262,11 +215,11 @@ static void server(const char *host, int port, double deadline)
 	static struct conn conns[MAX_CONNS];
 	int n = 1;
 
-	pfd[0].fd = listen_on(host, port);
+	pfd[0].fd = tool_listen(host, port, 1024, 0);
 	pfd[0].events = POLLIN;
 	printf("holdconns: listening on %s port %d\n", host, port);
 	fflush(stdout);
-	while (!stop && now_s() < deadline) {
+	while (!stop && tool_now_ms() < deadline) {
 		if (poll(pfd, (nfds_t)n, 200) < 0 && errno != EINTR)
 			die("poll");
 		if (pfd[0].revents & POLLIN)
@@ -289,11 +242,11 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'd': dst = optarg; break;
 		case 'l': lst = optarg; break;
-		case 'p': port = parse_long(optarg, 1, 65535, "port"); break;
-		case 'e': ne = parse_long(optarg, 0, 1000, "established count"); break;
-		case 'w': nw = parse_long(optarg, 0, 1000, "close-wait count"); break;
-		case 'T': nt = parse_long(optarg, 0, 1000, "time-wait count"); break;
-		case 't': secs = parse_long(optarg, 1, 86400, "seconds"); break;
+		case 'p': port = tool_num(optarg, 1, 65535, "port"); break;
+		case 'e': ne = tool_num(optarg, 0, 1000, "established count"); break;
+		case 'w': nw = tool_num(optarg, 0, 1000, "close-wait count"); break;
+		case 'T': nt = tool_num(optarg, 0, 1000, "time-wait count"); break;
+		case 't': secs = tool_num(optarg, 1, 86400, "seconds"); break;
 		default: usage();
 		}
 	}
@@ -303,7 +256,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	deadline = now_s() + (double)secs;
+	deadline = tool_now_ms() + (double)secs * 1e3;
 	if (lst) {
 		server(lst, (int)port, deadline);
 		return 0;
@@ -311,7 +264,7 @@ int main(int argc, char **argv)
 	fds = client(dst, (int)port, ne, nw, nt, &nfds);
 	printf("ready\n");
 	fflush(stdout);
-	while (!stop && now_s() < deadline)
+	while (!stop && tool_now_ms() < deadline)
 		usleep(50000);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);

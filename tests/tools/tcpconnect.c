@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 struct opts {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
@@ -40,49 +42,6 @@ static void usage(void)
 	exit(2);
 }
 
-static long parse_long(const char *text, long lo, long hi, const char *name)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || *end || end == text || v < lo || v > hi) {
-		fprintf(stderr, "tcpconnect: %s '%s' out of range [%ld, %ld]\n", name, text, lo, hi);
-		exit(2);
-	}
-	return v;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int set_addr(struct sockaddr_storage *ss, socklen_t *len, const char *host, int port)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	const char *host = NULL, *src = NULL;
@@ -93,22 +52,22 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt(argc, argv, "d:p:n:s:T:i:qh")) != -1) {
 		switch (c) {
 		case 'd': host = optarg; break;
-		case 'p': port = (int)parse_long(optarg, 1, 65535, "port"); break;
-		case 'n': o->count = parse_long(optarg, 1, 10000000, "count"); break;
+		case 'p': port = (int)tool_num(optarg, 1, 65535, "port"); break;
+		case 'n': o->count = tool_num(optarg, 1, 10000000, "count"); break;
 		case 's': src = optarg; break;
-		case 'T': o->timeout_ms = (int)parse_long(optarg, 1, 600000, "timeout"); break;
-		case 'i': o->interval_ms = (int)parse_long(optarg, 0, 600000, "interval"); break;
+		case 'T': o->timeout_ms = (int)tool_num(optarg, 1, 600000, "timeout"); break;
+		case 'i': o->interval_ms = (int)tool_num(optarg, 0, 600000, "interval"); break;
 		case 'q': o->quiet = 1; break;
 		default: usage();
 		}
 	}
 	if (!host || !port || !o->count || optind != argc)
 		usage();
-	if (set_addr(&o->addr, &o->addrlen, host, port) < 0) {
+	if (!(o->addrlen = tool_addr(&o->addr, host, port))) {
 		fprintf(stderr, "tcpconnect: bad address '%s'\n", host);
 		exit(2);
 	}
-	if (src && (set_addr(&o->src, &o->srclen, src, 0) < 0 ||
+	if (src && (!(o->srclen = tool_addr(&o->src, src, 0)) ||
 		    o->src.ss_family != o->addr.ss_family)) {
 		fprintf(stderr, "tcpconnect: bad source address '%s' (same family as -d)\n", src);
 		exit(2);
@@ -128,31 +87,10 @@ static int bind_source(const struct opts *o, int fd)
 	return bind(fd, (const struct sockaddr *)&o->src, o->srclen);
 }
 
-/* Waits for events on fd until the absolute deadline; 0 ready, -1 errno set. */
-static int wait_for(int fd, short events, double deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	for (;;) {
-		double left = deadline - now_ms();
-		int r;
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		r = poll(&pfd, 1, (int)left + 1);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
 /* Connects; on success returns the fd and the completion time in *ms. */
 static int connect_timed(const struct opts *o, double *ms, const char **stage)
 {
-	int fd, err = 0;
-	socklen_t len = sizeof(err);
+	int fd, err;
 	double t0;
 
 	*stage = "socket";
@@ -163,20 +101,10 @@ static int connect_timed(const struct opts *o, double *ms, const char **stage)
 	if (bind_source(o, fd) < 0)
 		goto fail;
 	*stage = "connect";
-	t0 = now_ms();
-	if (connect(fd, (const struct sockaddr *)&o->addr, o->addrlen) < 0) {
-		if (errno != EINPROGRESS)
-			goto fail;
-		if (wait_for(fd, POLLOUT, t0 + o->timeout_ms) < 0)
-			goto fail;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			goto fail;
-		if (err) {
-			errno = err;
-			goto fail;
-		}
-	}
-	*ms = now_ms() - t0;
+	t0 = tool_now_ms();
+	if (tool_connect(fd, &o->addr, o->addrlen, t0 + o->timeout_ms) < 0)
+		goto fail;
+	*ms = tool_now_ms() - t0;
 	return fd;
 fail:
 	err = errno;
@@ -190,12 +118,12 @@ static int read_greeting(int fd, int timeout_ms, const char **stage)
 {
 	char buf[16];
 	size_t got = 0;
-	double deadline = now_ms() + timeout_ms;
+	double deadline = tool_now_ms() + timeout_ms;
 
 	*stage = "greeting";
 	while (got < sizeof(buf) - 1) {
 		ssize_t n;
-		if (wait_for(fd, POLLIN, deadline) < 0)
+		if (tool_wait(fd, POLLIN, deadline) < 0)
 			return -1;
 		n = read(fd, buf + got, sizeof(buf) - 1 - got);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))

@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -31,57 +33,6 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: tcpserver -l ADDR -p PORT [-b BACKLOG]\n");
 	exit(2);
-}
-
-static long parse_long(const char *text, long lo, long hi, const char *name)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || *end || end == text || v < lo || v > hi) {
-		fprintf(stderr, "tcpserver: %s '%s' out of range [%ld, %ld]\n", name, text, lo, hi);
-		exit(2);
-	}
-	return v;
-}
-
-static int listen_on(const char *host, int port, int backlog)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len;
-	int fd, one = 1, zero = 0;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*sin6);
-	} else {
-		fprintf(stderr, "tcpserver: bad address '%s'\n", host);
-		exit(2);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		perror("tcpserver: socket");
-		exit(1);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* "::" serves both families whatever net.ipv6.bindv6only says. */
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0) {
-		perror("tcpserver: bind/listen");
-		exit(1);
-	}
-	return fd;
 }
 
 /* Accepts everything pending; returns how many were served. */
@@ -116,8 +67,8 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "l:p:b:h")) != -1) {
 		switch (c) {
 		case 'l': host = optarg; break;
-		case 'p': port = (int)parse_long(optarg, 1, 65535, "port"); break;
-		case 'b': backlog = (int)parse_long(optarg, 1, 65535, "backlog"); break;
+		case 'p': port = (int)tool_num(optarg, 1, 65535, "port"); break;
+		case 'b': backlog = (int)tool_num(optarg, 1, 65535, "backlog"); break;
 		default: usage();
 		}
 	}
@@ -129,7 +80,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	pfd.fd = listen_on(host, port, backlog);
+	pfd.fd = tool_listen(host, port, backlog, 0);
 	pfd.events = POLLIN;
 	printf("tcpserver: listening on %s port %d backlog %d\n", host, port, backlog);
 	fflush(stdout);

@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define CMD_LEN 17
 #define CHUNK 65536
 #define MAX_CHILDREN 64
@@ -61,28 +63,6 @@ static void usage(void)
 		"       xfer -d ADDR -p PORT (-D BYTES | -U BYTES) [-n COUNT] [-T TIMEOUT_MS]\n"
 		"            [-w RCVBUF] [-H HOLD_MS] [-W PAUSE_MS]\n");
 	exit(2);
-}
-
-static long long parse_num(const char *text, long long lo, long long hi, const char *name)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || *end || end == text || v < lo || v > hi) {
-		fprintf(stderr, "xfer: %s '%s' out of range [%lld, %lld]\n", name, text, lo, hi);
-		exit(2);
-	}
-	return v;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* --- the pattern: byte i of key k is byte (i % 8) of splitmix64(k + i / 8),
@@ -143,58 +123,6 @@ static uint64_t get_be64(const uint8_t *p)
 
 /* --- socket helpers ------------------------------------------------------- */
 
-static int set_addr(struct sockaddr_storage *ss, socklen_t *len, const char *host, int port)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
-/* SO_RCVBUFFORCE (root) is not capped by net.core.rmem_max, which we must not
- * change; without the privilege, plain SO_RCVBUF. */
-static void set_rcvbuf(int fd, int bytes)
-{
-	if (bytes <= 0)
-		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
-		perror("xfer: SO_RCVBUF");
-}
-
-/* Waits for events on fd until the absolute deadline; 0 ready, -1 errno set. */
-static int wait_for(int fd, short events, double deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	for (;;) {
-		double left = deadline - now_ms();
-		int r;
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		r = poll(&pfd, 1, (int)left + 1);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
 /* Reads exactly len bytes (non-blocking fd); -1 with errno, EPIPE on early EOF. */
 static int read_full(int fd, void *buf, size_t len, double deadline)
 {
@@ -212,7 +140,7 @@ static int read_full(int fd, void *buf, size_t len, double deadline)
 		}
 		if (errno != EAGAIN && errno != EINTR)
 			return -1;
-		if (wait_for(fd, POLLIN, deadline) < 0)
+		if (tool_wait(fd, POLLIN, deadline) < 0)
 			return -1;
 	}
 	return 0;
@@ -230,7 +158,7 @@ static int write_full(int fd, const void *buf, size_t len, double deadline)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
-		if (wait_for(fd, POLLOUT, deadline) < 0)
+		if (tool_wait(fd, POLLOUT, deadline) < 0)
 			return -1;
 	}
 	return 0;
@@ -270,7 +198,7 @@ static int recv_pattern(int fd, uint64_t key, uint64_t len, double deadline, con
 		if (r < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				return -1;
-			if (wait_for(fd, POLLIN, deadline) < 0)
+			if (tool_wait(fd, POLLIN, deadline) < 0)
 				return -1;
 			continue;
 		}
@@ -294,7 +222,7 @@ static void drain_to_eof(int fd, double deadline)
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			return;
-		if (n < 0 && wait_for(fd, POLLIN, deadline) < 0)
+		if (n < 0 && tool_wait(fd, POLLIN, deadline) < 0)
 			return;
 	}
 }
@@ -332,34 +260,6 @@ static void tcp_figures(int fd, struct tcpfig *f)
 
 /* --- server ---------------------------------------------------------------- */
 
-static int listen_on(const char *host, int port, int backlog, int rcvbuf)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, one = 1, zero = 0;
-
-	if (set_addr(&ss, &len, host, port) < 0) {
-		fprintf(stderr, "xfer: bad address '%s'\n", host);
-		exit(2);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		perror("xfer: socket");
-		exit(1);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	/* Before listen(): accepted sockets inherit it, and the SYN+ACK's window
-	 * scale is chosen from it. */
-	set_rcvbuf(fd, rcvbuf);
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0) {
-		perror("xfer: bind/listen");
-		exit(1);
-	}
-	return fd;
-}
-
 static int peer_port(int fd)
 {
 	struct sockaddr_storage ss;
@@ -375,7 +275,7 @@ static int peer_port(int fd)
 /* One connection, in a child: command, transfer, figures line, orderly close. */
 static int serve_one(int fd)
 {
-	double t0 = now_ms(), deadline = t0 + CONN_TIMEOUT_S * 1e3;
+	double t0 = tool_now_ms(), deadline = t0 + CONN_TIMEOUT_S * 1e3;
 	uint8_t cmd[CMD_LEN];
 	uint64_t len, key;
 	struct tcpfig f;
@@ -406,7 +306,7 @@ static int serve_one(int fd)
 	tcp_figures(fd, &f);
 	printf("xfer-server: peer_port=%d cmd=%c bytes=%llu ok=%d ms=%.1f snd_wscale=%u "
 	       "rcv_wscale=%u snd_wnd=%u rcv_wnd=%u ts=%u sack=%u retrans=%u\n", pport, cmd[0],
-	       (unsigned long long)len, res == 'K', now_ms() - t0, f.snd_wscale, f.rcv_wscale,
+	       (unsigned long long)len, res == 'K', tool_now_ms() - t0, f.snd_wscale, f.rcv_wscale,
 	       f.snd_wnd, f.rcv_wnd, f.ts, f.sack, f.total_retrans);
 	fflush(stdout);
 	drain_to_eof(fd, deadline);
@@ -461,7 +361,7 @@ static int run_server(const char *host, int port, int backlog, int rcvbuf, int s
 {
 	struct children c = { .n = 0 };
 	struct pollfd pfd;
-	double end = now_ms() + seconds * 1e3;
+	double end = tool_now_ms() + seconds * 1e3;
 	struct sigaction sa;
 	int got = 0;
 	socklen_t len = sizeof(got);
@@ -471,12 +371,12 @@ static int run_server(const char *host, int port, int backlog, int rcvbuf, int s
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	pfd.fd = listen_on(host, port, backlog, rcvbuf);
+	pfd.fd = tool_listen(host, port, backlog, rcvbuf);
 	pfd.events = POLLIN;
 	getsockopt(pfd.fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
 	printf("xfer: listening on %s port %d rcvbuf %d\n", host, port, got);
 	fflush(stdout);
-	while (!stop && now_ms() < end) {
+	while (!stop && tool_now_ms() < end) {
 		reap(&c);
 		/* At the cap, leave new connections in the backlog until a child ends. */
 		pfd.events = c.n < MAX_CHILDREN ? POLLIN : 0;
@@ -509,22 +409,14 @@ struct client {
 
 static int connect_to(const struct client *o, double deadline)
 {
-	int fd, err = 0;
-	socklen_t len = sizeof(err);
+	int fd, err;
 
 	fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	set_rcvbuf(fd, o->rcvbuf);
-	if (connect(fd, (const struct sockaddr *)&o->addr, o->addrlen) < 0) {
-		if (errno != EINPROGRESS || wait_for(fd, POLLOUT, deadline) < 0 ||
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			goto fail;
-		if (err) {
-			errno = err;
-			goto fail;
-		}
-	}
+	tool_rcvbuf(fd, o->rcvbuf);
+	if (tool_connect(fd, &o->addr, o->addrlen, deadline) < 0)
+		goto fail;
 	return fd;
 fail:
 	err = errno;
@@ -580,7 +472,7 @@ static int transfer(struct client *o, int fd, uint64_t key, double deadline)
 /* One connection: 0 if the transfer was complete and byte-identical. */
 static int client_one(struct client *o, long i)
 {
-	double t0 = now_ms(), deadline = t0 + o->timeout_ms;
+	double t0 = tool_now_ms(), deadline = t0 + o->timeout_ms;
 	uint64_t key = splitmix64(o->key + (uint64_t)i);
 	int fd, rc;
 
@@ -595,7 +487,7 @@ static int client_one(struct client *o, long i)
 	tcp_figures(fd, &o->last);
 	o->last_lport = local_port(fd);
 	o->retrans += o->last.total_retrans;
-	o->busy_ms += now_ms() - t0;
+	o->busy_ms += tool_now_ms() - t0;
 	if (o->hold_ms > 0)
 		usleep((useconds_t)o->hold_ms * 1000);
 	close(fd);
@@ -637,19 +529,19 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'l': listen_host = optarg; break;
 		case 'd': host = optarg; break;
-		case 'p': port = (int)parse_num(optarg, 1, 65535, "port"); break;
-		case 'w': o.rcvbuf = (int)parse_num(optarg, 1024, 1 << 30, "rcvbuf"); break;
-		case 't': seconds = (int)parse_num(optarg, 1, 3600, "seconds"); break;
-		case 'b': backlog = (int)parse_num(optarg, 1, 65535, "backlog"); break;
+		case 'p': port = (int)tool_num(optarg, 1, 65535, "port"); break;
+		case 'w': o.rcvbuf = (int)tool_num(optarg, 1024, 1 << 30, "rcvbuf"); break;
+		case 't': seconds = (int)tool_num(optarg, 1, 3600, "seconds"); break;
+		case 'b': backlog = (int)tool_num(optarg, 1, 65535, "backlog"); break;
 		case 'D':
 		case 'U':
 			o.cmd = (char)c;
-			o.bytes = (uint64_t)parse_num(optarg, 0, (long long)MAX_BYTES, "bytes");
+			o.bytes = (uint64_t)tool_num(optarg, 0, (long long)MAX_BYTES, "bytes");
 			break;
-		case 'n': o.count = (long)parse_num(optarg, 1, 100000, "count"); break;
-		case 'T': o.timeout_ms = (int)parse_num(optarg, 1, 600000, "timeout"); break;
-		case 'H': o.hold_ms = (int)parse_num(optarg, 0, 600000, "hold"); break;
-		case 'W': o.pause_ms = (int)parse_num(optarg, 0, 600000, "pause"); break;
+		case 'n': o.count = (long)tool_num(optarg, 1, 100000, "count"); break;
+		case 'T': o.timeout_ms = (int)tool_num(optarg, 1, 600000, "timeout"); break;
+		case 'H': o.hold_ms = (int)tool_num(optarg, 0, 600000, "hold"); break;
+		case 'W': o.pause_ms = (int)tool_num(optarg, 0, 600000, "pause"); break;
 		default: usage();
 		}
 	}
@@ -657,7 +549,7 @@ int main(int argc, char **argv)
 		usage();
 	if (listen_host)
 		return run_server(listen_host, port, backlog, o.rcvbuf, seconds);
-	if (!o.cmd || set_addr(&o.addr, &o.addrlen, host, port) < 0)
+	if (!o.cmd || !(o.addrlen = tool_addr(&o.addr, host, port)))
 		usage();
 	return run_client(&o);
 }
