@@ -64,6 +64,7 @@ only() {	# only PATTERN WHAT ALLOWED...
 }
 only '^#include <libnetfilter_queue/' "includes libnetfilter_queue (only nfq.c may)" nfq.c
 only '^#include <libmnl/' "includes libmnl (only nfq.c, ct.c, ipset.c may)" nfq.c ct.c ipset.c
+only '^#include <bpf/' "includes libbpf (only the fast path's loader, accel.c, may)" accel.c
 only '^#include <ev\.h>' "includes <ev.h> (only the loop owner and watcher owners may)" \
 	daemon.c control.c census.c
 only '\<daemon_[a-z_]+\(' "calls daemon_* (daemon.c is a sink)" daemon.c daemon.h synguardd.c

@@ -1,0 +1,86 @@
+/* sg_bpf: what the kernel fast path program (synguard.bpf.c) and its loader
+ * (accel.c) share: the maps' keys and values and the counters.  Plain
+ * fixed-size types, the same layout on both sides. */
+#ifndef SYNGUARD_SG_BPF_H
+#define SYNGUARD_SG_BPF_H
+
+#include <linux/types.h>
+
+/* sg_keys[0]: the cookie keys of the current and the previous epoch (the
+ * daemon writes them at every rotation), the current epoch's parity, and
+ * the key of the SYN+ACK's sequence number (a fingerprint of the SYN). */
+struct sg_bpf_keys {
+	__u64 cur_k0, cur_k1;
+	__u64 prev_k0, prev_k1;
+	__u64 fp_k0, fp_k1;
+	__u32 parity;		/* epoch & 1 */
+	__u32 valid;		/* 0 until the daemon wrote the keys: nothing is answered */
+};
+
+/* sg_cfg[0]: settings of the whole program. */
+struct sg_bpf_cfg {
+	__u8 prefix4, prefix6;	/* verified_prefix4/6 */
+	__u8 catchall;		/* SG_BPF_SVC_* of destinations no service names */
+	__u8 pad;
+	__u16 mss4, mss6;	/* MSS option of the cookie SYN+ACK */
+	__u16 window;
+	__u16 pad2;
+};
+
+/* sg_services: a protected destination.  family 0 with a zero address
+ * names a port on every address (a service without an address). */
+struct sg_bpf_svc_key {
+	__u8 family;		/* AF_INET, AF_INET6, or 0: any address */
+	__u8 pad;
+	__u16 port;		/* host order */
+	__u8 addr[16];		/* network order, IPv4 in the first 4 */
+};
+
+#define SG_BPF_SVC_PASS 0	/* not challenging: everything goes on to the daemon */
+#define SG_BPF_SVC_AUTH 1	/* challenging with SYN authentication */
+
+struct sg_bpf_svc {
+	__u32 index;		/* the daemon's service index */
+	__u32 action;		/* SG_BPF_SVC_* */
+};
+
+/* sg_verified4/6: a verified source prefix (masked) -> when it expires,
+ * in bpf_ktime_get_ns (CLOCK_MONOTONIC) nanoseconds. */
+struct sg_bpf_v6key {
+	__u8 addr[16];
+};
+
+/* sg_allow4/6, sg_deny4/6: LPM tries of the lists. */
+struct sg_bpf_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+struct sg_bpf_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* sg_stats: per-CPU counters, summed by the daemon. */
+#define SG_BPF_STATS(X) \
+	X(packets, "packets the program saw") \
+	X(not_tcp, "not IPv4/IPv6 TCP: passed") \
+	X(malformed, "truncated or malformed: passed to the daemon") \
+	X(fragments, "fragments: passed to the daemon") \
+	X(bad_checksum, "bad IP or TCP checksum: passed to the daemon") \
+	X(syn, "pure SYNs") \
+	X(syn_denied, "SYNs from the deny list: dropped") \
+	X(syn_allowed, "SYNs from the allow list: passed") \
+	X(syn_verified, "SYNs from verified sources: passed") \
+	X(syn_passed, "SYNs to services not challenging: passed") \
+	X(challenges, "cookie SYN+ACKs sent") \
+	X(no_keys, "SYNs seen before the daemon wrote the keys: passed") \
+	X(tx_errors, "SYN+ACKs that could not be built: passed")
+
+enum sg_bpf_stat {
+#define X(name, help) SG_BPF_##name,
+	SG_BPF_STATS(X)
+#undef X
+	SG_BPF_NSTATS
+};
+
+#endif

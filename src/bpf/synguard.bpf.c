@@ -1,0 +1,641 @@
+/* synguard.bpf.c: the kernel fast path (XDP).  For a pure SYN from an
+ * unverified source to a challenging service it rewrites the frame in
+ * place into the cookie SYN+ACK the daemon would send and sends it back
+ * (XDP_TX): the same cookie (SipHash-2-4 over the connection, the daemon's
+ * epoch keys from sg_keys), the same headers.  Everything else it does not
+ * decide (other packets, malformed or fragmented ones, bad checksums, SYNs
+ * of verified or allow-listed sources, services not challenging) goes on
+ * to the stack and the daemon exactly as without it.
+ *
+ * Bounded: at most two VLAN tags and IP6_EXT_MAX IPv6 extension headers
+ * are walked; every packet access is checked against data_end. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sg_bpf.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88a8
+#define VLAN_MAX 2
+#define IP6_EXT_MAX 8
+#define TTL_OUT 64
+#define TCPOPT_MSS_ 2
+#define IP_DF_ 0x4000
+#define IP_OFFMASK_ 0x3fff	/* MF and the fragment offset */
+#define TH_FIN_ 0x01
+#define TH_SYN_ 0x02
+#define TH_RST_ 0x04
+#define TH_ACK_ 0x10
+#define COOKIE_MAC_MASK 0x7fffffffU
+#define FP_SALT 0x5347u		/* the daemon's salt of the SYN+ACK sequence */
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_bpf_keys);
+} sg_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_bpf_cfg);
+} sg_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct sg_bpf_svc_key);
+	__type(value, struct sg_bpf_svc);
+} sg_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_verified4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct sg_bpf_v6key);
+	__type(value, __u64);
+} sg_verified6 SEC(".maps");
+
+#define LPM_MAP(name, keytype) \
+	struct { \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE); \
+		__uint(max_entries, 65536); \
+		__uint(map_flags, BPF_F_NO_PREALLOC); \
+		__type(key, keytype); \
+		__type(value, __u8); \
+	} name SEC(".maps")
+
+LPM_MAP(sg_allow4, struct sg_bpf_lpm4);
+LPM_MAP(sg_allow6, struct sg_bpf_lpm6);
+LPM_MAP(sg_deny4, struct sg_bpf_lpm4);
+LPM_MAP(sg_deny6, struct sg_bpf_lpm6);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_BPF_NSTATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_stats SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&sg_stats, &which);
+
+	if (v)
+		*v += 1;
+}
+
+/* --- SipHash-2-4 (the same function as src/siphash.c) ---------------------- */
+
+#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3) do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+} while (0)
+
+#define SIP_MSG_MAX 48
+
+/* msg: a zeroed SIP_MSG_MAX-byte buffer holding len < SIP_MSG_MAX bytes. */
+static __always_inline __u64 siphash24(__u64 k0, __u64 k1, const __u8 *msg, __u32 len)
+{
+	__u64 v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+	__u64 v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+	__u32 words = len / 8, i;
+	__u64 m, b = (__u64)len << 56;
+
+	for (i = 0; i < SIP_MSG_MAX / 8; i++) {
+		if (i >= words)
+			break;
+		__builtin_memcpy(&m, msg + i * 8, 8);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	/* The tail: len % 8 bytes, zero-padded (msg is zeroed past len). */
+#pragma unroll
+	for (i = 0; i < SIP_MSG_MAX / 8; i++) {
+		if (i == words) {
+			__builtin_memcpy(&m, msg + i * 8, 8);
+			b |= m;
+		}
+	}
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* --- the connection ----------------------------------------------------------- */
+
+struct conn {
+	__u32 family, alen;
+	__u8 src[16], dst[16];		/* client and server, network order */
+	__u16 sport, dport;		/* host order */
+	__u32 seq;			/* the client's ISN, host order */
+	__u16 mss;			/* the SYN+ACK's MSS option */
+};
+
+/* The auth cookie: the MAC over the tuple as src/tuple.h's sg_tuple_put
+ * lays it out, two candidates, never the client's ISN + 1. */
+static __always_inline __u32 auth_cookie(const struct sg_bpf_keys *k, const struct conn *c)
+{
+	__u8 msg[SIP_MSG_MAX] = {};
+	__u32 n, parity = k->parity << 31, c0, c1;
+	__u64 mac;
+
+	if (c->alen == 16) {
+		msg[0] = 16;
+		__builtin_memcpy(msg + 1, c->src, 16);
+		__builtin_memcpy(msg + 17, c->dst, 16);
+		msg[33] = c->sport >> 8;
+		msg[34] = (__u8)c->sport;
+		msg[35] = c->dport >> 8;
+		msg[36] = (__u8)c->dport;
+		n = 37;
+	} else {
+		msg[0] = 4;
+		__builtin_memcpy(msg + 1, c->src, 4);
+		__builtin_memcpy(msg + 5, c->dst, 4);
+		msg[9] = c->sport >> 8;
+		msg[10] = (__u8)c->sport;
+		msg[11] = c->dport >> 8;
+		msg[12] = (__u8)c->dport;
+		n = 13;
+	}
+	mac = siphash24(k->cur_k0, k->cur_k1, msg, n);
+	c0 = ((__u32)mac & COOKIE_MAC_MASK) | parity;
+	c1 = ((__u32)(mac >> 32) & COOKIE_MAC_MASK) | parity;
+	if (c0 != c->seq + 1)
+		return c0;
+	if (c1 != c->seq + 1)
+		return c1;
+	return c0 ^ 1;
+}
+
+/* The SYN+ACK's own sequence number, as the daemon picks it: a keyed
+ * fingerprint of the SYN (addresses, then the ports and the ISN in host
+ * order as the daemon's memory holds them). */
+static __always_inline __u32 synack_seq(const struct sg_bpf_keys *k, const struct conn *c)
+{
+	__u8 msg[SIP_MSG_MAX] = {};
+	__u32 n;
+
+	if (c->alen == 16) {
+		__builtin_memcpy(msg, c->src, 16);
+		__builtin_memcpy(msg + 16, c->dst, 16);
+		__builtin_memcpy(msg + 32, &c->sport, 2);
+		__builtin_memcpy(msg + 34, &c->dport, 2);
+		__builtin_memcpy(msg + 36, &c->seq, 4);
+		n = 40;
+	} else {
+		__builtin_memcpy(msg, c->src, 4);
+		__builtin_memcpy(msg + 4, c->dst, 4);
+		__builtin_memcpy(msg + 8, &c->sport, 2);
+		__builtin_memcpy(msg + 10, &c->dport, 2);
+		__builtin_memcpy(msg + 12, &c->seq, 4);
+		n = 16;
+	}
+	return (__u32)(siphash24(k->fp_k0, k->fp_k1, msg, n) ^ FP_SALT);
+}
+
+/* --- checksums --------------------------------------------------------------- */
+
+static __always_inline __u16 fold(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* The 32-bit sum of len bytes at p (len a multiple of 4, 20..60): the
+ * verifier wants constant sizes for bpf_csum_diff. */
+static __always_inline __s64 sum_hdr(void *p, __u32 len, void *end)
+{
+#define CASE(n) case n: if (p + n > end) return -1; return bpf_csum_diff(0, 0, p, n, 0);
+	switch (len) {
+	CASE(20) CASE(24) CASE(28) CASE(32) CASE(36) CASE(40)
+	CASE(44) CASE(48) CASE(52) CASE(56) CASE(60)
+	}
+#undef CASE
+	return -1;
+}
+
+struct pseudo6 {
+	__u8 src[16], dst[16];
+	__be32 len, next;
+};
+
+static __always_inline __u64 pseudo_sum(const struct conn *c, __u32 tcplen, int reply)
+{
+	if (c->family == AF_INET) {
+		__u32 s, d;
+
+		__builtin_memcpy(&s, c->src, 4);
+		__builtin_memcpy(&d, c->dst, 4);
+		return (__u64)s + d + bpf_htonl(tcplen) + bpf_htonl(IPPROTO_TCP);
+	} else {
+		struct pseudo6 ph = { .len = bpf_htonl(tcplen), .next = bpf_htonl(IPPROTO_TCP) };
+
+		__builtin_memcpy(ph.src, reply ? c->dst : c->src, 16);
+		__builtin_memcpy(ph.dst, reply ? c->src : c->dst, 16);
+		return (__u32)bpf_csum_diff(0, 0, (void *)&ph, sizeof(ph), 0);
+	}
+}
+
+/* --- parsing ------------------------------------------------------------------ */
+
+enum verdict { V_PASS, V_DROP, V_CHALLENGE };
+
+struct frame {
+	void *data, *end;
+	__u32 l3;			/* offset of the IP header */
+	__u32 l4;			/* offset of the TCP header */
+	__u32 ihl;			/* IPv4 header bytes */
+};
+
+/* Ethernet and up to VLAN_MAX tags: the L3 offset and protocol, or -1. */
+static __always_inline int parse_eth(struct frame *f, __u16 *proto)
+{
+	struct ethhdr *eth = f->data;
+	__u32 off = sizeof(*eth);
+
+	if ((void *)(eth + 1) > f->end)
+		return -1;
+	*proto = eth->h_proto;
+#pragma unroll
+	for (int i = 0; i < VLAN_MAX; i++) {
+		__be16 *tag;
+
+		if (*proto != bpf_htons(ETH_P_8021Q_) && *proto != bpf_htons(ETH_P_8021AD_))
+			break;
+		tag = f->data + off;
+		if ((void *)(tag + 2) > f->end)
+			return -1;
+		*proto = tag[1];
+		off += 4;
+	}
+	f->l3 = off;
+	return 0;
+}
+
+/* IPv4: header checks, checksum, no fragment.  0, or the counter to bump. */
+static __always_inline int parse_ip4(struct frame *f, struct conn *c)
+{
+	struct iphdr *ip = f->data + f->l3;
+	__s64 sum;
+
+	if ((void *)(ip + 1) > f->end)
+		return SG_BPF_malformed;
+	if (ip->protocol != IPPROTO_TCP)
+		return SG_BPF_not_tcp;
+	f->ihl = ip->ihl * 4;
+	if (ip->version != 4 || f->ihl < 20 || bpf_ntohs(ip->tot_len) < f->ihl + 20 ||
+	    f->l3 + bpf_ntohs(ip->tot_len) > (__u32)(f->end - f->data))
+		return SG_BPF_malformed;
+	if (ip->frag_off & bpf_htons(IP_OFFMASK_))
+		return SG_BPF_fragments;
+	sum = sum_hdr(ip, f->ihl, f->end);
+	if (sum < 0)
+		return SG_BPF_malformed;
+	if (fold(sum) != 0xffff)
+		return SG_BPF_bad_checksum;
+	c->family = AF_INET;
+	c->alen = 4;
+	__builtin_memcpy(c->src, &ip->saddr, 4);
+	__builtin_memcpy(c->dst, &ip->daddr, 4);
+	f->l4 = f->l3 + f->ihl;
+	return 0;
+}
+
+/* IPv6: the extension headers pkt.c walks (hop-by-hop first only, routing,
+ * destination options); a fragment header is a fragment. */
+static __always_inline int parse_ip6(struct frame *f, struct conn *c)
+{
+	struct ipv6hdr *ip = f->data + f->l3;
+	__u32 off = f->l3 + sizeof(*ip);
+	__u8 next;
+
+	if ((void *)(ip + 1) > f->end)
+		return SG_BPF_malformed;
+	if (ip->version != 6 ||
+	    f->l3 + sizeof(*ip) + bpf_ntohs(ip->payload_len) > (__u32)(f->end - f->data))
+		return SG_BPF_malformed;
+	next = ip->nexthdr;
+	for (int i = 0; i < IP6_EXT_MAX; i++) {
+		__u8 *ext = f->data + off;
+
+		if (next == IPPROTO_TCP)
+			break;
+		if (next == IPPROTO_FRAGMENT)
+			return SG_BPF_fragments;
+		if (next != IPPROTO_DSTOPTS && next != IPPROTO_ROUTING &&
+		    !(next == IPPROTO_HOPOPTS && i == 0))
+			return SG_BPF_not_tcp;
+		if ((void *)(ext + 2) > f->end)
+			return SG_BPF_malformed;
+		next = ext[0];
+		off += (ext[1] + 1) * 8;
+		if (off > 4096)
+			return SG_BPF_malformed;
+	}
+	if (next != IPPROTO_TCP)
+		return SG_BPF_malformed;
+	c->family = AF_INET6;
+	c->alen = 16;
+	__builtin_memcpy(c->src, &ip->saddr, 16);
+	__builtin_memcpy(c->dst, &ip->daddr, 16);
+	f->l4 = off;
+	return 0;
+}
+
+/* The TCP header of a pure SYN without payload, its checksum verified. */
+static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iplen)
+{
+	struct tcphdr *th;
+	__u32 hlen, seglen;
+	__s64 sum;
+
+	if (f->l4 > 4096)
+		return SG_BPF_malformed;
+	th = f->data + f->l4;
+	if ((void *)(th + 1) > f->end)
+		return SG_BPF_malformed;
+	hlen = th->doff * 4;
+	seglen = iplen;
+	if (hlen < 20 || hlen > seglen)
+		return SG_BPF_malformed;
+	if ((((__u8 *)th)[13] & (TH_SYN_ | TH_ACK_ | TH_RST_ | TH_FIN_)) != TH_SYN_)
+		return -1;		/* not a pure SYN: the daemon's */
+	if (seglen != hlen)
+		return -1;		/* SYN with data: the daemon's */
+	c->sport = bpf_ntohs(th->source);
+	c->dport = bpf_ntohs(th->dest);
+	c->seq = bpf_ntohl(th->seq);
+	sum = sum_hdr(th, hlen, f->end);
+	if (sum < 0)
+		return SG_BPF_malformed;
+	if (fold((__u64)(__u32)sum + pseudo_sum(c, seglen, 0)) != 0xffff)
+		return SG_BPF_bad_checksum;
+	return 0;
+}
+
+/* --- policy ------------------------------------------------------------------- */
+
+static __always_inline void mask(__u8 *a, __u32 alen, __u32 bits)
+{
+#pragma unroll
+	for (int i = 0; i < 16; i++) {
+		__u32 lo = i * 8;
+
+		if (i >= alen)
+			break;
+		if (bits <= lo)
+			a[i] = 0;
+		else if (bits < lo + 8)
+			a[i] &= (__u8)(0xff << (lo + 8 - bits));
+	}
+}
+
+static __always_inline int listed(void *map4, void *map6, const struct conn *c)
+{
+	if (c->family == AF_INET) {
+		struct sg_bpf_lpm4 k = { .prefixlen = 32 };
+
+		__builtin_memcpy(k.addr, c->src, 4);
+		return bpf_map_lookup_elem(map4, &k) != 0;
+	} else {
+		struct sg_bpf_lpm6 k = { .prefixlen = 128 };
+
+		__builtin_memcpy(k.addr, c->src, 16);
+		return bpf_map_lookup_elem(map6, &k) != 0;
+	}
+}
+
+static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct conn *c)
+{
+	__u64 now = bpf_ktime_get_ns(), *until;
+
+	if (c->family == AF_INET) {
+		__u32 k;
+
+		__builtin_memcpy(&k, c->src, 4);
+		mask((__u8 *)&k, 4, cfg->prefix4);
+		until = bpf_map_lookup_elem(&sg_verified4, &k);
+	} else {
+		struct sg_bpf_v6key k;
+
+		__builtin_memcpy(k.addr, c->src, 16);
+		mask(k.addr, 16, cfg->prefix6);
+		until = bpf_map_lookup_elem(&sg_verified6, &k);
+	}
+	return until && *until > now;
+}
+
+/* The action for the SYN's destination: the service of that address and
+ * port, of that port on any address, else the catch-all's. */
+static __always_inline __u32 service_action(const struct sg_bpf_cfg *cfg, const struct conn *c)
+{
+	struct sg_bpf_svc_key k = { .family = (__u8)c->family, .port = c->dport };
+	struct sg_bpf_svc *s;
+
+	__builtin_memcpy(k.addr, c->dst, 16);
+	if (c->family == AF_INET)
+		__builtin_memset(k.addr + 4, 0, 12);
+	s = bpf_map_lookup_elem(&sg_services, &k);
+	if (!s) {
+		__builtin_memset(&k, 0, sizeof(k));
+		k.port = c->dport;
+		s = bpf_map_lookup_elem(&sg_services, &k);
+	}
+	return s ? s->action : cfg->catchall;
+}
+
+/* --- the answer ----------------------------------------------------------------- */
+
+struct synack_tcp {
+	__be16 source, dest;
+	__be32 seq, ack_seq;
+	__u8 doff, flags;
+	__be16 window, check, urg;
+	__u8 opt[4];
+};
+
+/* Rewrite the frame into the SYN+ACK: Ethernet addresses swapped (VLAN
+ * tags kept), a fresh IP header without options, a TCP header with only
+ * the MSS option, the frame cut or grown to fit.  0, or -1. */
+static __always_inline int rewrite(struct xdp_md *ctx, struct frame *f, const struct conn *c,
+				   const struct sg_bpf_cfg *cfg, __u32 seq, __u32 ack)
+{
+	__u32 iplen = c->family == AF_INET ? 20 : 40, total = f->l3 + iplen + 24;
+	struct synack_tcp th = {
+		.source = bpf_htons(c->dport), .dest = bpf_htons(c->sport),
+		.seq = bpf_htonl(seq), .ack_seq = bpf_htonl(ack),
+		.doff = 6 << 4, .flags = TH_SYN_ | TH_ACK_, .window = bpf_htons(cfg->window),
+		.opt = { TCPOPT_MSS_, 4, c->mss >> 8, (__u8)c->mss },
+	};
+	__u8 mac[ETH_ALEN];
+	struct ethhdr *eth;
+	__s64 sum;
+	int grow = (int)total - (int)(ctx->data_end - ctx->data);
+
+	if (f->l3 > 64 || bpf_xdp_adjust_tail(ctx, grow))
+		return -1;
+	f->data = (void *)(long)ctx->data;
+	f->end = (void *)(long)ctx->data_end;
+	eth = f->data;
+	if ((void *)(eth + 1) > f->end)
+		return -1;
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	sum = bpf_csum_diff(0, 0, (void *)&th, sizeof(th), 0);
+	th.check = ~fold((__u64)(__u32)sum + pseudo_sum(c, 24, 1));
+	if (c->family == AF_INET) {
+		struct iphdr *ip = f->data + f->l3;
+		struct iphdr nip = {
+			.version = 4, .ihl = 5, .tot_len = bpf_htons(44), .frag_off = bpf_htons(IP_DF_),
+			.ttl = TTL_OUT, .protocol = IPPROTO_TCP,
+		};
+
+		__builtin_memcpy(&nip.saddr, c->dst, 4);
+		__builtin_memcpy(&nip.daddr, c->src, 4);
+		nip.check = ~fold((__u32)bpf_csum_diff(0, 0, (void *)&nip, sizeof(nip), 0));
+		if ((void *)ip + 20 + 24 > f->end)
+			return -1;
+		__builtin_memcpy(ip, &nip, 20);
+		__builtin_memcpy((void *)ip + 20, &th, 24);
+	} else {
+		struct ipv6hdr *ip = f->data + f->l3;
+		struct ipv6hdr nip = {
+			.version = 6, .payload_len = bpf_htons(24), .nexthdr = IPPROTO_TCP,
+			.hop_limit = TTL_OUT,
+		};
+
+		__builtin_memcpy(&nip.saddr, c->dst, 16);
+		__builtin_memcpy(&nip.daddr, c->src, 16);
+		if ((void *)ip + 40 + 24 > f->end)
+			return -1;
+		__builtin_memcpy(ip, &nip, 40);
+		__builtin_memcpy((void *)ip + 40, &th, 24);
+	}
+	return 0;
+}
+
+static __always_inline enum verdict decide(struct frame *f, struct conn *c)
+{
+	__u32 zero = 0, iplen;
+	struct sg_bpf_cfg *cfg = bpf_map_lookup_elem(&sg_cfg, &zero);
+	__u16 proto;
+	int rc;
+
+	if (!cfg || parse_eth(f, &proto) < 0) {
+		count(SG_BPF_malformed);
+		return V_PASS;
+	}
+	if (proto == bpf_htons(ETH_P_IP)) {
+		rc = parse_ip4(f, c);
+		if (rc == 0) {
+			struct iphdr *ip = f->data + f->l3;
+
+			if ((void *)(ip + 1) > f->end)
+				return V_PASS;
+			iplen = bpf_ntohs(ip->tot_len) - f->ihl;
+		}
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		rc = parse_ip6(f, c);
+		if (rc == 0) {
+			struct ipv6hdr *ip = f->data + f->l3;
+
+			if ((void *)(ip + 1) > f->end)
+				return V_PASS;
+			iplen = f->l3 + 40 + bpf_ntohs(ip->payload_len) - f->l4;
+		}
+	} else {
+		rc = SG_BPF_not_tcp;
+	}
+	if (rc == 0)
+		rc = parse_syn(f, c, iplen);
+	if (rc) {
+		if (rc > 0)
+			count(rc);
+		return V_PASS;
+	}
+	count(SG_BPF_syn);
+	if (listed(&sg_deny4, &sg_deny6, c)) {
+		count(SG_BPF_syn_denied);
+		return V_DROP;
+	}
+	if (listed(&sg_allow4, &sg_allow6, c)) {
+		count(SG_BPF_syn_allowed);
+		return V_PASS;
+	}
+	if (verified(cfg, c)) {
+		count(SG_BPF_syn_verified);
+		return V_PASS;
+	}
+	if (service_action(cfg, c) != SG_BPF_SVC_AUTH) {
+		count(SG_BPF_syn_passed);
+		return V_PASS;
+	}
+	c->mss = c->family == AF_INET ? cfg->mss4 : cfg->mss6;
+	return V_CHALLENGE;
+}
+
+SEC("xdp")
+int sg_xdp(struct xdp_md *ctx)
+{
+	struct frame f = {
+		.data = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end,
+	};
+	struct conn c = {};
+	__u32 zero = 0;
+	struct sg_bpf_keys *k;
+	struct sg_bpf_cfg *cfg;
+	enum verdict v;
+
+	count(SG_BPF_packets);
+	v = decide(&f, &c);
+	if (v != V_CHALLENGE)
+		return v == V_DROP ? XDP_DROP : XDP_PASS;
+	k = bpf_map_lookup_elem(&sg_keys, &zero);
+	cfg = bpf_map_lookup_elem(&sg_cfg, &zero);
+	if (!k || !k->valid || !cfg) {
+		count(SG_BPF_no_keys);
+		return XDP_PASS;
+	}
+	if (rewrite(ctx, &f, &c, cfg, synack_seq(k, &c), auth_cookie(k, &c)) < 0) {
+		count(SG_BPF_tx_errors);
+		return XDP_PASS;
+	}
+	count(SG_BPF_challenges);
+	return XDP_TX;
+}

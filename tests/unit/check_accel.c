@@ -1,0 +1,376 @@
+/* Unit tests: the kernel fast path's program (src/bpf/synguard.bpf.c) run
+ * through BPF_PROG_TEST_RUN on byte-array frames.  Its SYN+ACK must be the
+ * daemon's byte for byte (pkt_build_synack) with the daemon's cookie
+ * (cookie_make, the same keys); what it does not decide passes untouched.
+ * Loading a BPF program needs root (CAP_BPF): skipped (77) otherwise,
+ * except under CI=true. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "cookie.h"
+#include "pkt.h"
+#include "unit.h"
+
+#define XDP_DROP_ 1
+#define XDP_PASS_ 2
+#define XDP_TX_ 3
+#define ETH_LEN 14
+#define FRAME_MAX 512
+
+static struct accel *acc;
+static struct cookie_ctx cookies;
+static const struct siphash_key fp = { 0x0102030405060708ULL, 0x1112131415161718ULL };
+static const uint8_t client4[4] = { 198, 18, 0, 7 }, server4[4] = { 203, 0, 113, 2 };
+static const uint8_t client6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 };
+static const uint8_t server6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+static const uint8_t mac_c[6] = { 2, 0, 0, 0, 0, 1 }, mac_g[6] = { 2, 0, 0, 0, 0, 2 };
+
+static const char *object_path(void)
+{
+	static char path[1024];
+	const char *b = getenv("top_builddir");
+
+	snprintf(path, sizeof(path), "%s/src/bpf/synguard.bpf.o", b ? b : ".");
+	return path;
+}
+
+static void setup(void)
+{
+	struct siphash_key master = { 0xa5a5a5a5deadbeefULL, 0x0123456789abcdefULL };
+	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .catchall = SG_BPF_SVC_PASS,
+				  .mss4 = 1460, .mss6 = 1440, .window = 65535 };
+	struct sg_bpf_svc_key k4 = { .family = AF_INET, .port = 8080 }, k6 = { .family = AF_INET6,
+										 .port = 8080 };
+	struct sg_bpf_svc auth = { .index = 0, .action = SG_BPF_SVC_AUTH };
+	char err[256];
+
+	acc = accel_open(object_path(), err, sizeof(err));
+	ck_assert_msg(acc, "%s", err);
+	cookie_init(&cookies, &master, 28999999);
+	memcpy(k4.addr, server4, 4);
+	memcpy(k6.addr, server6, 16);
+	ck_assert_int_eq(accel_set_keys(acc, &cookies, &fp), 0);
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	ck_assert_int_eq(accel_set_service(acc, &k4, &auth), 0);
+	ck_assert_int_eq(accel_set_service(acc, &k6, &auth), 0);
+}
+
+static void teardown(void)
+{
+	accel_close(acc);
+	acc = NULL;
+}
+
+/* A segment from the client to the server: a SYN to port 8080 unless
+ * flags or dport say otherwise. */
+struct seg {
+	int family;
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint32_t isn;
+};
+
+/* An Ethernet frame holding the segment, with MSS, window scale and SACK
+ * options and valid checksums; returns its length. */
+static size_t frame(uint8_t *f, const struct seg *sg)
+{
+	int v6 = sg->family == AF_INET6;
+	struct pkt_out o = {
+		.family = sg->family, .src = v6 ? client6 : client4, .dst = v6 ? server6 : server4,
+		.sport = sg->sport, .dport = sg->dport ? sg->dport : 8080, .seq = sg->isn,
+		.flags = sg->flags ? sg->flags : PKT_TH_SYN, .window = 64240, .mss = 1460,
+		.wscale = 7, .sack_ok = true,
+	};
+	size_t n;
+
+	memcpy(f, mac_g, 6);
+	memcpy(f + 6, mac_c, 6);
+	f[12] = v6 ? 0x86 : 0x08;
+	f[13] = v6 ? 0xdd : 0x00;
+	n = pkt_build(f + ETH_LEN, FRAME_MAX - ETH_LEN, &o);
+	ck_assert_uint_gt(n, 0);
+	return ETH_LEN + n;
+}
+
+static size_t syn_frame(uint8_t *f, int family, uint16_t sport, uint32_t isn)
+{
+	return frame(f, &(struct seg){ .family = family, .sport = sport, .isn = isn });
+}
+
+static uint32_t run(const uint8_t *in, size_t len, uint8_t *out, size_t *outlen)
+{
+	struct accel_run r = { .in = in, .inlen = len, .out = out, .outlen = FRAME_MAX };
+
+	ck_assert_int_eq(accel_test_run(acc, &r), 0);
+	*outlen = r.outlen;
+	return r.action;
+}
+
+static uint64_t stat(enum sg_bpf_stat s)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(accel_stat(acc, s, &v), 0);
+	return v;
+}
+
+/* The answer to SYN frame in (l2 bytes of link header) is the daemon's
+ * SYN+ACK for that SYN: same headers, its cookie; returns the cookie. */
+static uint32_t assert_synack(const uint8_t *in, size_t inlen, const uint8_t *out, size_t outlen,
+			      size_t l2)
+{
+	struct pkt syn, sa;
+	struct sg_tuple t;
+	uint8_t want[FRAME_MAX];
+	size_t n;
+	uint32_t cookie;
+
+	ck_assert_int_eq(pkt_parse(in + l2, inlen - l2, &syn), PKT_OK);
+	ck_assert_int_eq(pkt_parse(out + l2, outlen - l2, &sa), PKT_OK);
+	pkt_tuple(&syn, &t);
+	cookie = cookie_make(&cookies, &t, syn.seq);
+	ck_assert_uint_eq(sa.ack, cookie);
+	n = pkt_build_synack(want, sizeof(want), &syn, &(struct pkt_synack){
+		sa.seq, cookie, syn.family == AF_INET6 ? 1440 : 1460, 65535 });
+	ck_assert_uint_eq(outlen, l2 + n);
+	ck_assert_mem_eq(out + l2, want, n);
+	/* Ethernet addresses swapped, anything between them and IP kept. */
+	ck_assert_mem_eq(out, in + 6, 6);
+	ck_assert_mem_eq(out + 6, in, 6);
+	ck_assert_mem_eq(out + 12, in + 12, l2 - 12);
+	return cookie;
+}
+
+START_TEST(accel_synack_is_the_daemons_v4_v6)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len, outlen;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint64_t before = stat(SG_BPF_challenges);
+
+		len = syn_frame(in, v6 ? AF_INET6 : AF_INET, 40000 + v6, 0x11223344);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+		assert_synack(in, len, out, outlen, ETH_LEN);
+		ck_assert_uint_eq(stat(SG_BPF_challenges), before + 1);
+	}
+}
+END_TEST
+
+/* Many tuples and ISNs: every cookie is the daemon's, and checks in
+ * userspace as current, then (after one rotation) as previous. */
+START_TEST(accel_cookie_equals_userspace)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct cookie_ctx later = cookies;
+	size_t len, outlen;
+	uint32_t c;
+
+	cookie_set_epoch(&later, cookies.epoch + 1);
+	for (uint32_t i = 0; i < 2000; i++) {
+		int family = i & 1 ? AF_INET6 : AF_INET;
+		struct pkt syn;
+		struct sg_tuple t;
+
+		len = syn_frame(in, family, (uint16_t)(1024 + i * 31), i * 2654435761u);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+		c = assert_synack(in, len, out, outlen, ETH_LEN);
+		ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &syn), PKT_OK);
+		pkt_tuple(&syn, &t);
+		ck_assert_int_eq(cookie_check(&cookies, &t, c), COOKIE_VALID_CURRENT);
+		ck_assert_int_eq(cookie_check(&later, &t, c), COOKIE_VALID_PREVIOUS);
+	}
+}
+END_TEST
+
+START_TEST(accel_vlan_tags_kept)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX], plain[FRAME_MAX];
+	size_t len = syn_frame(plain, AF_INET, 40100, 7), outlen;
+
+	/* Two tags (802.1ad outer, 802.1Q inner) between the MACs and IP. */
+	memcpy(in, plain, 12);
+	memcpy(in + 12, (uint8_t[]){ 0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x0a }, 8);
+	memcpy(in + 20, plain + 12, len - 12);
+	len += 8;
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	assert_synack(in, len, out, outlen, ETH_LEN + 8);
+}
+END_TEST
+
+/* IPv4 options and IPv6 destination options in the SYN: the answer has
+ * none, as the daemon's. */
+START_TEST(accel_ip_options_and_extension_headers)
+{
+	uint8_t plain[FRAME_MAX], in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = syn_frame(plain, AF_INET, 40200, 9), outlen;
+	uint8_t *ip = in + ETH_LEN;
+
+	/* IPv4: 4 bytes of NOP/EOL options; the TCP checksum does not change. */
+	memcpy(in, plain, ETH_LEN + 20);
+	memcpy(in + ETH_LEN + 20, (uint8_t[]){ 1, 1, 1, 0 }, 4);
+	memcpy(in + ETH_LEN + 24, plain + ETH_LEN + 20, len - ETH_LEN - 20);
+	len += 4;
+	ip[0] = 0x46;
+	ip[3] = (uint8_t)(len - ETH_LEN);
+	ip[10] = ip[11] = 0;
+	{
+		uint16_t c = pkt_csum_fold(pkt_csum_add(0, ip, 24));
+
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+	}
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	assert_synack(in, len, out, outlen, ETH_LEN);
+
+	/* IPv6: an 8-byte destination options header (PadN). */
+	len = syn_frame(plain, AF_INET6, 40201, 9);
+	memcpy(in, plain, ETH_LEN + 40);
+	memcpy(in + ETH_LEN + 40, (uint8_t[]){ 6, 0, 1, 4, 0, 0, 0, 0 }, 8);
+	memcpy(in + ETH_LEN + 48, plain + ETH_LEN + 40, len - ETH_LEN - 40);
+	len += 8;
+	ip[6] = 60;	/* IPPROTO_DSTOPTS */
+	ip[5] = (uint8_t)(ip[5] + 8);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	assert_synack(in, len, out, outlen, ETH_LEN);
+}
+END_TEST
+
+/* Everything the program does not decide goes on untouched. */
+static void assert_passed(const uint8_t *in, size_t len, enum sg_bpf_stat counter)
+{
+	uint8_t out[FRAME_MAX];
+	size_t outlen;
+	uint64_t before = stat(counter);
+
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_PASS_);
+	ck_assert_uint_eq(outlen, len);
+	ck_assert_mem_eq(out, in, len);
+	ck_assert_msg(stat(counter) == before + 1, "counter %d: %llu, expected %llu", (int)counter,
+		      (unsigned long long)stat(counter), (unsigned long long)before + 1);
+}
+
+START_TEST(accel_passes_what_it_does_not_decide)
+{
+	uint8_t in[FRAME_MAX];
+	size_t len;
+
+	len = syn_frame(in, AF_INET, 40300, 1);
+	in[len - 1] ^= 1;	/* TCP checksum (the last option byte) */
+	assert_passed(in, len, SG_BPF_bad_checksum);
+	len = syn_frame(in, AF_INET, 40301, 1);
+	in[ETH_LEN + 10] ^= 1;	/* IPv4 header checksum */
+	assert_passed(in, len, SG_BPF_bad_checksum);
+	len = syn_frame(in, AF_INET, 40302, 1);
+	assert_passed(in, len - 10, SG_BPF_malformed);	/* cut off */
+	len = syn_frame(in, AF_INET, 40303, 1);
+	in[ETH_LEN + 6] |= 0x20;	/* MF: a fragment */
+	assert_passed(in, len, SG_BPF_fragments);
+	len = syn_frame(in, AF_INET6, 40304, 1);
+	in[ETH_LEN + 6] = 44;	/* a fragment header */
+	assert_passed(in, len, SG_BPF_fragments);
+	len = syn_frame(in, AF_INET, 40305, 1);
+	in[ETH_LEN + 9] = 17;	/* UDP */
+	assert_passed(in, len, SG_BPF_not_tcp);
+	len = syn_frame(in, AF_INET, 40306, 1);
+	in[12] = 0x08;
+	in[13] = 0x06;		/* ARP */
+	assert_passed(in, len, SG_BPF_not_tcp);
+	/* Not a pure SYN: the daemon's. */
+	for (unsigned i = 0; i < 3; i++) {
+		const uint8_t flags[] = { PKT_TH_SYN | PKT_TH_ACK, PKT_TH_ACK, PKT_TH_SYN | PKT_TH_FIN };
+
+		len = frame(in, &(struct seg){ .family = AF_INET6, .sport = 40307, .flags = flags[i] });
+		assert_passed(in, len, SG_BPF_packets);
+	}
+}
+END_TEST
+
+START_TEST(accel_verified_allowed_denied_not_challenging)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct timespec ts;
+	size_t len, outlen;
+	uint8_t net6[16];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Verified: the /32, and the client's /64. */
+	ck_assert_int_eq(accel_set_verified(acc, AF_INET, client4,
+					    (uint64_t)ts.tv_sec * 1000000000ULL + 60000000000ULL), 0);
+	memcpy(net6, client6, 8);
+	memset(net6 + 8, 0, 8);
+	ck_assert_int_eq(accel_set_verified(acc, AF_INET6, net6,
+					    (uint64_t)ts.tv_sec * 1000000000ULL + 60000000000ULL), 0);
+	len = syn_frame(in, AF_INET, 40400, 1);
+	assert_passed(in, len, SG_BPF_syn_verified);
+	len = syn_frame(in, AF_INET6, 40401, 1);
+	assert_passed(in, len, SG_BPF_syn_verified);
+	/* Expired: challenged again. */
+	ck_assert_int_eq(accel_set_verified(acc, AF_INET, client4, 1), 0);
+	len = syn_frame(in, AF_INET, 40402, 1);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+
+	/* Another port: no service, and the catch-all passes. */
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40404, .dport = 8090 });
+	assert_passed(in, len, SG_BPF_syn_passed);
+
+	/* The allow list passes, the deny list drops (before verification). */
+	ck_assert_int_eq(accel_set_listed(acc, 0, AF_INET, (uint8_t[]){ 198, 18, 0, 0 }, 24), 0);
+	assert_passed(in, len, SG_BPF_syn_allowed);
+	ck_assert_int_eq(accel_set_listed(acc, 1, AF_INET6, client6, 128), 0);
+	len = syn_frame(in, AF_INET6, 40403, 1);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(SG_BPF_syn_denied), 1);
+
+}
+END_TEST
+
+START_TEST(accel_nothing_answered_without_keys)
+{
+	struct accel *bare;
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct accel_run r = { .in = in, .out = out, .outlen = FRAME_MAX };
+	struct sg_bpf_svc_key k = { .family = AF_INET, .port = 8080 };
+	struct sg_bpf_svc auth = { .action = SG_BPF_SVC_AUTH };
+	char err[256];
+
+	bare = accel_open(object_path(), err, sizeof(err));
+	ck_assert_msg(bare, "%s", err);
+	memcpy(k.addr, server4, 4);
+	ck_assert_int_eq(accel_set_cfg(bare, &(struct sg_bpf_cfg){ .mss4 = 1460 }), 0);
+	ck_assert_int_eq(accel_set_service(bare, &k, &auth), 0);
+	r.inlen = syn_frame(in, AF_INET, 40500, 1);
+	ck_assert_int_eq(accel_test_run(bare, &r), 0);
+	ck_assert_uint_eq(r.action, XDP_PASS_);
+	ck_assert_mem_eq(out, in, r.inlen);
+	accel_close(bare);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("accel");
+	TCase *tc = unit_tcase("program");
+
+	if (geteuid() != 0 && !getenv("CI")) {
+		fprintf(stderr, "check_accel: loading BPF programs needs root; skipped\n");
+		exit(77);
+	}
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, accel_synack_is_the_daemons_v4_v6);
+	tcase_add_test(tc, accel_cookie_equals_userspace);
+	tcase_add_test(tc, accel_vlan_tags_kept);
+	tcase_add_test(tc, accel_ip_options_and_extension_headers);
+	tcase_add_test(tc, accel_passes_what_it_does_not_decide);
+	tcase_add_test(tc, accel_verified_allowed_denied_not_challenging);
+	tcase_add_test(tc, accel_nothing_answered_without_keys);
+	suite_add_tcase(s, tc);
+	return s;
+}
