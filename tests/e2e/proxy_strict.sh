@@ -36,7 +36,10 @@ PORT=$LAB_PORT
 N=${N:-100}		# connects per family and mode
 AUTH_N=${AUTH_N:-5}	# auth comparison: about 1 s each
 MOD_PPS=${MOD_PPS:-$LAB_FLOOD_PPS}	# measured: the ASan daemon uses ~30-50 % of a core
-P99_MS=${P99_MS:-5}
+# A connect whose SYN was lost takes its retransmission (1 s): a p99 under
+# P99_MS proves none was, on a busy machine too.  The times themselves are
+# figures (logged here; scripts/bench measures them), not a pass mark.
+P99_MS=${P99_MS:-100}
 FLOOD_MAX_S=${FLOOD_MAX_S:-60}	# bound of each flood; stopped when its clients are done
 CT=5000			# per-connect timeout (nothing is lost at MOD_PPS)
 lab_server_start "$PORT"
