@@ -25,6 +25,9 @@ struct sg_bpf_cfg {
 	__u16 mss4, mss6;	/* MSS option of the cookie SYN+ACK */
 	__u16 window;
 	__u16 pad2;
+	/* The retransmission fallback: the same SYN again between these
+	 * (milliseconds after its first challenge) is a real stack's. */
+	__u32 retransmit_min_ms, retransmit_max_ms;
 };
 
 /* sg_services: a protected destination.  family 0 with a zero address
@@ -73,6 +76,7 @@ struct sg_bpf_lpm6 {
 	X(syn_verified, "SYNs from verified sources: passed") \
 	X(syn_passed, "SYNs to services not challenging: passed") \
 	X(challenges, "cookie SYN+ACKs sent") \
+	X(syn_retransmit, "challenged SYNs seen again in the fallback window: passed") \
 	X(no_keys, "SYNs seen before the daemon wrote the keys: passed") \
 	X(tx_errors, "SYN+ACKs that could not be built: passed")
 

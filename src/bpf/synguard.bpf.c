@@ -67,6 +67,14 @@ struct {
 	__type(value, __u64);
 } sg_verified4 SEC(".maps");
 
+/* Challenged SYNs (their fingerprint) -> when first challenged (ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u64);
+	__type(value, __u64);
+} sg_retrans SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1 << 20);
@@ -199,10 +207,10 @@ static __always_inline __u32 auth_cookie(const struct sg_bpf_keys *k, const stru
 	return c0 ^ 1;
 }
 
-/* The SYN+ACK's own sequence number, as the daemon picks it: a keyed
- * fingerprint of the SYN (addresses, then the ports and the ISN in host
- * order as the daemon's memory holds them). */
-static __always_inline __u32 synack_seq(const struct sg_bpf_keys *k, const struct conn *c)
+/* The daemon's keyed fingerprint of a SYN (addresses, then the ports and
+ * the ISN in host order as the daemon's memory holds them): the key of the
+ * retransmission fallback, and salted, the SYN+ACK's own sequence number. */
+static __always_inline __u64 fingerprint(const struct sg_bpf_keys *k, const struct conn *c)
 {
 	__u8 msg[SIP_MSG_MAX] = {};
 	__u32 n;
@@ -222,7 +230,7 @@ static __always_inline __u32 synack_seq(const struct sg_bpf_keys *k, const struc
 		__builtin_memcpy(msg + 12, &c->seq, 4);
 		n = 16;
 	}
-	return (__u32)(siphash24(k->fp_k0, k->fp_k1, msg, n) ^ FP_SALT);
+	return siphash24(k->fp_k0, k->fp_k1, msg, n);
 }
 
 /* --- checksums --------------------------------------------------------------- */
@@ -550,6 +558,23 @@ static __always_inline int rewrite(struct xdp_md *ctx, struct frame *f, const st
 	return 0;
 }
 
+/* The fallback for clients whose firewall drops the wrong SYN+ACK: the same
+ * SYN again between retransmit_min and retransmit_max after its first
+ * challenge is passed (once); anything else is remembered and challenged. */
+static __always_inline int retransmission(const struct sg_bpf_cfg *cfg, __u64 fp)
+{
+	__u64 now = bpf_ktime_get_ns(), *first = bpf_map_lookup_elem(&sg_retrans, &fp);
+
+	if (first && now - *first <= (__u64)cfg->retransmit_max_ms * 1000000) {
+		if (now - *first < (__u64)cfg->retransmit_min_ms * 1000000)
+			return 0;
+		bpf_map_delete_elem(&sg_retrans, &fp);
+		return 1;
+	}
+	bpf_map_update_elem(&sg_retrans, &fp, &now, BPF_ANY);
+	return 0;
+}
+
 static __always_inline enum verdict decide(struct frame *f, struct conn *c)
 {
 	__u32 zero = 0, iplen;
@@ -621,6 +646,7 @@ int sg_xdp(struct xdp_md *ctx)
 	struct sg_bpf_keys *k;
 	struct sg_bpf_cfg *cfg;
 	enum verdict v;
+	__u64 fp;
 
 	count(SG_BPF_packets);
 	v = decide(&f, &c);
@@ -632,7 +658,12 @@ int sg_xdp(struct xdp_md *ctx)
 		count(SG_BPF_no_keys);
 		return XDP_PASS;
 	}
-	if (rewrite(ctx, &f, &c, cfg, synack_seq(k, &c), auth_cookie(k, &c)) < 0) {
+	fp = fingerprint(k, &c);
+	if (retransmission(cfg, fp)) {
+		count(SG_BPF_syn_retransmit);
+		return XDP_PASS;
+	}
+	if (rewrite(ctx, &f, &c, cfg, (__u32)(fp ^ FP_SALT), auth_cookie(k, &c)) < 0) {
 		count(SG_BPF_tx_errors);
 		return XDP_PASS;
 	}

@@ -45,7 +45,8 @@ static void setup(void)
 {
 	struct siphash_key master = { 0xa5a5a5a5deadbeefULL, 0x0123456789abcdefULL };
 	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .catchall = SG_BPF_SVC_PASS,
-				  .mss4 = 1460, .mss6 = 1440, .window = 65535 };
+				  .mss4 = 1460, .mss6 = 1440, .window = 65535,
+				  .retransmit_min_ms = 500, .retransmit_max_ms = 5000 };
 	struct sg_bpf_svc_key k4 = { .family = AF_INET, .port = 8080 }, k6 = { .family = AF_INET6,
 										 .port = 8080 };
 	struct sg_bpf_svc auth = { .index = 0, .action = SG_BPF_SVC_AUTH };
@@ -332,6 +333,38 @@ START_TEST(accel_verified_allowed_denied_not_challenging)
 }
 END_TEST
 
+/* The retransmission fallback: the same SYN inside the window after its
+ * first challenge passes once; before it, or after, it is challenged.
+ * The window is moved instead of waiting for the clock. */
+START_TEST(accel_retransmission_fallback)
+{
+	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .mss4 = 1460, .mss6 = 1440,
+				  .window = 65535, .retransmit_min_ms = 60000,
+				  .retransmit_max_ms = 120000 };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = syn_frame(in, AF_INET6, 40600, 77), outlen;
+
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);	/* too early */
+	ck_assert_uint_eq(stat(SG_BPF_syn_retransmit), 0);
+	cfg.retransmit_min_ms = 0;
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	assert_passed(in, len, SG_BPF_syn_retransmit);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);	/* passed once: new */
+	cfg.retransmit_max_ms = 0;		/* the first challenge is now too old */
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	usleep(1000);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	ck_assert_uint_eq(stat(SG_BPF_syn_retransmit), 1);
+	/* Another ISN is another SYN. */
+	cfg.retransmit_max_ms = 120000;
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	len = syn_frame(in, AF_INET6, 40600, 78);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+}
+END_TEST
+
 START_TEST(accel_nothing_answered_without_keys)
 {
 	struct accel *bare;
@@ -370,6 +403,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_ip_options_and_extension_headers);
 	tcase_add_test(tc, accel_passes_what_it_does_not_decide);
 	tcase_add_test(tc, accel_verified_allowed_denied_not_challenging);
+	tcase_add_test(tc, accel_retransmission_fallback);
 	tcase_add_test(tc, accel_nothing_answered_without_keys);
 	suite_add_tcase(s, tc);
 	return s;
