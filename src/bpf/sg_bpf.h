@@ -28,6 +28,18 @@ struct sg_bpf_cfg {
 	/* The retransmission fallback: the same SYN again between these
 	 * (milliseconds after its first challenge) is a real stack's. */
 	__u32 retransmit_min_ms, retransmit_max_ms;
+	/* Anti-reflection: SYN+ACKs per victim prefix (limit_prefix4/6) and
+	 * in all, per second with a burst; rate 0 is no limit. */
+	__u8 limit_prefix4, limit_prefix6;
+	__u16 pad3;
+	__u32 synack_dest_rate, synack_dest_burst;
+	__u32 synack_total_rate, synack_total_burst;
+};
+
+/* sg_victims: a limit_prefix-masked source -> its bucket (below). */
+struct sg_bpf_victim {
+	__u8 family;
+	__u8 addr[16];
 };
 
 /* sg_services: a protected destination.  family 0 with a zero address
@@ -77,6 +89,8 @@ struct sg_bpf_lpm6 {
 	X(syn_passed, "SYNs to services not challenging: passed") \
 	X(challenges, "cookie SYN+ACKs sent") \
 	X(syn_retransmit, "challenged SYNs seen again in the fallback window: passed") \
+	X(limited_synack_dest, "SYNs not answered: limit_synack_dest of their source's prefix") \
+	X(limited_synack_total, "SYNs not answered: limit_synack_total") \
 	X(no_keys, "SYNs seen before the daemon wrote the keys: passed") \
 	X(tx_errors, "SYN+ACKs that could not be built: passed")
 

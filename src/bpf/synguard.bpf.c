@@ -67,6 +67,23 @@ struct {
 	__type(value, __u64);
 } sg_verified4 SEC(".maps");
 
+/* The anti-reflection buckets, one u64 each: GCRA's theoretical arrival
+ * time (ns), updated with compare-and-swap so that every CPU running the
+ * program shares one bound. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 18);
+	__type(key, struct sg_bpf_victim);
+	__type(value, __u64);
+} sg_victims SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_total SEC(".maps");
+
 /* Challenged SYNs (their fingerprint) -> when first challenged (ns). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -558,6 +575,59 @@ static __always_inline int rewrite(struct xdp_md *ctx, struct frame *f, const st
 	return 0;
 }
 
+#define CAS_TRIES 4
+
+/* Take one token of a rate/burst bucket kept as GCRA's theoretical arrival
+ * time *tat: a SYN+ACK may go when now >= tat - (burst - 1) * interval,
+ * and then tat advances by one interval.  A bucket the other CPUs keep
+ * changing under us counts as empty: the bound is never exceeded. */
+static __always_inline int bucket_take(__u64 *tat, __u32 rate, __u32 burst, __u64 now)
+{
+	__u64 interval = 1000000000ULL / rate, tau = (burst ? burst - 1 : 0) * interval;
+
+#pragma unroll
+	for (int i = 0; i < CAS_TRIES; i++) {
+		__u64 old = *tat, start = old > now ? old : now;
+
+		if (old > now + tau)
+			return 0;
+		if (__sync_val_compare_and_swap(tat, old, start + interval) == old)
+			return 1;
+	}
+	return 0;
+}
+
+/* limit_synack_dest, then limit_synack_total: 0 (answer) or the counter of
+ * the limit that refused. */
+static __always_inline int reflection_limited(const struct sg_bpf_cfg *cfg, const struct conn *c)
+{
+	__u64 now = bpf_ktime_get_ns(), *tat;
+	__u32 zero = 0;
+
+	if (cfg->synack_dest_rate) {
+		struct sg_bpf_victim v = { .family = (__u8)c->family };
+		__u64 fresh = 0;
+
+		__builtin_memcpy(v.addr, c->src, 16);
+		if (c->family == AF_INET)
+			__builtin_memset(v.addr + 4, 0, 12);
+		mask(v.addr, c->alen, c->family == AF_INET ? cfg->limit_prefix4 : cfg->limit_prefix6);
+		tat = bpf_map_lookup_elem(&sg_victims, &v);
+		if (!tat) {
+			bpf_map_update_elem(&sg_victims, &v, &fresh, BPF_NOEXIST);
+			tat = bpf_map_lookup_elem(&sg_victims, &v);
+		}
+		if (!tat || !bucket_take(tat, cfg->synack_dest_rate, cfg->synack_dest_burst, now))
+			return SG_BPF_limited_synack_dest;
+	}
+	if (cfg->synack_total_rate) {
+		tat = bpf_map_lookup_elem(&sg_total, &zero);
+		if (!tat || !bucket_take(tat, cfg->synack_total_rate, cfg->synack_total_burst, now))
+			return SG_BPF_limited_synack_total;
+	}
+	return 0;
+}
+
 /* The fallback for clients whose firewall drops the wrong SYN+ACK: the same
  * SYN again between retransmit_min and retransmit_max after its first
  * challenge is passed (once); anything else is remembered and challenged. */
@@ -647,6 +717,7 @@ int sg_xdp(struct xdp_md *ctx)
 	struct sg_bpf_cfg *cfg;
 	enum verdict v;
 	__u64 fp;
+	int limited;
 
 	count(SG_BPF_packets);
 	v = decide(&f, &c);
@@ -662,6 +733,11 @@ int sg_xdp(struct xdp_md *ctx)
 	if (retransmission(cfg, fp)) {
 		count(SG_BPF_syn_retransmit);
 		return XDP_PASS;
+	}
+	limited = reflection_limited(cfg, &c);
+	if (limited) {
+		count(limited);
+		return XDP_DROP;	/* unanswered, as the daemon does */
 	}
 	if (rewrite(ctx, &f, &c, cfg, (__u32)(fp ^ FP_SALT), auth_cookie(k, &c)) < 0) {
 		count(SG_BPF_tx_errors);

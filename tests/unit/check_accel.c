@@ -6,6 +6,8 @@
  * except under CI=true. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +367,124 @@ START_TEST(accel_retransmission_fallback)
 }
 END_TEST
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct sg_bpf_cfg limits_cfg(uint32_t dest_rate, uint32_t dest_burst, uint32_t total_rate,
+				    uint32_t total_burst)
+{
+	return (struct sg_bpf_cfg){
+		.prefix4 = 32, .prefix6 = 64, .mss4 = 1460, .mss6 = 1440, .window = 65535,
+		.retransmit_min_ms = 500, .retransmit_max_ms = 5000,
+		.limit_prefix4 = 24, .limit_prefix6 = 48,
+		.synack_dest_rate = dest_rate, .synack_dest_burst = dest_burst,
+		.synack_total_rate = total_rate, .synack_total_burst = total_burst,
+	};
+}
+
+/* Anti-reflection: a victim prefix gets its burst, then nothing (at 1/s
+ * no token refills between two runs on any machine); all victims share
+ * the total. */
+START_TEST(accel_reflection_limits)
+{
+	struct sg_bpf_cfg cfg = limits_cfg(1, 3, 0, 0);
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len, outlen;
+
+	double t0;
+
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	t0 = now_s();
+	for (int i = 0; i < 3; i++) {
+		len = syn_frame(in, AF_INET, (uint16_t)(41000 + i), 1);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	}
+	len = syn_frame(in, AF_INET, 41010, 1);
+	/* A second or more since the first: one token may have come back. */
+	if (run(in, len, out, &outlen) != XDP_DROP_)
+		ck_assert_msg(now_s() - t0 >= 1.0, "a 4th SYN+ACK within a second, burst 3");
+	else
+		ck_assert_uint_eq(stat(SG_BPF_limited_synack_dest), 1);
+	/* IPv6 is another victim; then the total bucket (2) runs dry. */
+	cfg = limits_cfg(0, 0, 1, 2);
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	t0 = now_s();
+	for (int i = 0; i < 2; i++) {
+		len = syn_frame(in, AF_INET6, (uint16_t)(41100 + i), 1);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	}
+	len = syn_frame(in, AF_INET6, 41110, 1);
+	if (run(in, len, out, &outlen) != XDP_DROP_)
+		ck_assert_msg(now_s() - t0 >= 1.0, "a 3rd SYN+ACK within a second, burst 2");
+	else
+		ck_assert_uint_eq(stat(SG_BPF_limited_synack_total), 1);
+}
+END_TEST
+
+/* Two CPUs answer one victim at once: together they never send more than
+ * the burst (the refill is negligible at 1/s), each run counted as sent
+ * or limited. */
+struct racer {
+	int cpu;
+	uint16_t sport;
+	unsigned sent, limited;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = syn_frame(in, AF_INET, r->sport, 5);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	for (int i = 0; i < 3000; i++) {
+		struct accel_run run1 = { .in = in, .inlen = len, .out = out, .outlen = FRAME_MAX };
+
+		if (accel_test_run(acc, &run1) < 0)
+			return NULL;
+		r->sent += run1.action == XDP_TX_;
+		r->limited += run1.action == XDP_DROP_;
+	}
+	return r;
+}
+
+START_TEST(accel_reflection_limit_holds_across_cpus)
+{
+	struct sg_bpf_cfg cfg = limits_cfg(1, 1000, 0, 0);
+	struct racer r[2] = { { .cpu = 0, .sport = 42000 }, { .cpu = 1, .sport = 42001 } };
+	pthread_t t[2];
+	struct timespec t0, t1;
+	double secs;
+
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		void *ok;
+
+		ck_assert_int_eq(pthread_join(t[i], &ok), 0);
+		ck_assert_ptr_nonnull(ok);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_uint_eq(r[0].sent + r[0].limited + r[1].sent + r[1].limited, 6000);
+	ck_assert_msg(r[0].sent + r[1].sent <= 1000 + (unsigned)secs + 1,
+		      "%u SYN+ACKs for a burst of 1000 in %.2f s", r[0].sent + r[1].sent, secs);
+	/* ... and the burst was given (a lost compare-and-swap counts as limited). */
+	ck_assert_uint_ge(r[0].sent + r[1].sent, 500);
+	ck_assert_uint_eq(stat(SG_BPF_limited_synack_dest), r[0].limited + r[1].limited);
+}
+END_TEST
+
 START_TEST(accel_nothing_answered_without_keys)
 {
 	struct accel *bare;
@@ -404,6 +524,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_passes_what_it_does_not_decide);
 	tcase_add_test(tc, accel_verified_allowed_denied_not_challenging);
 	tcase_add_test(tc, accel_retransmission_fallback);
+	tcase_add_test(tc, accel_reflection_limits);
+	tcase_add_test(tc, accel_reflection_limit_holds_across_cpus);
 	tcase_add_test(tc, accel_nothing_answered_without_keys);
 	suite_add_tcase(s, tc);
 	return s;
