@@ -12,10 +12,11 @@
 
 struct accel {
 	struct bpf_object *obj;
-	int prog, keys, cfg, services, verified4, verified6, stats;
+	int prog, keys, cfg_fd, services, verified4, verified6, stats;
 	int lists[2][2];		/* [deny][v6] */
 	int ncpus;
 	uint64_t *percpu;		/* one per-CPU counter's values */
+	struct sg_bpf_cfg cfg;		/* as last written, lists bits ours */
 };
 
 static int map_fd(struct accel *a, const char *name)
@@ -28,7 +29,7 @@ static int map_fd(struct accel *a, const char *name)
 static int find_maps(struct accel *a)
 {
 	a->keys = map_fd(a, "sg_keys");
-	a->cfg = map_fd(a, "sg_cfg");
+	a->cfg_fd = map_fd(a, "sg_cfg");
 	a->services = map_fd(a, "sg_services");
 	a->verified4 = map_fd(a, "sg_verified4");
 	a->verified6 = map_fd(a, "sg_verified6");
@@ -37,7 +38,7 @@ static int find_maps(struct accel *a)
 	a->lists[0][1] = map_fd(a, "sg_allow6");
 	a->lists[1][0] = map_fd(a, "sg_deny4");
 	a->lists[1][1] = map_fd(a, "sg_deny6");
-	return a->keys < 0 || a->cfg < 0 || a->services < 0 || a->verified4 < 0 ||
+	return a->keys < 0 || a->cfg_fd < 0 || a->services < 0 || a->verified4 < 0 ||
 	       a->verified6 < 0 || a->stats < 0 || a->lists[0][0] < 0 || a->lists[0][1] < 0 ||
 	       a->lists[1][0] < 0 || a->lists[1][1] < 0 ? -1 : 0;
 }
@@ -111,7 +112,11 @@ int accel_set_keys(struct accel *a, const struct cookie_ctx *c, const struct sip
 
 int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg)
 {
-	return put0(a->cfg, cfg);
+	uint8_t lists = a->cfg.lists;
+
+	a->cfg = *cfg;
+	a->cfg.lists = lists;
+	return put0(a->cfg_fd, &a->cfg);
 }
 
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v)
@@ -133,7 +138,12 @@ int accel_set_listed(struct accel *a, int deny, int family, const uint8_t *addr,
 	int v6 = family == AF_INET6;
 
 	memcpy(k.addr, addr, v6 ? 16 : 4);
-	return bpf_map_update_elem(a->lists[!!deny][v6], &k, &one, BPF_ANY) ? -1 : 0;
+	if (bpf_map_update_elem(a->lists[!!deny][v6], &k, &one, BPF_ANY))
+		return -1;
+	/* The program looks a list up only once it has entries. */
+	a->cfg.lists |= deny ? (v6 ? SG_BPF_LIST_DENY6 : SG_BPF_LIST_DENY4)
+			     : (v6 ? SG_BPF_LIST_ALLOW6 : SG_BPF_LIST_ALLOW4);
+	return put0(a->cfg_fd, &a->cfg);
 }
 
 int accel_stat(struct accel *a, enum sg_bpf_stat s, uint64_t *sum)

@@ -21,7 +21,7 @@ struct sg_bpf_keys {
 struct sg_bpf_cfg {
 	__u8 prefix4, prefix6;	/* verified_prefix4/6 */
 	__u8 catchall;		/* SG_BPF_SVC_* of destinations no service names */
-	__u8 pad;
+	__u8 lists;		/* SG_BPF_LIST_* bits: which list maps hold entries */
 	__u16 mss4, mss6;	/* MSS option of the cookie SYN+ACK */
 	__u16 window;
 	__u16 pad2;
@@ -40,6 +40,20 @@ struct sg_bpf_cfg {
 struct sg_bpf_victim {
 	__u8 family;
 	__u8 addr[16];
+};
+
+#define SG_BPF_LIST_ALLOW4 1
+#define SG_BPF_LIST_ALLOW6 2
+#define SG_BPF_LIST_DENY4 4
+#define SG_BPF_LIST_DENY6 8
+
+/* sg_retrans: a direct-mapped table of challenged SYNs, slot = fingerprint
+ * modulo its size; a newer SYN takes an older one's slot (that SYN then
+ * meets one more challenge, never a wrong pass). */
+#define SG_BPF_RETRANS_SLOTS (1 << 20)
+struct sg_bpf_retrans {
+	__u64 fp;		/* the SYN's fingerprint */
+	__u64 first_ns;		/* when it was first challenged */
 };
 
 /* sg_services: a protected destination.  family 0 with a zero address

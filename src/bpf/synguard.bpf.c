@@ -84,12 +84,11 @@ struct {
 	__type(value, __u64);
 } sg_total SEC(".maps");
 
-/* Challenged SYNs (their fingerprint) -> when first challenged (ns). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1 << 20);
-	__type(key, __u64);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_BPF_RETRANS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_bpf_retrans);
 } sg_retrans SEC(".maps");
 
 struct {
@@ -450,8 +449,10 @@ static __always_inline void mask(__u8 *a, __u32 alen, __u32 bits)
 	}
 }
 
-static __always_inline int listed(void *map4, void *map6, const struct conn *c)
+static __always_inline int listed(void *map4, void *map6, const struct conn *c, __u8 has)
 {
+	if (!has)
+		return 0;
 	if (c->family == AF_INET) {
 		struct sg_bpf_lpm4 k = { .prefixlen = 32 };
 
@@ -633,15 +634,20 @@ static __always_inline int reflection_limited(const struct sg_bpf_cfg *cfg, cons
  * challenge is passed (once); anything else is remembered and challenged. */
 static __always_inline int retransmission(const struct sg_bpf_cfg *cfg, __u64 fp)
 {
-	__u64 now = bpf_ktime_get_ns(), *first = bpf_map_lookup_elem(&sg_retrans, &fp);
+	__u32 slot = (__u32)fp & (SG_BPF_RETRANS_SLOTS - 1);
+	struct sg_bpf_retrans *e = bpf_map_lookup_elem(&sg_retrans, &slot);
+	__u64 now = bpf_ktime_get_ns();
 
-	if (first && now - *first <= (__u64)cfg->retransmit_max_ms * 1000000) {
-		if (now - *first < (__u64)cfg->retransmit_min_ms * 1000000)
+	if (!e)
+		return 0;
+	if (e->fp == fp && now - e->first_ns <= (__u64)cfg->retransmit_max_ms * 1000000) {
+		if (now - e->first_ns < (__u64)cfg->retransmit_min_ms * 1000000)
 			return 0;
-		bpf_map_delete_elem(&sg_retrans, &fp);
+		e->fp = 0;	/* passed once */
 		return 1;
 	}
-	bpf_map_update_elem(&sg_retrans, &fp, &now, BPF_ANY);
+	e->first_ns = now;	/* before the key: a reader that sees the key sees the time */
+	e->fp = fp;
 	return 0;
 }
 
@@ -685,11 +691,13 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c)
 		return V_PASS;
 	}
 	count(SG_BPF_syn);
-	if (listed(&sg_deny4, &sg_deny6, c)) {
+	if (listed(&sg_deny4, &sg_deny6, c, cfg->lists &
+		   (c->family == AF_INET ? SG_BPF_LIST_DENY4 : SG_BPF_LIST_DENY6))) {
 		count(SG_BPF_syn_denied);
 		return V_DROP;
 	}
-	if (listed(&sg_allow4, &sg_allow6, c)) {
+	if (listed(&sg_allow4, &sg_allow6, c, cfg->lists &
+		   (c->family == AF_INET ? SG_BPF_LIST_ALLOW4 : SG_BPF_LIST_ALLOW6))) {
 		count(SG_BPF_syn_allowed);
 		return V_PASS;
 	}
