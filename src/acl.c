@@ -250,3 +250,43 @@ size_t acl_count(const struct acl *a)
 {
 	return a ? a->added : 0;
 }
+
+/* One range as prefixes: from lo, the largest aligned block that stays
+ * within hi, then the next; at most 2 * bits of them. */
+static int walk_range(const struct acl_range *r, int family, acl_prefix_fn fn, void *arg)
+{
+	unsigned bits = acl_bits(family);
+	acl_u128 lo = r->lo;
+
+	for (;;) {
+		unsigned host = 0;
+		uint8_t addr[16];
+		int rc;
+
+		while (host < bits && !(lo >> host & 1))
+			host++;
+		while (host > 0 && (lo | acl_hostmask(bits, bits - host)) > r->hi)
+			host--;
+		acl_store(family, lo, addr);
+		rc = fn(arg, family, addr, bits - host);
+		if (rc)
+			return rc;
+		lo |= acl_hostmask(bits, bits - host);
+		if (lo >= r->hi)
+			return 0;
+		lo++;
+	}
+}
+
+int acl_walk(const struct acl *a, acl_prefix_fn fn, void *arg)
+{
+	const struct acl_list *l[2] = { &a->v4, &a->v6 };
+	const int fam[2] = { AF_INET, AF_INET6 };
+	int rc;
+
+	for (int f = 0; f < 2; f++)
+		for (size_t i = 0; i < l[f]->n; i++)
+			if ((rc = walk_range(&l[f]->r[i], fam[f], fn, arg)) != 0)
+				return rc;
+	return 0;
+}

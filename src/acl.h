@@ -43,4 +43,10 @@ bool acl_match(const struct acl *a, int family, const uint8_t addr[16]);
 /* Prefixes added (before merging). */
 size_t acl_count(const struct acl *a);
 
+/* The list as the fewest prefixes that cover exactly what it matches (an
+ * LPM table's entries, e.g. the kernel fast path's): fn for each, IPv4
+ * first; stops at and returns fn's first nonzero result.  Finish first. */
+typedef int (*acl_prefix_fn)(void *arg, int family, const uint8_t addr[16], unsigned prefix);
+int acl_walk(const struct acl *a, acl_prefix_fn fn, void *arg);
+
 #endif

@@ -271,6 +271,90 @@ START_TEST(acl_cap_and_bad_args)
 }
 END_TEST
 
+struct walked {
+	struct acl *copy;
+	unsigned n;
+	char text[8][ACL_TEXT_MAX];
+};
+
+static int collect(void *arg, int family, const uint8_t addr[16], unsigned prefix)
+{
+	struct walked *w = arg;
+
+	if (w->n < 8)
+		acl_format(family, addr, prefix, w->text[w->n], ACL_TEXT_MAX);
+	w->n++;
+	return acl_add(w->copy, family, addr, prefix);
+}
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+/* The walk gives the fewest prefixes of the merged list, and a list built
+ * from them matches exactly what the original matches. */
+START_TEST(acl_walk_covers_exactly)
+{
+	struct acl *a = acl_new();
+	struct walked w = { .copy = acl_new() };
+	uint8_t addr[16];
+
+	add(a, "10.0.0.0/24");
+	add(a, "10.0.1.0/24");	/* merges with the first: one /23 */
+	add(a, "192.0.2.0/25");
+	add(a, "192.0.2.128/26");
+	add(a, "198.51.100.7");
+	add(a, "2001:db9::/32");
+	add(a, "2001:dba::/32");	/* adjacent, not alignable: two */
+	acl_finish(a);
+	ck_assert_int_eq(acl_walk(a, collect, &w), 0);
+	acl_finish(w.copy);
+	ck_assert_uint_eq(w.n, 6);
+	ck_assert_str_eq(w.text[0], "10.0.0.0/23");
+	ck_assert_str_eq(w.text[1], "192.0.2.0/25");
+	ck_assert_str_eq(w.text[2], "192.0.2.128/26");
+	ck_assert_str_eq(w.text[3], "198.51.100.7/32");
+	ck_assert_str_eq(w.text[4], "2001:db9::/32");
+	ck_assert_str_eq(w.text[5], "2001:dba::/32");
+	for (int i = 0; i < 200000; i++) {
+		int family = i & 1 ? AF_INET6 : AF_INET;
+
+		memset(addr, 0, sizeof(addr));
+		for (int b = 0; b < 16; b++)
+			addr[b] = (uint8_t)rnd();
+		/* Mostly near the listed prefixes, so both answers occur. */
+		if (family == AF_INET)
+			addr[0] = (uint8_t[]){ 10, 192, 198, 11 }[i % 4];
+		else
+			memcpy(addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 + (i >> 1) % 3 }, 4);
+		ck_assert_int_eq(acl_match(w.copy, family, addr), acl_match(a, family, addr));
+	}
+	acl_free(a);
+	acl_free(w.copy);
+}
+END_TEST
+
+START_TEST(acl_walk_whole_space_and_stop)
+{
+	struct acl *a = acl_new();
+	struct walked w = { .copy = acl_new() };
+
+	add(a, "0.0.0.0/0");
+	add(a, "::/0");
+	acl_finish(a);
+	ck_assert_int_eq(acl_walk(a, collect, &w), 0);
+	ck_assert_uint_eq(w.n, 2);
+	ck_assert_str_eq(w.text[0], "0.0.0.0/0");
+	ck_assert_str_eq(w.text[1], "::/0");
+	acl_free(a);
+	acl_free(w.copy);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("acl");
@@ -285,6 +369,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, acl_v4_never_matches_v6);
 	tcase_add_test(tc, acl_merges_overlap_and_adjacent);
 	tcase_add_test(tc, acl_cap_and_bad_args);
+	tcase_add_test(tc, acl_walk_covers_exactly);
+	tcase_add_test(tc, acl_walk_whole_space_and_stop);
 	suite_add_tcase(s, tc);
 	return s;
 }
