@@ -4,19 +4,29 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define ACCEL_IFACES_MAX 16
 
 struct accel {
 	struct bpf_object *obj;
 	int prog, keys, cfg_fd, services, verified4, verified6, stats;
 	int lists[2][2];		/* [deny][v6] */
 	int ncpus;
-	uint64_t *percpu;		/* one per-CPU counter's values */
+	uint64_t *percpu;		/* one per-CPU value's copies */
 	struct sg_bpf_cfg cfg;		/* as last written, lists bits ours */
+	int retrans_passed, svc_stats;
+	unsigned nattached;
+	struct { int ifindex; uint32_t flags; } attached[ACCEL_IFACES_MAX];
 };
 
 static int map_fd(struct accel *a, const char *name)
@@ -34,12 +44,14 @@ static int find_maps(struct accel *a)
 	a->verified4 = map_fd(a, "sg_verified4");
 	a->verified6 = map_fd(a, "sg_verified6");
 	a->stats = map_fd(a, "sg_stats");
+	a->retrans_passed = map_fd(a, "sg_retrans_passed");
+	a->svc_stats = map_fd(a, "sg_svc_stats");
 	a->lists[0][0] = map_fd(a, "sg_allow4");
 	a->lists[0][1] = map_fd(a, "sg_allow6");
 	a->lists[1][0] = map_fd(a, "sg_deny4");
 	a->lists[1][1] = map_fd(a, "sg_deny6");
 	return a->keys < 0 || a->cfg_fd < 0 || a->services < 0 || a->verified4 < 0 ||
-	       a->verified6 < 0 || a->stats < 0 || a->lists[0][0] < 0 || a->lists[0][1] < 0 ||
+	       a->verified6 < 0 || a->stats < 0 || a->retrans_passed < 0 || a->svc_stats < 0 || a->lists[0][0] < 0 || a->lists[0][1] < 0 ||
 	       a->lists[1][0] < 0 || a->lists[1][1] < 0 ? -1 : 0;
 }
 
@@ -69,7 +81,8 @@ struct accel *accel_open(const char *path, char *err, size_t errlen)
 	p = bpf_object__find_program_by_name(a->obj, "sg_xdp");
 	a->prog = p ? bpf_program__fd(p) : -1;
 	a->ncpus = libbpf_num_possible_cpus();
-	a->percpu = a->ncpus > 0 ? calloc((size_t)a->ncpus, sizeof(*a->percpu)) : NULL;
+	/* Room for the largest per-CPU value (struct sg_bpf_svc_stats). */
+	a->percpu = a->ncpus > 0 ? calloc((size_t)a->ncpus * 3, sizeof(*a->percpu)) : NULL;
 	if (a->prog < 0 || find_maps(a) < 0 || !a->percpu) {
 		rc = EPROTO;
 		snprintf(err, errlen, "%s: not a synguard fast-path object", path);
@@ -86,6 +99,7 @@ void accel_close(struct accel *a)
 {
 	if (!a)
 		return;
+	accel_detach_all(a);
 	bpf_object__close(a->obj);
 	free(a->percpu);
 	free(a);
@@ -124,11 +138,51 @@ int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const str
 	return bpf_map_update_elem(a->services, k, v, BPF_ANY) ? -1 : 0;
 }
 
+/* Delete every key of a map (bounded by its size: a map shrinks as we go). */
+static void clear_map(int fd, size_t keysize)
+{
+	uint8_t key[64];
+
+	if (keysize > sizeof(key))
+		return;
+	for (int i = 0; i < 1 << 17 && bpf_map_get_next_key(fd, NULL, key) == 0; i++)
+		bpf_map_delete_elem(fd, key);
+}
+
+void accel_clear_services(struct accel *a)
+{
+	clear_map(a->services, sizeof(struct sg_bpf_svc_key));
+}
+
+void accel_clear_lists(struct accel *a)
+{
+	clear_map(a->lists[0][0], sizeof(struct sg_bpf_lpm4));
+	clear_map(a->lists[1][0], sizeof(struct sg_bpf_lpm4));
+	clear_map(a->lists[0][1], sizeof(struct sg_bpf_lpm6));
+	clear_map(a->lists[1][1], sizeof(struct sg_bpf_lpm6));
+	a->cfg.lists = 0;
+	put0(a->cfg_fd, &a->cfg);
+}
+
 int accel_set_verified(struct accel *a, int family, const uint8_t *addr, uint64_t until_ns)
 {
 	int fd = family == AF_INET6 ? a->verified6 : a->verified4;
 
 	return bpf_map_update_elem(fd, addr, &until_ns, BPF_ANY) ? -1 : 0;
+}
+
+int accel_forget_verified(struct accel *a, int family, const uint8_t *addr)
+{
+	int fd = family == AF_INET6 ? a->verified6 : a->verified4;
+
+	return bpf_map_delete_elem(fd, addr) && errno != ENOENT ? -1 : 0;
+}
+
+bool accel_take_retransmission(struct accel *a, uint64_t fp)
+{
+	uint64_t when;
+
+	return bpf_map_lookup_and_delete_elem(a->retrans_passed, &fp, &when) == 0;
 }
 
 int accel_set_listed(struct accel *a, int deny, int family, const uint8_t *addr, unsigned plen)
@@ -155,6 +209,89 @@ int accel_stat(struct accel *a, enum sg_bpf_stat s, uint64_t *sum)
 	*sum = 0;
 	for (int i = 0; i < a->ncpus; i++)
 		*sum += a->percpu[i];
+	return 0;
+}
+
+/* veth's native XDP_TX delivers only when its peer has an XDP program too. */
+static bool is_veth(const char *name)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&info };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	rc = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	return rc == 0 && strcmp(info.driver, "veth") == 0;
+}
+
+static int attach_flags(struct accel *a, int ifindex, uint32_t flags)
+{
+	/* UPDATE_IF_NOEXIST: another program (ours from an earlier run
+	 * included) is never replaced. */
+	int rc = bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+
+	if (rc < 0) {
+		errno = -rc == EBUSY ? EEXIST : -rc;
+		return -1;
+	}
+	a->attached[a->nattached].ifindex = ifindex;
+	a->attached[a->nattached].flags = flags;
+	a->nattached++;
+	return 0;
+}
+
+int accel_attach(struct accel *a, const char *name, enum accel_attach how, const char **used)
+{
+	int ifindex = (int)if_nametoindex(name);
+	bool generic = how == ACCEL_GENERIC || (how == ACCEL_AUTO && is_veth(name));
+
+	if (!ifindex)
+		return -1;
+	if (a->nattached == ACCEL_IFACES_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (!generic) {
+		if (attach_flags(a, ifindex, XDP_FLAGS_DRV_MODE) == 0) {
+			*used = "xdp";
+			return 0;
+		}
+		if (how == ACCEL_NATIVE || errno == EEXIST)
+			return -1;
+	}
+	if (attach_flags(a, ifindex, XDP_FLAGS_SKB_MODE) < 0)
+		return -1;
+	*used = "xdp-generic";
+	return 0;
+}
+
+void accel_detach_all(struct accel *a)
+{
+	for (unsigned i = 0; i < a->nattached; i++) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = a->prog);
+
+		/* Only if it is still ours. */
+		bpf_xdp_detach(a->attached[i].ifindex, a->attached[i].flags | XDP_FLAGS_REPLACE, &o);
+	}
+	a->nattached = 0;
+}
+
+int accel_svc_stats(struct accel *a, unsigned index, struct sg_bpf_svc_stats *sum)
+{
+	const struct sg_bpf_svc_stats *v = (const void *)a->percpu;
+	uint32_t key = index;
+
+	if (bpf_map_lookup_elem(a->svc_stats, &key, a->percpu))
+		return -1;
+	memset(sum, 0, sizeof(*sum));
+	for (int i = 0; i < a->ncpus; i++) {
+		sum->syn += v[i].syn;
+		sum->unverified += v[i].unverified;
+		sum->challenges += v[i].challenges;
+	}
 	return 0;
 }
 

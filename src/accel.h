@@ -5,6 +5,7 @@
 #ifndef SYNGUARD_ACCEL_H
 #define SYNGUARD_ACCEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,13 +23,31 @@ void accel_close(struct accel *a);
 int accel_set_keys(struct accel *a, const struct cookie_ctx *c, const struct siphash_key *fp);
 int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg);
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v);
+/* Empty the services map, or the four list maps (before writing new ones). */
+void accel_clear_services(struct accel *a);
+void accel_clear_lists(struct accel *a);
 /* Source prefix addr (masked as the program masks it) verified until
  * until_ns (CLOCK_MONOTONIC nanoseconds). */
 int accel_set_verified(struct accel *a, int family, const uint8_t *addr, uint64_t until_ns);
 /* One list entry (deny: 1, allow: 0). */
 int accel_set_listed(struct accel *a, int deny, int family, const uint8_t *addr, unsigned plen);
+int accel_forget_verified(struct accel *a, int family, const uint8_t *addr);
+/* Whether the program passed the SYN of fingerprint fp on as a
+ * retransmission (and forget it: one SYN, one pass). */
+bool accel_take_retransmission(struct accel *a, uint64_t fp);
 /* A counter, summed over the CPUs. */
 int accel_stat(struct accel *a, enum sg_bpf_stat s, uint64_t *sum);
+/* A service's figures (sg_svc_stats[index]), summed over the CPUs. */
+int accel_svc_stats(struct accel *a, unsigned index, struct sg_bpf_svc_stats *sum);
+
+/* Attach the program to interface name: natively (xdp), in the generic
+ * hook, or (automatic) natively where the driver can and generically on
+ * veth and where native fails.  Never replaces another program: -1 with
+ * errno EEXIST.  The mode used goes to *used ("xdp" or "xdp-generic"). */
+enum accel_attach { ACCEL_AUTO, ACCEL_NATIVE, ACCEL_GENERIC };
+int accel_attach(struct accel *a, const char *name, enum accel_attach how, const char **used);
+/* Detach from every interface it was attached to (only if still ours). */
+void accel_detach_all(struct accel *a);
 
 /* Run the program once over frame (BPF_PROG_TEST_RUN): its return code in
  * *action, the frame it leaves in out (*outlen: in, its size; out, the

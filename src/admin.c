@@ -452,6 +452,7 @@ static void swap_in(struct synguard *sg, struct conf *next)
 	sg->conf = *next;
 	apply_live(sg, &old);
 	apply_watch(sg, &old);
+	fastpath_sync(&sg->fast, &sg->policy);
 	conf_free(&old);
 }
 

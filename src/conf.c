@@ -43,6 +43,7 @@ enum conf_type {
 	CONF_T_ENUM,		/* a word from the key's names[] table */
 	CONF_T_PATH,		/* absolute path, at most sizeof(field) - 1 bytes */
 	CONF_T_NAME,		/* group name or number: [A-Za-z0-9_.-], not starting with '-' */
+	CONF_T_IFACES,		/* interface names separated by blanks, kept one blank apart */
 	CONF_T_RATE,		/* token bucket: "off", "N/s" or "N/s burst M" */
 	CONF_T_SERVICE,		/* "NAME ADDRESS:PORT" (a list key) */
 	CONF_T_CIDRS,		/* CIDR prefixes separated by blanks (a list key) */
@@ -73,6 +74,14 @@ static const struct conf_name challenge_names[] = {
 	{ "auth", CONF_CHALLENGE_AUTH },
 	{ "proxy", CONF_CHALLENGE_PROXY },
 	{ "auto", CONF_CHALLENGE_AUTO },
+	{ NULL, 0 },
+};
+
+static const struct conf_name accel_names[] = {
+	{ "auto", CONF_ACCEL_AUTO },
+	{ "xdp", CONF_ACCEL_XDP },
+	{ "xdp-generic", CONF_ACCEL_XDP_GENERIC },
+	{ "off", CONF_ACCEL_OFF },
 	{ NULL, 0 },
 };
 
@@ -154,6 +163,9 @@ enum conf_when { CONF_W_LIVE, CONF_W_RESTART };
 	X(proxy_max,        proxy_max,         SIZE,     0, 64, 16 * MI, NULL, RESTART, "4Ki") \
 	X(proxy_timeout,    proxy_timeout_ms,  DURATION, 0, 100 * MS, MIN, NULL, LIVE, "3s") \
 	X(proxy_early_data, proxy_early_data,  SIZE,     CONF_F_ZERO_OK, 1600, 64 * KI, NULL, RESTART, "4Ki") \
+	X(accel_interfaces, accel_interfaces,  IFACES,   CONF_F_EMPTY_OK, 0, 0, NULL, RESTART, "") \
+	X(accel_mode,       accel_mode,        ENUM,     0, 0, 0, accel_names, RESTART, "auto") \
+	X(accel_object,     accel_object,      PATH,     CONF_F_EMPTY_OK, 0, 0, NULL, RESTART, "") \
 	X(service,          services,          SERVICE,  CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(allow,            allow,             CIDRS,    CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(allow_file,       allow,             CIDRFILE, CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
@@ -344,7 +356,7 @@ static void fmt_value(const struct conf *c, const struct conf_key *k, char *buf,
 {
 	if (k->type == CONF_T_RATE)
 		fmt_rate((const struct conf_rate *)(const void *)((const char *)c + k->off), buf, size);
-	else if (k->type == CONF_T_PATH || k->type == CONF_T_NAME)
+	else if (k->type == CONF_T_PATH || k->type == CONF_T_NAME || k->type == CONF_T_IFACES)
 		snprintf(buf, size, "%s", (const char *)c + k->off);
 	else if (k->type == CONF_T_ENUM)
 		snprintf(buf, size, "%s", enum_name(k->names, field_load(c, k)));
@@ -407,6 +419,11 @@ static void fmt_expected(const struct conf_key *k, char *buf, size_t size)
 		snprintf(buf, size, "a group name or number (letters, digits, '_', '.', '-'; "
 			 "at most %zu bytes)%s", k->size - 1,
 			 (k->flags & CONF_F_EMPTY_OK) ? ", or empty" : "");
+		break;
+	case CONF_T_IFACES:
+		snprintf(buf, size, "up to %d interface names separated by blanks (letters, digits, "
+			 "'_', '.', '-', '@'; at most %d bytes each), or empty", CONF_IFACES_MAX,
+			 CONF_IFNAME_MAX - 1);
 		break;
 	case CONF_T_RATE:
 		snprintf(buf, size, "'off' or 'RATE/s [burst BURST]' with RATE %s and BURST "
@@ -477,7 +494,7 @@ static bool field_differs(const struct conf *a, const struct conf *b, const stru
 {
 	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
 
-	if (k->type == CONF_T_PATH || k->type == CONF_T_NAME)
+	if (k->type == CONF_T_PATH || k->type == CONF_T_NAME || k->type == CONF_T_IFACES)
 		return strcmp(fa, fb) != 0;
 	return memcmp(fa, fb, k->size) != 0;
 }
@@ -666,6 +683,35 @@ static bool set_name(struct parser *p, const struct conf_key *k, const char *val
 		return false;
 	}
 	return set_path(p, k, value);	/* the length check and the copy */
+}
+
+/* Blank-separated interface names, stored one blank apart. */
+static bool set_ifaces(struct parser *p, const struct conf_key *k, const char *value)
+{
+	char buf[CONF_IFACES_MAX * CONF_IFNAME_MAX * 2], out[CONF_IFACES_MAX * CONF_IFNAME_MAX] = "";
+	char *save = NULL, *w;
+	int n = 0;
+
+	if (strlen(value) >= sizeof(buf)) {
+		error_invalid(p, k, value);
+		return false;
+	}
+	strcpy(buf, value);
+	for (w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		size_t len = strlen(w);
+
+		if (++n > CONF_IFACES_MAX || len >= CONF_IFNAME_MAX || w[0] == '-' ||
+		    strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@")
+		    != len) {
+			error_invalid(p, k, value);
+			return false;
+		}
+		if (n > 1)
+			strcat(out, " ");
+		strcat(out, w);
+	}
+	memcpy((char *)p->c + k->off, out, strlen(out) + 1);
+	return true;
 }
 
 /* "off" | "0" | "N/s" | "N/s burst M" */
@@ -952,6 +998,8 @@ static bool set_value(struct parser *p, const struct conf_key *k, const char *va
 		return set_path(p, k, value);
 	case CONF_T_NAME:
 		return set_name(p, k, value);
+	case CONF_T_IFACES:
+		return set_ifaces(p, k, value);
 	default:
 		return set_number(p, k, value);
 	}

@@ -13,6 +13,8 @@
 #define CONF_PATH_MAX 256
 #define CONF_SOCKET_MAX 108	/* sizeof(sun_path) */
 #define CONF_NAME_MAX 32	/* group names */
+#define CONF_IFACES_MAX 8	/* accel_interfaces */
+#define CONF_IFNAME_MAX 16	/* an interface name with its NUL (IFNAMSIZ) */
 #define CONF_DEFAULT_STATE "/var/lib/synguard/verified.state"
 #define CONF_SERVICES_MAX 64	/* declared services; one more slot is the catch-all */
 #define CONF_CATCHALL "other"	/* name of the catch-all service */
@@ -23,6 +25,7 @@ struct acl;
  * adaptive; adaptive: challenge a service only while it is under attack;
  * always: challenge every unverified source. */
 enum conf_mode { CONF_MODE_OFF, CONF_MODE_MONITOR, CONF_MODE_ADAPTIVE, CONF_MODE_ALWAYS };
+enum conf_accel { CONF_ACCEL_AUTO, CONF_ACCEL_XDP, CONF_ACCEL_XDP_GENERIC, CONF_ACCEL_OFF };
 enum conf_verdict { CONF_VERDICT_ACCEPT, CONF_VERDICT_DROP };
 
 /* A token bucket: rate tokens per second, burst tokens; rate 0 = off. */
@@ -99,6 +102,10 @@ struct conf {
 	uint32_t proxy_max;		/* in-flight proxied handshakes */
 	uint32_t proxy_timeout_ms;	/* the server's answer */
 	uint32_t proxy_early_data;	/* bytes of client data held per handshake */
+	/* the kernel fast path */
+	char accel_interfaces[CONF_IFACES_MAX * CONF_IFNAME_MAX];	/* blank-separated */
+	enum conf_accel accel_mode;
+	char accel_object[CONF_PATH_MAX];	/* "" = the one installed with synguardd */
 	/* lists: services (first match wins), allow and deny CIDRs */
 	unsigned nservices;
 	struct conf_service services[CONF_SERVICES_MAX];

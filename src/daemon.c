@@ -118,6 +118,7 @@ static void rotate_keys(struct synguard *sg)
 	uint64_t epoch = cookie_epoch_of(clock_wall_s(), key_period_s(&sg->conf));
 
 	if (cookie_set_epoch(&sg->cookies, epoch)) {
+		fastpath_keys(&sg->fast, &sg->cookies, &sg->policy.fp_key);
 		sg->stats.key_rotations++;
 		log_debug("cookie keys rotated to epoch %llu", (unsigned long long)epoch);
 	}
@@ -251,6 +252,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	bucket_table_sweep(&sg->limits, now, SWEEP_BUCKETS_PER_TICK);
 	halfopen_sweep(&sg->halfopen, clock_mono_us(), HALFOPEN_SWEEP_PER_TICK);
 	++sg->ticks;
+	fastpath_tick(&sg->fast, &sg->policy);	/* before the windows close */
 	watch_tick(sg, now);
 	census_tick(sg->census, now);
 	if (sg->ticks % 10 == 0)
@@ -386,6 +388,13 @@ static int setup(struct daemon *d)
 		log_warn("no ctnetlink socket for proxy entries: %s (the proxy cannot hand "
 			 "connections over)", strerror(errno));
 	fastpath_open(&sg->fast, &sg->conf, &sg->stats);
+	if (fastpath_accel(&sg->fast)) {
+		/* The program's passed retransmissions are the fallback's too. */
+		sg->policy.retrans_passed = fastpath_retrans_passed;
+		sg->policy.retrans_arg = &sg->fast;
+		fastpath_keys(&sg->fast, &sg->cookies, &sg->policy.fp_key);
+		fastpath_sync(&sg->fast, &sg->policy);
+	}
 	sg->control = control_open(sg->loop, sg->conf.socket, admin_command, sg);
 	if (!sg->control || admin_apply_groups(sg, &sg->conf) < 0)
 		return -1;

@@ -7,11 +7,53 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "accel.h"
+#include "acl.h"
+#include "clock.h"
 #include "conf.h"
 #include "ipset.h"
 #include "log.h"
 #include "policy.h"
 #include "stats.h"
+
+#ifndef SG_BPF_OBJECT
+#define SG_BPF_OBJECT "/usr/local/lib/synguard/synguard.bpf.o"
+#endif
+
+static void accel_start(struct fastpath *fp)
+{
+	const struct conf *c = fp->conf;
+	const char *path = c->accel_object[0] ? c->accel_object : SG_BPF_OBJECT, *used;
+	enum accel_attach how = c->accel_mode == CONF_ACCEL_XDP ? ACCEL_NATIVE
+			      : c->accel_mode == CONF_ACCEL_XDP_GENERIC ? ACCEL_GENERIC : ACCEL_AUTO;
+	char names[sizeof(c->accel_interfaces)], *save = NULL, err[512];
+	unsigned attached = 0;
+
+	if (!c->accel_interfaces[0] || c->accel_mode == CONF_ACCEL_OFF)
+		return;
+	fp->accel = accel_open(path, err, sizeof(err));
+	if (!fp->accel) {
+		log_err("no kernel fast path: %s; every SYN goes through the queue", err);
+		return;
+	}
+	memcpy(names, c->accel_interfaces, sizeof(names));
+	for (char *n = strtok_r(names, " ", &save); n; n = strtok_r(NULL, " ", &save)) {
+		if (accel_attach(fp->accel, n, how, &used) == 0) {
+			log_info("kernel fast path on %s (%s)", n, used);
+			attached++;
+		} else if (errno == EEXIST) {
+			log_err("kernel fast path: %s already has an XDP program; left as it is, "
+				"its SYNs go through the queue", n);
+		} else {
+			log_err("kernel fast path: cannot attach to %s: %s; its SYNs go through "
+				"the queue", n, strerror(errno));
+		}
+	}
+	if (!attached) {
+		accel_close(fp->accel);
+		fp->accel = NULL;
+	}
+}
 
 void fastpath_open(struct fastpath *fp, const struct conf *c, struct stats *st)
 {
@@ -20,6 +62,8 @@ void fastpath_open(struct fastpath *fp, const struct conf *c, struct stats *st)
 	fp->conf = c;
 	fp->stats = st;
 	fp->set = NULL;
+	fp->accel = NULL;
+	accel_start(fp);
 	/* Sets made earlier with other sizes are used as they are: each add
 	 * carries its own timeout; maxelem changes need synguard-rules remove. */
 	if (rc == -IPSET_ERR_EXIST || rc == -EEXIST) {
@@ -38,6 +82,13 @@ void fastpath_close(struct fastpath *fp)
 {
 	ipset_close(fp->set);
 	fp->set = NULL;
+	accel_close(fp->accel);	/* detaches: the queue takes every SYN again */
+	fp->accel = NULL;
+}
+
+bool fastpath_accel(const struct fastpath *fp)
+{
+	return fp->accel != NULL;
 }
 
 static uint8_t prefix_len(const struct fastpath *fp, int family)
@@ -51,9 +102,12 @@ void fastpath_verified(struct fastpath *fp, int family, const uint8_t *addr, uin
 	/* Rounded up: a timeout of 0 would make the kernel entry permanent. */
 	uint64_t ttl_s = (ttl_ms + 999) / 1000;
 
+	policy_source_key(fp->conf, family, addr, key);
+	if (fp->accel)
+		accel_set_verified(fp->accel, family, key + 1,
+				   clock_mono_us() * 1000 + ttl_ms * 1000000);
 	if (!fp->set)
 		return;
-	policy_source_key(fp->conf, family, addr, key);
 	ipset_add(fp->set, family, key + 1, prefix_len(fp, family),
 		  (uint32_t)(ttl_s > UINT32_MAX ? UINT32_MAX : ttl_s ? ttl_s : 1));
 }
@@ -62,9 +116,11 @@ void fastpath_forget(struct fastpath *fp, int family, const uint8_t *addr)
 {
 	uint8_t key[POLICY_SRCKEY_LEN];
 
+	policy_source_key(fp->conf, family, addr, key);
+	if (fp->accel)
+		accel_forget_verified(fp->accel, family, key + 1);
 	if (!fp->set)
 		return;
-	policy_source_key(fp->conf, family, addr, key);
 	ipset_del(fp->set, family, key + 1, prefix_len(fp, family));
 }
 
@@ -85,4 +141,167 @@ void fastpath_flush(struct fastpath *fp)
 	if (t.failed || refused)
 		log_rl_at(LOG_WARNING, "kernel fast-path set update failed: %s (verified "
 			  "sources still pass, through the queue)", strerror(err));
+}
+
+/* --- the XDP program ----------------------------------------------------------- */
+
+void fastpath_keys(struct fastpath *fp, const struct cookie_ctx *c, const struct siphash_key *fpk)
+{
+	if (fp->accel && accel_set_keys(fp->accel, c, fpk) < 0)
+		log_rl_at(LOG_WARNING, "kernel fast path: cannot write the cookie keys: %s",
+			  strerror(errno));
+}
+
+/* What the program does with unverified SYNs of service svc: answers them
+ * where the daemon would challenge with SYN authentication; the proxy's
+ * cookies are the daemon's alone. */
+static uint8_t action(const struct policy_ctx *pc, unsigned svc)
+{
+	return policy_challenging(pc, svc) &&
+	       conf_service_challenge(pc->conf, svc) == CONF_CHALLENGE_AUTH ? SG_BPF_SVC_AUTH
+									  : SG_BPF_SVC_PASS;
+}
+
+/* The services, first match first: a service never matched by the daemon
+ * (an earlier one on the same port takes every address, or the same key)
+ * is not given to the program either. */
+void fastpath_sync_services(struct fastpath *fp, const struct policy_ctx *pc)
+{
+	const struct conf *c = pc->conf;
+
+	if (!fp->accel)
+		return;
+
+	accel_clear_services(fp->accel);
+	for (unsigned i = c->nservices; i-- > 0;) {
+		const struct conf_service *s = &c->services[i];
+		struct sg_bpf_svc_key k = { .family = (uint8_t)s->family, .port = s->port };
+		struct sg_bpf_svc v = { .index = i, .action = action(pc, i) };
+
+		if (s->family)
+			memcpy(k.addr, s->addr, s->family == AF_INET6 ? 16 : 4);
+		/* Last to first: an earlier service overwrites a later one. */
+		accel_set_service(fp->accel, &k, &v);
+		for (unsigned j = i + 1; j < c->nservices && !s->family; j++)
+			if (c->services[j].port == s->port && c->services[j].family) {
+				struct sg_bpf_svc_key kj = { .family = (uint8_t)c->services[j].family,
+							     .port = s->port };
+
+				memcpy(kj.addr, c->services[j].addr, 16);
+				if (kj.family == AF_INET)
+					memset(kj.addr + 4, 0, 12);
+				accel_set_service(fp->accel, &kj, &v);
+			}
+	}
+}
+
+struct list_put {
+	struct accel *accel;
+	int deny;
+};
+
+static int put_prefix(void *arg, int family, const uint8_t addr[16], unsigned prefix)
+{
+	const struct list_put *l = arg;
+
+	return accel_set_listed(l->accel, l->deny, family, addr, prefix);
+}
+
+static void sync_lists(struct fastpath *fp, const struct policy_ctx *pc)
+{
+	const struct conf *c = pc->conf;
+	struct list_put deny = { fp->accel, 1 }, allow = { fp->accel, 0 };
+
+	accel_clear_lists(fp->accel);
+	/* Denied sources are dropped only where the daemon enforces. */
+	if (c->deny && (c->mode == CONF_MODE_ALWAYS || c->mode == CONF_MODE_ADAPTIVE) &&
+	    acl_walk(c->deny, put_prefix, &deny) < 0)
+		log_warn("kernel fast path: the deny list did not fit: %s", strerror(errno));
+	if (c->allow && acl_walk(c->allow, put_prefix, &allow) < 0)
+		log_warn("kernel fast path: the allow list did not fit: %s", strerror(errno));
+}
+
+void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
+{
+	const struct conf *c = pc->conf;
+	const struct sg_bpf_cfg cfg = {
+		.prefix4 = c->verified_prefix4, .prefix6 = c->verified_prefix6,
+		.catchall = action(pc, POLICY_SVC_CATCHALL), .catchall_index = POLICY_SVC_CATCHALL,
+		.mss4 = 1460, .mss6 = 1440, .window = 65535,	/* as the daemon's (daemon.c) */
+		.retransmit_min_ms = c->retransmit_min_ms, .retransmit_max_ms = c->retransmit_max_ms,
+		.limit_prefix4 = c->limit_prefix4, .limit_prefix6 = c->limit_prefix6,
+		.synack_dest_rate = c->limit_synack_dest.rate,
+		.synack_dest_burst = c->limit_synack_dest.burst,
+		.synack_total_rate = c->limit_synack_total.rate,
+		.synack_total_burst = c->limit_synack_total.burst,
+	};
+
+	if (!fp->accel)
+		return;
+	if (accel_set_cfg(fp->accel, &cfg) < 0)
+		log_rl_at(LOG_WARNING, "kernel fast path: cannot write its settings: %s",
+			  strerror(errno));
+	fastpath_sync_services(fp, pc);
+	sync_lists(fp, pc);
+}
+
+static uint64_t delta(struct fastpath *fp, enum sg_bpf_stat s)
+{
+	uint64_t now, d;
+
+	if (accel_stat(fp->accel, s, &now) < 0)
+		return 0;
+	d = now - fp->accel_last[s];
+	fp->accel_last[s] = now;
+	return d;
+}
+
+static void fold_service(struct fastpath *fp, struct policy_ctx *pc, unsigned i)
+{
+	struct sg_bpf_svc_stats now, *last = &fp->svc_last[i];
+	struct policy_svc *s = &pc->svc[i];
+	uint64_t syn, unv, ch;
+
+	if (accel_svc_stats(fp->accel, i, &now) < 0)
+		return;
+	syn = now.syn - last->syn;
+	unv = now.unverified - last->unverified;
+	ch = now.challenges - last->challenges;
+	*last = now;
+	s->syn += syn;
+	s->win_syn += syn;
+	s->syn_unverified += unv;
+	s->win_unverified += unv;
+	s->challenges += ch;
+	s->win_challenges += ch;
+}
+
+void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
+{
+	struct stats *st = fp->stats;
+
+	if (!fp->accel)
+		return;
+	st->accel_packets += delta(fp, SG_BPF_packets);
+	st->accel_syn += delta(fp, SG_BPF_syn);
+	st->accel_challenges += delta(fp, SG_BPF_challenges);
+	st->accel_syn_verified += delta(fp, SG_BPF_syn_verified);
+	st->accel_syn_passed += delta(fp, SG_BPF_syn_passed);
+	st->accel_syn_allowed += delta(fp, SG_BPF_syn_allowed);
+	st->accel_syn_denied += delta(fp, SG_BPF_syn_denied);
+	st->accel_retransmits += delta(fp, SG_BPF_syn_retransmit);
+	st->accel_limited += delta(fp, SG_BPF_limited_synack_dest) +
+			     delta(fp, SG_BPF_limited_synack_total);
+	st->accel_bad_checksum += delta(fp, SG_BPF_bad_checksum);
+	st->accel_malformed += delta(fp, SG_BPF_malformed) + delta(fp, SG_BPF_fragments);
+	st->accel_errors += delta(fp, SG_BPF_no_keys) + delta(fp, SG_BPF_tx_errors);
+	for (unsigned i = 0; i < POLICY_SVC_MAX; i++)
+		fold_service(fp, pc, i);
+}
+
+bool fastpath_retrans_passed(void *arg, uint64_t fp)
+{
+	struct fastpath *f = arg;
+
+	return f->accel && accel_take_retransmission(f->accel, fp);
 }

@@ -64,7 +64,19 @@
 	X(proxy_send_errors,   "proxy segments that could not be sent") \
 	X(proxy_ct_replaced,   "stale conntrack entries (an earlier connection on the same ports) replaced") \
 	X(census_runs,         "conntrack censuses completed") \
-	X(census_errors,       "conntrack censuses that failed")
+	X(census_errors,       "conntrack censuses that failed") \
+	X(accel_packets,       "kernel fast path: packets its program saw") \
+	X(accel_syn,           "kernel fast path: pure SYNs with valid checksums") \
+	X(accel_challenges,    "kernel fast path: cookie SYN+ACKs sent from the kernel") \
+	X(accel_syn_verified,  "kernel fast path: SYNs of verified sources passed on") \
+	X(accel_syn_passed,    "kernel fast path: SYNs to services not challenging passed on") \
+	X(accel_syn_allowed,   "kernel fast path: SYNs of allowed sources passed on") \
+	X(accel_syn_denied,    "kernel fast path: SYNs of denied sources dropped") \
+	X(accel_retransmits,   "kernel fast path: challenged SYNs seen again in the fallback window, passed on") \
+	X(accel_limited,       "kernel fast path: SYNs not answered for a SYN+ACK limit (dropped)") \
+	X(accel_bad_checksum,  "kernel fast path: packets with a bad checksum passed on (for the queue)") \
+	X(accel_malformed,     "kernel fast path: malformed, truncated or fragmented packets passed on") \
+	X(accel_errors,        "kernel fast path: SYNs it could not answer (no keys yet, no room), passed on")
 
 struct stats {
 #define STATS_FIELD(name, help) uint64_t name;

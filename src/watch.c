@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fastpath.h"
 #include "log.h"
 #include "sdnotify.h"
 #include "synguard.h"
@@ -131,8 +132,10 @@ static void detect(struct synguard *sg, unsigned svc, uint64_t rate, uint64_t no
 	if (ev == DETECT_EV_START)
 		s->attack_since_ms = now_ms;
 	sg->policy.svc[svc].attack = s->det.state == DETECT_ATTACK;
-	if (ev != DETECT_EV_NONE)
+	if (ev != DETECT_EV_NONE) {
+		fastpath_sync_services(&sg->fast, &sg->policy);	/* the kernel follows */
 		log_event(sg, svc, ev, now_ms);
+	}
 }
 
 void watch_syn(struct synguard *sg, unsigned svc, uint64_t now_ms)

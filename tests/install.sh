@@ -14,7 +14,7 @@ dest=$tmp/root
 mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$top_builddir" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-bindir="" sbindir="" sysconfdir="" pkgdatadir="" mandir="" systemdsystemunitdir=""
+bindir="" sbindir="" sysconfdir="" pkgdatadir="" pkglibdir="" mandir="" systemdsystemunitdir=""
 eval "$(mk -s print-install-dirs)"
 if [ -z "$sbindir" ] || [ -z "$pkgdatadir" ]; then fail "make print-install-dirs printed nothing usable"; fi
 
@@ -28,6 +28,7 @@ mk install DESTDIR="$dest" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log";
 	for f in rules.gateway rules.host synguard.nft synguard.conf.example synguardd.default; do
 		echo "$pkgdatadir/$f"
 	done
+	echo "$pkglibdir/synguard.bpf.o"
 	echo "$sysconfdir/synguard/synguard.conf"
 	[ -z "$systemdsystemunitdir" ] || echo "$systemdsystemunitdir/synguardd.service"
 	echo "$mandir/man8/synguardd.8"

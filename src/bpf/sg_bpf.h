@@ -21,7 +21,9 @@ struct sg_bpf_keys {
 struct sg_bpf_cfg {
 	__u8 prefix4, prefix6;	/* verified_prefix4/6 */
 	__u8 catchall;		/* SG_BPF_SVC_* of destinations no service names */
+	__u8 catchall_index;	/* the daemon's index of them (sg_svc_stats) */
 	__u8 lists;		/* SG_BPF_LIST_* bits: which list maps hold entries */
+	__u8 pad0[3];
 	__u16 mss4, mss6;	/* MSS option of the cookie SYN+ACK */
 	__u16 window;
 	__u16 pad2;
@@ -87,6 +89,13 @@ struct sg_bpf_lpm4 {
 struct sg_bpf_lpm6 {
 	__u32 prefixlen;
 	__u8 addr[16];
+};
+
+/* sg_svc_stats[index]: per-service figures, per CPU; the daemon folds them
+ * into its own each tick (the attack detector sees every SYN). */
+#define SG_BPF_SVC_MAX 128	/* > the daemon's services + the catch-all */
+struct sg_bpf_svc_stats {
+	__u64 syn, unverified, challenges;
 };
 
 /* sg_stats: per-CPU counters, summed by the daemon. */

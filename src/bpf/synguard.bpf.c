@@ -84,6 +84,15 @@ struct {
 	__type(value, __u64);
 } sg_total SEC(".maps");
 
+/* Retransmissions passed on (fingerprint -> when): the daemon accepts the
+ * SYN it then meets instead of challenging it again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} sg_retrans_passed SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SG_BPF_RETRANS_SLOTS);
@@ -118,6 +127,18 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sg_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_BPF_SVC_MAX);
+	__type(key, __u32);
+	__type(value, struct sg_bpf_svc_stats);
+} sg_svc_stats SEC(".maps");
+
+static __always_inline struct sg_bpf_svc_stats *svc_stats(__u32 index)
+{
+	return bpf_map_lookup_elem(&sg_svc_stats, &index);
+}
 
 static __always_inline void count(__u32 which)
 {
@@ -486,12 +507,13 @@ static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct c
 	return until && *until > now;
 }
 
-/* The action for the SYN's destination: the service of that address and
- * port, of that port on any address, else the catch-all's. */
-static __always_inline __u32 service_action(const struct sg_bpf_cfg *cfg, const struct conn *c)
+/* The service of the SYN's destination: that address and port, that port
+ * on any address, else the catch-all. */
+static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg,
+						    const struct conn *c)
 {
 	struct sg_bpf_svc_key k = { .family = (__u8)c->family, .port = c->dport };
-	struct sg_bpf_svc *s;
+	struct sg_bpf_svc *s, all = { .index = cfg->catchall_index, .action = cfg->catchall };
 
 	__builtin_memcpy(k.addr, c->dst, 16);
 	if (c->family == AF_INET)
@@ -502,7 +524,7 @@ static __always_inline __u32 service_action(const struct sg_bpf_cfg *cfg, const 
 		k.port = c->dport;
 		s = bpf_map_lookup_elem(&sg_services, &k);
 	}
-	return s ? s->action : cfg->catchall;
+	return s ? *s : all;
 }
 
 /* --- the answer ----------------------------------------------------------------- */
@@ -644,6 +666,7 @@ static __always_inline int retransmission(const struct sg_bpf_cfg *cfg, __u64 fp
 		if (now - e->first_ns < (__u64)cfg->retransmit_min_ms * 1000000)
 			return 0;
 		e->fp = 0;	/* passed once */
+		bpf_map_update_elem(&sg_retrans_passed, &fp, &now, BPF_ANY);
 		return 1;
 	}
 	e->first_ns = now;	/* before the key: a reader that sees the key sees the time */
@@ -651,8 +674,10 @@ static __always_inline int retransmission(const struct sg_bpf_cfg *cfg, __u64 fp
 	return 0;
 }
 
-static __always_inline enum verdict decide(struct frame *f, struct conn *c)
+static __always_inline enum verdict decide(struct frame *f, struct conn *c,
+					    struct sg_bpf_svc_stats **ss)
 {
+	struct sg_bpf_svc svc;
 	__u32 zero = 0, iplen;
 	struct sg_bpf_cfg *cfg = bpf_map_lookup_elem(&sg_cfg, &zero);
 	__u16 proto;
@@ -691,6 +716,10 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c)
 		return V_PASS;
 	}
 	count(SG_BPF_syn);
+	svc = service_of(cfg, c);
+	*ss = svc_stats(svc.index);
+	if (*ss)
+		(*ss)->syn++;
 	if (listed(&sg_deny4, &sg_deny6, c, cfg->lists &
 		   (c->family == AF_INET ? SG_BPF_LIST_DENY4 : SG_BPF_LIST_DENY6))) {
 		count(SG_BPF_syn_denied);
@@ -705,7 +734,9 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c)
 		count(SG_BPF_syn_verified);
 		return V_PASS;
 	}
-	if (service_action(cfg, c) != SG_BPF_SVC_AUTH) {
+	if (*ss)
+		(*ss)->unverified++;
+	if (svc.action != SG_BPF_SVC_AUTH) {
 		count(SG_BPF_syn_passed);
 		return V_PASS;
 	}
@@ -723,12 +754,13 @@ int sg_xdp(struct xdp_md *ctx)
 	__u32 zero = 0;
 	struct sg_bpf_keys *k;
 	struct sg_bpf_cfg *cfg;
+	struct sg_bpf_svc_stats *ss = 0;
 	enum verdict v;
 	__u64 fp;
 	int limited;
 
 	count(SG_BPF_packets);
-	v = decide(&f, &c);
+	v = decide(&f, &c, &ss);
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? XDP_DROP : XDP_PASS;
 	k = bpf_map_lookup_elem(&sg_keys, &zero);
@@ -752,5 +784,7 @@ int sg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	count(SG_BPF_challenges);
+	if (ss)
+		ss->challenges++;
 	return XDP_TX;
 }

@@ -18,6 +18,7 @@
 #include "accel.h"
 #include "cookie.h"
 #include "pkt.h"
+#include "policy.h"
 #include "unit.h"
 
 #define XDP_DROP_ 1
@@ -140,6 +141,9 @@ static uint32_t assert_synack(const uint8_t *in, size_t inlen, const uint8_t *ou
 	pkt_tuple(&syn, &t);
 	cookie = cookie_make(&cookies, &t, syn.seq);
 	ck_assert_uint_eq(sa.ack, cookie);
+	/* Its own sequence number: the daemon's fingerprint of the SYN, salted. */
+	ck_assert_uint_eq(sa.seq, (uint32_t)(policy_fingerprint(&(struct policy_ctx){ .fp_key = fp },
+								&syn) ^ 0x5347u));
 	n = pkt_build_synack(want, sizeof(want), &syn, &(struct pkt_synack){
 		sa.seq, cookie, syn.family == AF_INET6 ? 1440 : 1460, 65535 });
 	ck_assert_uint_eq(outlen, l2 + n);
@@ -353,6 +357,17 @@ START_TEST(accel_retransmission_fallback)
 	cfg.retransmit_min_ms = 0;
 	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
 	assert_passed(in, len, SG_BPF_syn_retransmit);
+	/* The daemon, meeting that SYN, learns it was passed, once. */
+	{
+		struct pkt syn;
+		uint64_t f;
+
+		ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &syn), PKT_OK);
+		f = policy_fingerprint(&(struct policy_ctx){ .fp_key = fp }, &syn);
+		ck_assert(!accel_take_retransmission(acc, f ^ 1));
+		ck_assert(accel_take_retransmission(acc, f));
+		ck_assert(!accel_take_retransmission(acc, f));
+	}
 	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);	/* passed once: new */
 	cfg.retransmit_max_ms = 0;		/* the first challenge is now too old */
 	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);

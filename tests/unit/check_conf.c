@@ -19,7 +19,7 @@
 #include "conf.h"
 #include "unit.h"
 
-#define NKEYS 52
+#define NKEYS 55
 
 /* Parse text into *c (set to defaults first); *errs gets the messages. */
 static int run(struct conf *c, const char *text, char **errs)
@@ -188,6 +188,9 @@ static const char rest_text[] =
 	"proxy_max = 64\n"
 	"proxy_timeout = 100ms\n"
 	"proxy_early_data = 0\n"
+	"accel_interfaces = eth0  vlan.100\tbond0\n"
+	"accel_mode = xdp-generic\n"
+	"accel_object = /opt/sg/synguard.bpf.o\n"
 	"service = web 192.0.2.10:80 challenge=proxy mss=1400 wscale=7 sack=yes\n"
 	"service = v6 [2001:db8::1]:443 wscale=none\n";
 
@@ -579,6 +582,20 @@ static const struct err_case path_cases[] = {
 	  "expected an absolute path of at most 107 bytes\n" },
 	{ "socket = ~/x.sock", "t.conf:1: invalid value '~/x.sock' for 'socket': "
 	  "expected an absolute path of at most 107 bytes\n" },
+#define IFACES_EXPECTED "expected up to 8 interface names separated by blanks (letters, " \
+	"digits, '_', '.', '-', '@'; at most 15 bytes each), or empty\n"
+	{ "accel_interfaces = eth0 a/b", "t.conf:1: invalid value 'eth0 a/b' for "
+	  "'accel_interfaces': " IFACES_EXPECTED },
+	{ "accel_interfaces = a234567890123456", "t.conf:1: invalid value 'a234567890123456' for "
+	  "'accel_interfaces': " IFACES_EXPECTED },
+	{ "accel_interfaces = -x", "t.conf:1: invalid value '-x' for 'accel_interfaces': "
+	  IFACES_EXPECTED },
+	{ "accel_interfaces = a b c d e f g h i", "t.conf:1: invalid value 'a b c d e f g h i' for "
+	  "'accel_interfaces': " IFACES_EXPECTED },
+	{ "accel_mode = tc", "t.conf:1: invalid value 'tc' for 'accel_mode': expected auto, xdp, "
+	  "xdp-generic or off\n" },
+	{ "accel_object = lib/x.o", "t.conf:1: invalid value 'lib/x.o' for 'accel_object': "
+	  "expected an absolute path of at most 255 bytes, or empty\n" },
 };
 
 /* retransmit_max must exceed retransmit_min: checked after the whole file,
@@ -734,6 +751,9 @@ START_TEST(conf_print_defaults)
 		"proxy_max = 4Ki\n"
 		"proxy_timeout = 3s\n"
 		"proxy_early_data = 4Ki\n"
+		"accel_interfaces =\n"
+		"accel_mode = auto\n"
+		"accel_object =\n"
 		"# allow: 0 prefixes, deny: 0 prefixes (inline and from files)\n");
 	free(text);
 }
@@ -758,6 +778,22 @@ START_TEST(conf_print_canonical)
 	ck_assert_ptr_nonnull(strstr(text, "\nmark = 0xff\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nfail_open = yes\n"));
 	free(text);
+}
+END_TEST
+
+START_TEST(conf_accel_keys)
+{
+	struct conf c;
+
+	run_ok(&c, rest_text);
+	ck_assert_str_eq(c.accel_interfaces, "eth0 vlan.100 bond0");	/* one blank apart */
+	ck_assert_int_eq(c.accel_mode, CONF_ACCEL_XDP_GENERIC);
+	ck_assert_str_eq(c.accel_object, "/opt/sg/synguard.bpf.o");
+	conf_free(&c);
+	run_ok(&c, "accel_interfaces = \naccel_mode = off\n");
+	ck_assert_str_eq(c.accel_interfaces, "");
+	ck_assert_int_eq(c.accel_mode, CONF_ACCEL_OFF);
+	conf_free(&c);
 }
 END_TEST
 
@@ -880,6 +916,7 @@ START_TEST(conf_keys_listed)
 		"limit_syn_service", "limit_synack_dest", "limit_synack_total", "limit_rst_source",
 		"stats_interval", "census_interval", "census_max", "service", "allow", "allow_file",
 		"deny", "deny_file", "challenge", "proxy_max", "proxy_timeout", "proxy_early_data",
+		"accel_interfaces", "accel_mode", "accel_object",
 	};
 	int seen[NKEYS] = { 0 };
 	size_t i, j;
@@ -1279,6 +1316,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, conf_print_defaults);
 	tcase_add_test(tc, conf_print_canonical);
 	tcase_add_test(tc, conf_round_trip);
+	tcase_add_test(tc, conf_accel_keys);
 	tcase_add_test(tc, conf_round_trip_every_key);
 	suite_add_tcase(s, tc);
 
