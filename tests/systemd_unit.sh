@@ -36,7 +36,7 @@ for want in Type=notify NotifyAccess=main WatchdogSec=10s Restart=on-failure Res
 	"ExecStartPre=$sbindir/synguardd -t -c $sysconfdir/synguard/synguard.conf" \
 	"ExecStartPre=+$sbindir/synguard-rules apply " "ExecStopPost=+$sbindir/synguard-rules remove " \
 	"ExecReload=/bin/kill -HUP \$MAINPID" "EnvironmentFile=-$sysconfdir/default/synguardd" \
-	"CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW"; do
+	"CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_BPF CAP_PERFMON"; do
 	awk -v w="$want" 'index($0, w) == 1 { found = 1 } END { exit !found }' "$unit" ||
 		fail "$unit has no line starting with '$want'"
 done
