@@ -227,12 +227,39 @@ static bool is_veth(const char *name)
 	return rc == 0 && strcmp(info.driver, "veth") == 0;
 }
 
-static int attach_flags(struct accel *a, int ifindex, uint32_t flags)
+/* The fd of the program on ifindex if it is one a synguardd left there
+ * (killed before it could detach), else -1. */
+static int stale_own(int ifindex)
 {
-	/* UPDATE_IF_NOEXIST: another program (ours from an earlier run
-	 * included) is never replaced. */
+	struct bpf_prog_info info;
+	uint32_t id = 0, len = sizeof(info);
+	int fd;
+
+	if (bpf_xdp_query_id(ifindex, 0, &id) < 0 || !id || (fd = bpf_prog_get_fd_by_id(id)) < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_PROG_TYPE_XDP &&
+	    strcmp(info.name, "sg_xdp") == 0)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *replaced)
+{
+	/* UPDATE_IF_NOEXIST: a foreign program is never replaced; one a
+	 * killed synguardd left is, atomically (REPLACE with its fd). */
 	int rc = bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 
+	if (rc == -EBUSY || rc == -EEXIST) {
+		int old = stale_own(ifindex);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old);
+
+		rc = old < 0 ? -EEXIST : bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_REPLACE, &o);
+		if (old >= 0)
+			close(old);
+		*replaced = rc == 0;
+	}
 	if (rc < 0) {
 		errno = -rc == EBUSY ? EEXIST : -rc;
 		return -1;
@@ -243,10 +270,13 @@ static int attach_flags(struct accel *a, int ifindex, uint32_t flags)
 	return 0;
 }
 
-int accel_attach(struct accel *a, const char *name, enum accel_attach how, const char **used)
+int accel_attach(struct accel *a, const char *name, enum accel_attach how, const char **used,
+		 bool *replaced)
 {
 	int ifindex = (int)if_nametoindex(name);
 	bool generic = how == ACCEL_GENERIC || (how == ACCEL_AUTO && is_veth(name));
+
+	*replaced = false;
 
 	if (!ifindex)
 		return -1;
@@ -255,14 +285,14 @@ int accel_attach(struct accel *a, const char *name, enum accel_attach how, const
 		return -1;
 	}
 	if (!generic) {
-		if (attach_flags(a, ifindex, XDP_FLAGS_DRV_MODE) == 0) {
+		if (attach_flags(a, ifindex, XDP_FLAGS_DRV_MODE, replaced) == 0) {
 			*used = "xdp";
 			return 0;
 		}
 		if (how == ACCEL_NATIVE || errno == EEXIST)
 			return -1;
 	}
-	if (attach_flags(a, ifindex, XDP_FLAGS_SKB_MODE) < 0)
+	if (attach_flags(a, ifindex, XDP_FLAGS_SKB_MODE, replaced) < 0)
 		return -1;
 	*used = "xdp-generic";
 	return 0;

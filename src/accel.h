@@ -42,10 +42,12 @@ int accel_svc_stats(struct accel *a, unsigned index, struct sg_bpf_svc_stats *su
 
 /* Attach the program to interface name: natively (xdp), in the generic
  * hook, or (automatic) natively where the driver can and generically on
- * veth and where native fails.  Never replaces another program: -1 with
- * errno EEXIST.  The mode used goes to *used ("xdp" or "xdp-generic"). */
+ * veth and where native fails.  Another program is never replaced (-1,
+ * errno EEXIST), except one a killed synguardd left there (*replaced).
+ * The mode used goes to *used ("xdp" or "xdp-generic"). */
 enum accel_attach { ACCEL_AUTO, ACCEL_NATIVE, ACCEL_GENERIC };
-int accel_attach(struct accel *a, const char *name, enum accel_attach how, const char **used);
+int accel_attach(struct accel *a, const char *name, enum accel_attach how, const char **used,
+		 bool *replaced);
 /* Detach from every interface it was attached to (only if still ours). */
 void accel_detach_all(struct accel *a);
 

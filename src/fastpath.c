@@ -28,6 +28,7 @@ static void accel_start(struct fastpath *fp)
 			      : c->accel_mode == CONF_ACCEL_XDP_GENERIC ? ACCEL_GENERIC : ACCEL_AUTO;
 	char names[sizeof(c->accel_interfaces)], *save = NULL, err[512];
 	unsigned attached = 0;
+	bool replaced;
 
 	if (!c->accel_interfaces[0] || c->accel_mode == CONF_ACCEL_OFF)
 		return;
@@ -38,8 +39,9 @@ static void accel_start(struct fastpath *fp)
 	}
 	memcpy(names, c->accel_interfaces, sizeof(names));
 	for (char *n = strtok_r(names, " ", &save); n; n = strtok_r(NULL, " ", &save)) {
-		if (accel_attach(fp->accel, n, how, &used) == 0) {
-			log_info("kernel fast path on %s (%s)", n, used);
+		if (accel_attach(fp->accel, n, how, &used, &replaced) == 0) {
+			log_info("kernel fast path on %s (%s)%s", n, used,
+				 replaced ? ", replacing the one a stopped synguardd left" : "");
 			attached++;
 		} else if (errno == EEXIST) {
 			log_err("kernel fast path: %s already has an XDP program; left as it is, "

@@ -12,7 +12,10 @@
 #    daemon; a strict client (its firewall drops the wrong SYN+ACK) gets in
 #    through the retransmission fallback, passed by the program and accepted
 #    by the daemon.
-# 4. At stop the program is detached; the foreign one stays.
+# 4. kill -9: the program stays and keeps answering the flood; a client
+#    gets in through its retransmission fallback (the queue, with no daemon,
+#    lets its SYN pass); the restarted daemon replaces it.
+# 5. At stop the program is detached; the foreign one stays.
 set -eu
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/daemon.sh"
@@ -22,6 +25,7 @@ lab_up
 PORT=$LAB_PORT
 FLOOD_MAX_S=${FLOOD_MAX_S:-60}
 OBJ=$top_builddir/src/bpf/synguard.bpf.o
+FOREIGN=$top_builddir/tests/tools/xdp_pass.bpf.o
 lab_server_start "$PORT"
 
 xdp_prog() {	# xdp_prog IFACE: the id of the XDP program on IFACE in the gateway, or ""
@@ -29,7 +33,7 @@ xdp_prog() {	# xdp_prog IFACE: the id of the XDP program on IFACE in the gateway
 }
 
 # --- 1. a foreign program on one interface ---------------------------------------
-lab_exec "$LAB_G" ip link set dev "$IF_GS" xdpgeneric obj "$OBJ" sec xdp
+lab_exec "$LAB_G" ip link set dev "$IF_GS" xdpgeneric obj "$FOREIGN" sec xdp
 foreign=$(xdp_prog "$IF_GS")
 [ -n "$foreign" ] || fail "could not put a foreign XDP program on $IF_GS"
 conf=$(sg_conf accel "mode = always" "accel_interfaces = $IF_GC $IF_GA $IF_GS" \
@@ -105,7 +109,37 @@ lab_num "$(( $(sg_stat retransmit_accepted) - rt0 ))" ">=" 1 ||
 # shellcheck disable=SC2086
 lab_exec "$LAB_C" iptables -w -D $STRICT
 
-# --- 4. stop: ours detached, the foreign one kept ---------------------------------
+# --- 4. kill -9 ---------------------------------------------------------------------
+ours=$(xdp_prog "$IF_GA")
+kill -KILL "$SG_PID"
+wait "$SG_PID" 2>/dev/null || true
+lab_untrack_pid "$SG_PID"
+SG_PID=""
+[ "$(xdp_prog "$IF_GA")" = "$ours" ] || fail "the program went with the killed daemon"
+spoof0=$(lab_server_count_spoofed 4)
+lab_flood 4 "$PORT" "$FLOOD_MAX_S" "$LAB_FLOOD_PPS"
+sleep 1
+# A source never verified: the program challenges it, its RST passes to the
+# server (no daemon), its SYN retransmission passes as such.
+lab_from_source 192.0.2.3
+line=$(lab_connect 4 "$PORT" 2 -T 5000)
+lab_from_source ""
+lab_flood_running || fail "after kill -9: the client outlasted the flood"
+lab_flood_stop >"$LAB_TMP/flood.sum"
+spoof=$(( $(lab_server_count_spoofed 4) - spoof0 ))
+lab_log "after kill -9: $(cat "$LAB_TMP/flood.sum"); client $line; $spoof spoofed SYNs at the server"
+[ "$(lab_field "$line" fail)" = 0 ] || fail "after kill -9: connects failed: $line"
+lab_num "$(lab_field "$line" p50_ms)" ">=" 900 ||
+	fail "after kill -9: a new source was not challenged (connects took $line)"
+[ "$spoof" = 0 ] || fail "after kill -9: $spoof spoofed SYNs reached the server"
+sg_start "$LAB_G" "$conf"
+sg_wait_log "kernel fast path on $IF_GA \(xdp-generic\), replacing the one a stopped synguardd left" 5 \
+	>/dev/null
+[ "$(xdp_prog "$IF_GA")" != "$ours" ] || sg_die "the restarted daemon did not take over"
+line=$(lab_connect 4 "$PORT" 2 -T 5000)
+connects_ok "$line" "after the restart"
+
+# --- 5. stop: ours detached, the foreign one kept ---------------------------------
 sg_stop
 [ -z "$(xdp_prog "$IF_GA")" ] && [ -z "$(xdp_prog "$IF_GC")" ] ||
 	fail "the program is still attached after the stop"

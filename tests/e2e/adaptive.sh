@@ -37,18 +37,6 @@ conf=$(sg_conf adaptive "mode = adaptive" "service = web $SERVER4:$PORT" \
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"
 sg_start "$LAB_G" "$conf"
 
-# from_source ADDR: the client ns's connects to the server leave from ADDR
-# (a second address on its link, chosen by a host route's preferred source);
-# from_source "" goes back to the client's own address.
-from_source() {
-	if [ -z "$1" ]; then
-		ip -n "$LAB_C" route del "$SERVER4/32" 2>/dev/null || true
-		return 0
-	fi
-	ip -n "$LAB_C" addr show dev "$IF_C" | grep -q "inet $1/" ||
-		ip -n "$LAB_C" addr add "$1/24" dev "$IF_C"
-	ip -n "$LAB_C" route replace "$SERVER4/32" via "$GW_C4" src "$1"
-}
 
 # --- 1. no flood: passive ------------------------------------------------------
 line=$(lab_connect 4 "$PORT" 50 -T 3000)
@@ -86,9 +74,9 @@ lab_flood_running || sg_die "the verified client's run outlasted the flood; rais
 # cookie SYN+ACK; if that resend overtakes the verification it is challenged
 # again and the connect costs the next SYN retransmission (1 s, then 3 s),
 # hence the long timeout.
-from_source "$NEW_CLIENT4"
+lab_from_source "$NEW_CLIENT4"
 new=$(lab_connect 4 "$PORT" 20 -T 10000)
-from_source ""
+lab_from_source ""
 lab_log "attack: new client $NEW_CLIENT4 $new"
 lab_flood_running || sg_die "the new client's run outlasted the flood; raise FLOOD_MAX_S"
 [ "$(sg_svc_stat web attack)" = 1 ] || sg_die "attack ended while the flood ran"
@@ -129,9 +117,9 @@ lab_num "$return_s" "<=" "$RETURN_MAX_S" || sg_die "attack ended only ${return_s
 challenges=$(sg_stat challenges_sent)
 cookies=$(sg_stat cookies_valid)
 passive=$(sg_stat syn_passive)
-from_source "$LATE_CLIENT4"
+lab_from_source "$LATE_CLIENT4"
 late=$(lab_connect 4 "$PORT" 5 -T 3000)
-from_source ""
+lab_from_source ""
 lab_log "passive again: new client $LATE_CLIENT4 $late"
 connects_ok "$late" "after the attack"
 [ "$(sg_stat challenges_sent)" = "$challenges" ] || sg_die "a new source was challenged after the attack"

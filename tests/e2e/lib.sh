@@ -333,6 +333,19 @@ lab_server_start() {
 # never reach the server, the daemon stops in time.
 : "${LAB_FLOOD_PPS:=40000}"
 
+# lab_from_source ADDR: the client ns's IPv4 connects to the server leave
+# from ADDR (a second address on its link, chosen by a host route's
+# preferred source); lab_from_source "" goes back to the client's own.
+lab_from_source() {
+	if [ -z "$1" ]; then
+		ip -n "$LAB_C" route del "$SERVER4/32" 2>/dev/null || true
+		return 0
+	fi
+	ip -n "$LAB_C" addr show dev "$IF_C" | grep -q "inet $1/" ||
+		ip -n "$LAB_C" addr add "$1/24" dev "$IF_C"
+	ip -n "$LAB_C" route replace "$SERVER4/32" via "$GW_C4" src "$1"
+}
+
 # lab_queue_dropped NS NUM: packets NFQUEUE NUM in namespace NS lost in the
 # kernel, because the queue was full (column 6) or the daemon's socket could
 # not take them (user_dropped, column 7); 0 while no process is bound to it.
