@@ -1,0 +1,48 @@
+# The kernel fast path in host mode: synguardd on the server itself (INPUT
+# rules), its XDP program (generic) on the server's own interface.  At the
+# generator's full rate, IPv4 and IPv6, the program answers the flood in the
+# kernel: no spoofed SYN reaches the listener or the queue, the server's SYN
+# queue never overflows, and every client connect succeeds.
+set -eu
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/daemon.sh"
+lab_require_root
+lab_up
+PORT=$LAB_PORT
+FLOOD_MAX_S=${FLOOD_MAX_S:-60}
+lab_server_start "$PORT"
+
+conf=$(sg_conf host "mode = always" "accel_interfaces = $IF_S" "accel_mode = xdp-generic" \
+	"accel_object = $top_builddir/src/bpf/synguard.bpf.o")
+sg_rules "$LAB_S" apply -m host -p "$PORT" -c "$conf"
+sg_start "$LAB_S" "$conf"
+sg_wait_log "kernel fast path on $IF_S \(xdp-generic\)" 5 >/dev/null
+for fam in 4 6; do
+	qfull0=$(ns_netstat "$LAB_S" TcpExtTCPReqQFullDrop)
+	qdrop0=$(lab_queue_dropped "$LAB_S" 0)
+	syn0=$(sg_stat syn)
+	ch0=$(sg_stat accel_challenges)
+	lab_flood "$fam" "$PORT" "$FLOOD_MAX_S" 0
+	sleep 1
+	line=$(lab_connect "$fam" "$PORT" 50 -T 5000)
+	lab_flood_running || sg_die "IPv$fam: the clients outlasted the flood; raise FLOOD_MAX_S"
+	lab_flood_stop >"$LAB_TMP/flood.sum"
+	flood=$(cat "$LAB_TMP/flood.sum")
+	sleep 1.2	# the program's counters are folded in once a second
+	answered=$(( $(sg_stat accel_challenges) - ch0 ))
+	queued=$(( $(sg_stat syn) - syn0 ))
+	qdrop=$(( $(lab_queue_dropped "$LAB_S" 0) - qdrop0 ))
+	qfull=$(( $(ns_netstat "$LAB_S" TcpExtTCPReqQFullDrop) - qfull0 ))
+	lab_log "host IPv$fam: $flood; the kernel answered $answered; $queued SYNs reached the" \
+		"daemon, queue drops $qdrop, TCPReqQFullDrop +$qfull; client $line"
+	connects_ok "$line" "host IPv$fam client during a full-rate flood"
+	lab_num "$answered" ">=" "$(( $(lab_flood_field "$flood" sent) * 90 / 100 ))" ||
+		sg_die "host IPv$fam: the kernel answered only $answered SYNs: $flood"
+	lab_num "$queued" "<=" 1000 || sg_die "host IPv$fam: $queued SYNs reached the daemon"
+	[ "$qdrop" = 0 ] || sg_die "host IPv$fam: the SYN queue dropped $qdrop packets"
+	[ "$qfull" = 0 ] || sg_die "host IPv$fam: the server's SYN queue overflowed (+$qfull)"
+	[ "$(lab_server_count_spoofed "$fam")" = 0 ] || sg_die "host IPv$fam: spoofed SYNs reached the listener"
+done
+sg_stop
+sg_rules "$LAB_S" remove -m host -c "$conf"
+echo "PASS: kernel fast path in host mode"
