@@ -39,73 +39,31 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_bpf_keys);
-} sg_keys SEC(".maps");
+/* One map: name, type, size, key and value types. */
+#define MAP(name, maptype, size, keytype, valtype) \
+	struct { \
+		__uint(type, maptype); \
+		__uint(max_entries, size); \
+		__type(key, keytype); \
+		__type(value, valtype); \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_bpf_cfg);
-} sg_cfg SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, struct sg_bpf_svc_key);
-	__type(value, struct sg_bpf_svc);
-} sg_services SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1 << 20);
-	__type(key, __u32);
-	__type(value, __u64);
-} sg_verified4 SEC(".maps");
-
+MAP(sg_keys, BPF_MAP_TYPE_ARRAY, 1, __u32, struct sg_bpf_keys);	/* sg_bpf.h */
+MAP(sg_cfg, BPF_MAP_TYPE_ARRAY, 1, __u32, struct sg_bpf_cfg);
+MAP(sg_services, BPF_MAP_TYPE_HASH, 256, struct sg_bpf_svc_key, struct sg_bpf_svc);
+/* Verified source prefixes -> until when (ns). */
+MAP(sg_verified4, BPF_MAP_TYPE_LRU_HASH, 1 << 20, __u32, __u64);
+MAP(sg_verified6, BPF_MAP_TYPE_LRU_HASH, 1 << 20, struct sg_bpf_v6key, __u64);
 /* The anti-reflection buckets, one u64 each: GCRA's theoretical arrival
  * time (ns), updated with compare-and-swap so that every CPU running the
  * program shares one bound. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1 << 18);
-	__type(key, struct sg_bpf_victim);
-	__type(value, __u64);
-} sg_victims SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} sg_total SEC(".maps");
-
-/* Retransmissions passed on (fingerprint -> when): the daemon accepts the
- * SYN it then meets instead of challenging it again. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, __u64);
-} sg_retrans_passed SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SG_BPF_RETRANS_SLOTS);
-	__type(key, __u32);
-	__type(value, struct sg_bpf_retrans);
-} sg_retrans SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1 << 20);
-	__type(key, struct sg_bpf_v6key);
-	__type(value, __u64);
-} sg_verified6 SEC(".maps");
+MAP(sg_victims, BPF_MAP_TYPE_LRU_HASH, 1 << 18, struct sg_bpf_victim, __u64);
+MAP(sg_total, BPF_MAP_TYPE_ARRAY, 1, __u32, __u64);
+/* The retransmission fallback's challenged SYNs, and those it passed on
+ * (fingerprint -> when): the daemon accepts the SYN it then meets instead
+ * of challenging it again. */
+MAP(sg_retrans, BPF_MAP_TYPE_ARRAY, SG_BPF_RETRANS_SLOTS, __u32, struct sg_bpf_retrans);
+MAP(sg_retrans_passed, BPF_MAP_TYPE_LRU_HASH, 65536, __u64, __u64);
 
 #define LPM_MAP(name, keytype) \
 	struct { \
@@ -121,19 +79,9 @@ LPM_MAP(sg_allow6, struct sg_bpf_lpm6);
 LPM_MAP(sg_deny4, struct sg_bpf_lpm4);
 LPM_MAP(sg_deny6, struct sg_bpf_lpm6);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_BPF_NSTATS);
-	__type(key, __u32);
-	__type(value, __u64);
-} sg_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_BPF_SVC_MAX);
-	__type(key, __u32);
-	__type(value, struct sg_bpf_svc_stats);
-} sg_svc_stats SEC(".maps");
+/* The counters, whole and per service, per CPU. */
+MAP(sg_stats, BPF_MAP_TYPE_PERCPU_ARRAY, SG_BPF_NSTATS, __u32, __u64);
+MAP(sg_svc_stats, BPF_MAP_TYPE_PERCPU_ARRAY, SG_BPF_SVC_MAX, __u32, struct sg_bpf_svc_stats);
 
 static __always_inline struct sg_bpf_svc_stats *svc_stats(__u32 index)
 {
@@ -207,6 +155,32 @@ struct conn {
 	__u16 mss;			/* the SYN+ACK's MSS option */
 };
 
+/* src/tuple.h's sg_tuple_put layout, for address length a (a constant
+ * where it is inlined: the verifier sees fixed offsets); its length. */
+static __always_inline __u32 tuple_bytes(__u8 *msg, const struct conn *c, const __u32 a)
+{
+	msg[0] = (__u8)a;
+	__builtin_memcpy(msg + 1, c->src, a);
+	__builtin_memcpy(msg + 1 + a, c->dst, a);
+	msg[1 + 2 * a] = c->sport >> 8;
+	msg[2 + 2 * a] = (__u8)c->sport;
+	msg[3 + 2 * a] = c->dport >> 8;
+	msg[4 + 2 * a] = (__u8)c->dport;
+	return 5 + 2 * a;
+}
+
+/* The daemon's fingerprint input (policy.c): addresses, then the ports and
+ * the ISN in host order as its memory holds them; its length. */
+static __always_inline __u32 syn_bytes(__u8 *msg, const struct conn *c, const __u32 a)
+{
+	__builtin_memcpy(msg, c->src, a);
+	__builtin_memcpy(msg + a, c->dst, a);
+	__builtin_memcpy(msg + 2 * a, &c->sport, 2);
+	__builtin_memcpy(msg + 2 * a + 2, &c->dport, 2);
+	__builtin_memcpy(msg + 2 * a + 4, &c->seq, 4);
+	return 2 * a + 8;
+}
+
 /* The auth cookie: the MAC over the tuple as src/tuple.h's sg_tuple_put
  * lays it out, two candidates, never the client's ISN + 1. */
 static __always_inline __u32 auth_cookie(const struct sg_bpf_keys *k, const struct conn *c)
@@ -215,25 +189,7 @@ static __always_inline __u32 auth_cookie(const struct sg_bpf_keys *k, const stru
 	__u32 n, parity = k->parity << 31, c0, c1;
 	__u64 mac;
 
-	if (c->alen == 16) {
-		msg[0] = 16;
-		__builtin_memcpy(msg + 1, c->src, 16);
-		__builtin_memcpy(msg + 17, c->dst, 16);
-		msg[33] = c->sport >> 8;
-		msg[34] = (__u8)c->sport;
-		msg[35] = c->dport >> 8;
-		msg[36] = (__u8)c->dport;
-		n = 37;
-	} else {
-		msg[0] = 4;
-		__builtin_memcpy(msg + 1, c->src, 4);
-		__builtin_memcpy(msg + 5, c->dst, 4);
-		msg[9] = c->sport >> 8;
-		msg[10] = (__u8)c->sport;
-		msg[11] = c->dport >> 8;
-		msg[12] = (__u8)c->dport;
-		n = 13;
-	}
+	n = c->alen == 16 ? tuple_bytes(msg, c, 16) : tuple_bytes(msg, c, 4);
 	mac = siphash24(k->cur_k0, k->cur_k1, msg, n);
 	c0 = ((__u32)mac & COOKIE_MAC_MASK) | parity;
 	c1 = ((__u32)(mac >> 32) & COOKIE_MAC_MASK) | parity;
@@ -252,21 +208,7 @@ static __always_inline __u64 fingerprint(const struct sg_bpf_keys *k, const stru
 	__u8 msg[SIP_MSG_MAX] = {};
 	__u32 n;
 
-	if (c->alen == 16) {
-		__builtin_memcpy(msg, c->src, 16);
-		__builtin_memcpy(msg + 16, c->dst, 16);
-		__builtin_memcpy(msg + 32, &c->sport, 2);
-		__builtin_memcpy(msg + 34, &c->dport, 2);
-		__builtin_memcpy(msg + 36, &c->seq, 4);
-		n = 40;
-	} else {
-		__builtin_memcpy(msg, c->src, 4);
-		__builtin_memcpy(msg + 4, c->dst, 4);
-		__builtin_memcpy(msg + 8, &c->sport, 2);
-		__builtin_memcpy(msg + 10, &c->dport, 2);
-		__builtin_memcpy(msg + 12, &c->seq, 4);
-		n = 16;
-	}
+	n = c->alen == 16 ? syn_bytes(msg, c, 16) : syn_bytes(msg, c, 4);
 	return siphash24(k->fp_k0, k->fp_k1, msg, n);
 }
 

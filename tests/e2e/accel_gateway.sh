@@ -53,13 +53,8 @@ for fam in 4 6; do
 	ch0=$(sg_stat accel_challenges)
 	lim0=$(sg_stat accel_limited)
 	spoof0=$(lab_server_count_spoofed "$fam")
-	lab_flood "$fam" "$PORT" "$FLOOD_MAX_S" 0
-	sleep 1
-	line=$(lab_connect "$fam" "$PORT" 50 -T 5000)
-	lab_flood_running || sg_die "IPv$fam: the clients outlasted the flood; raise FLOOD_MAX_S"
-	lab_flood_stop >"$LAB_TMP/flood.sum"
-	flood=$(cat "$LAB_TMP/flood.sum")
-	sleep 1.2	# the program's counters are folded in once a second
+	sg_connect_during_flood "$fam" "$PORT" 0 50 5000
+	line=$CONNECT_LINE flood=$FLOOD_LINE
 	sent=$(lab_flood_field "$flood" sent)
 	answered=$(( $(sg_stat accel_challenges) - ch0 ))
 	limited=$(( $(sg_stat accel_limited) - lim0 ))

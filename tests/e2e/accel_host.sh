@@ -4,11 +4,7 @@
 # kernel: no spoofed SYN reaches the listener or the queue, the server's SYN
 # queue never overflows, and every client connect succeeds.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 FLOOD_MAX_S=${FLOOD_MAX_S:-60}
 lab_server_start "$PORT"
 
@@ -22,13 +18,8 @@ for fam in 4 6; do
 	qdrop0=$(lab_queue_dropped "$LAB_S" 0)
 	syn0=$(sg_stat syn)
 	ch0=$(sg_stat accel_challenges)
-	lab_flood "$fam" "$PORT" "$FLOOD_MAX_S" 0
-	sleep 1
-	line=$(lab_connect "$fam" "$PORT" 50 -T 5000)
-	lab_flood_running || sg_die "IPv$fam: the clients outlasted the flood; raise FLOOD_MAX_S"
-	lab_flood_stop >"$LAB_TMP/flood.sum"
-	flood=$(cat "$LAB_TMP/flood.sum")
-	sleep 1.2	# the program's counters are folded in once a second
+	sg_connect_during_flood "$fam" "$PORT" 0 50 5000
+	line=$CONNECT_LINE flood=$FLOOD_LINE
 	answered=$(( $(sg_stat accel_challenges) - ch0 ))
 	queued=$(( $(sg_stat syn) - syn0 ))
 	qdrop=$(( $(lab_queue_dropped "$LAB_S" 0) - qdrop0 ))

@@ -15,11 +15,7 @@ set -eu
 # adaptive mode's trade-off): give it the kernel's own syncookies, as a real
 # server has.
 LAB_SERVER_SYNCOOKIES=1
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 FLOOD_MAX_S=${FLOOD_MAX_S:-60}	# bound of the flood; stopped once its clients are done
 CONNECTS=${CONNECTS:-150}
 RATE_HIGH=2000 RATE_LOW=500 HO_HIGH=2000 HO_LOW=500

@@ -119,6 +119,20 @@ sg_dump_proxy() {
 	lab_exec "$LAB_G" sh -c 'sed "s/^/    /" /proc/net/netfilter/nfnetlink_queue; ip -s link' >&2 || true
 }
 
+# sg_connect_during_flood FAMILY PORT PPS COUNT TIMEOUT_MS: a flood at PPS
+# (0 = full rate), COUNT client connects once it runs, the flood stopped;
+# sets CONNECT_LINE and FLOOD_LINE (their summaries), and waits until the
+# daemon folded the kernel fast path's counters (once a second).
+sg_connect_during_flood() {
+	lab_flood "$1" "$2" "${FLOOD_MAX_S:-60}" "$3"
+	sleep 1
+	CONNECT_LINE=$(lab_connect "$1" "$2" "$4" -T "$5")
+	lab_flood_running || sg_die "IPv$1: the clients outlasted the flood; raise FLOOD_MAX_S"
+	lab_flood_stop >"$LAB_TMP/flood.sum"	# main shell: it reaps the flood
+	FLOOD_LINE=$(cat "$LAB_TMP/flood.sum")
+	sleep 1.2
+}
+
 # connects_ok LINE WHAT: fails the test (with the daemon's log and stats)
 # unless every connect of a tcpconnect summary LINE succeeded.
 connects_ok() {

@@ -10,11 +10,7 @@
 #    (asserted on its counters), so the flood is real and synguardd is what
 #    made the difference.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 FLOOD_MAX_S=${FLOOD_MAX_S:-60}	# bound of each flood; stopped once its clients are done
 CONNECTS=${CONNECTS:-150}
 lab_server_start "$PORT"

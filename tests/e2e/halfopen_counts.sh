@@ -16,11 +16,7 @@
 #   3. K connects to the refused port: the server's RSTs count as K resets of
 #      that service.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 CLOSED_PORT=$((LAB_PORT + 1))
 N=20
 M=7

@@ -2,11 +2,7 @@
 # run first, then the unprotected baseline with the same flood (LAB_FLOOD_PPS,
 # which the daemon answers in full).
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 lab_server_start "$PORT"
 
 conf=$(sg_conf host "mode = always")

@@ -4,11 +4,7 @@
 # the flood must visibly reach the server (the queue is bypassed, not stuck).
 set -eu
 LAB_SERVER_SYNCOOKIES=1
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 lab_server_start "$PORT"
 conf=$(sg_conf gw "mode = always")
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"

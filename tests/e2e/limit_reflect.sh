@@ -12,11 +12,7 @@
 #   2. The same flood with limit_synack_dest = off: the victim gets (nearly)
 #      one SYN+ACK per SYN, many times the bound, so the limit is what bounds 1.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 RATE=100
 BURST=100
 FLOOD_S=5

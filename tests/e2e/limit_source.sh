@@ -12,11 +12,7 @@
 # server or was counted in limited_syn_source; every connect of CLIENT4B
 # succeeds at its first SYN.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 RATE=20
 BURST=20
 HAMMERS=${HAMMERS:-4}	# parallel tcpconnects from CLIENT4

@@ -6,11 +6,7 @@
 # over and attack_hold has passed.
 set -eu
 LAB_SERVER_SYNCOOKIES=1	# the flood reaches the server here: let it cope on its own
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 FLOOD_MAX_S=${FLOOD_MAX_S:-60}	# bound of the flood; stopped once the client is done
 FLOOD_PPS=${FLOOD_PPS:-20000}
 RATE_HIGH=1000 RATE_LOW=200 HO_HIGH=1000 HO_LOW=200

@@ -3,11 +3,7 @@
 # error reply and keeps serving.
 set -eu
 LAB_SERVER_SYNCOOKIES=1	# the flood reaches the server here: let it cope on its own
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 lab_server_start "$PORT"
 conf=$(sg_conf mon "mode = monitor")
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"

@@ -4,11 +4,7 @@
 # connects every time; each connection is proxied and handed over (3 packets
 # each reach the daemon); a port nothing listens on resets the client.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 CLOSED=$((PORT + 7))
 N=20
 lab_server_start "$PORT"

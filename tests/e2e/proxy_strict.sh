@@ -28,11 +28,7 @@
 # through the connection.  Over a thousand connects per family, the client
 # uses some ports again while the gateway still tracks their last use.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 N=${N:-100}		# connects per family and mode
 AUTH_N=${AUTH_N:-5}	# auth comparison: about 1 s each
 MOD_PPS=${MOD_PPS:-$LAB_FLOOD_PPS}	# measured: the ASan daemon uses ~30-50 % of a core

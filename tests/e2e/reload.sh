@@ -2,11 +2,7 @@
 # one kept, with the verified sources; a valid one changes behaviour (mode)
 # without dropping the queue binding.  Both by SIGHUP and synguardctl reload.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 lab_server_start "$PORT"
 conf=$(sg_conf rl "mode = always")
 # No fast path: the client's SYNs must keep reaching the daemon to be judged.

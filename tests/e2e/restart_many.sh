@@ -4,11 +4,7 @@
 # its table and the kernel fast-path sets, and a verified client's SYNs take
 # the priority queue through the set without being challenged.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 N=5000	# per family; the two clients come on top
 lab_server_start "$PORT"
 state=$LAB_TMP/many.state

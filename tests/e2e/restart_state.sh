@@ -5,11 +5,7 @@ set -eu
 # The flood passes for a moment while the daemon stops (queue bypass): the
 # server copes with syncookies, so the connects after the restart test synguardd.
 LAB_SERVER_SYNCOOKIES=1
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 lab_server_start "$PORT"
 state=$LAB_TMP/verified.state
 conf=$(sg_conf rs "mode = always" "state_file = $state")

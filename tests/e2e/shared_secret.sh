@@ -5,11 +5,7 @@
 # A's RST queue (3) and B's SYN queue (2) stay empty.
 # With a different secret, B must reject the same RSTs.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 lab_server_start "$PORT"
 head -c 32 /dev/urandom >"$LAB_TMP/secret"
 head -c 32 /dev/urandom >"$LAB_TMP/other"

@@ -3,11 +3,7 @@
 # its SYN after its 1 s RTO, which the retransmission fallback accepts.
 # Every connect must succeed within 2 s, IPv4 and IPv6, in mode = always.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 N=${N:-5}
 lab_server_start "$PORT"
 lab_exec "$LAB_C" iptables -w -A INPUT -m conntrack --ctstate INVALID -j DROP

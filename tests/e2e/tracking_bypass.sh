@@ -4,11 +4,7 @@
 # bypasses userspace through the done bit in the conntrack mark.  Host mode
 # gets the same check through its INPUT/OUTPUT chains.
 set -eu
-. "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/daemon.sh"
-lab_require_root
-lab_up
-PORT=$LAB_PORT
+. "$top_srcdir/tests/e2e/prelude.sh"
 N=40
 lab_server_start "$PORT"
 
