@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ struct accel {
 	int retrans_passed, svc_stats;
 	unsigned nattached;
 	struct { int ifindex; uint32_t flags; } attached[ACCEL_IFACES_MAX];
+	unsigned adopted;		/* verified sources taken from a stale program */
 };
 
 static int map_fd(struct accel *a, const char *name)
@@ -178,6 +180,37 @@ int accel_forget_verified(struct accel *a, int family, const uint8_t *addr)
 	return bpf_map_delete_elem(fd, addr) && errno != ENOENT ? -1 : 0;
 }
 
+int accel_walk_verified(struct accel *a, accel_verified_fn fn, void *arg)
+{
+	const int fds[2] = { a->verified4, a->verified6 }, fam[2] = { AF_INET, AF_INET6 };
+	int n = 0;
+
+	for (int f = 0; f < 2; f++) {
+		size_t ks = f ? 16 : 4;
+		uint8_t key[16], next[16];
+		void *prev = NULL;
+		uint64_t until;
+
+		for (int i = 0; i < 1 << 21 && bpf_map_get_next_key(fds[f], prev, next) == 0; i++) {
+			uint8_t addr[16] = { 0 };
+
+			memcpy(key, next, ks);
+			prev = key;
+			if (bpf_map_lookup_elem(fds[f], key, &until) < 0)
+				continue;
+			memcpy(addr, key, ks);
+			fn(arg, fam[f], addr, until);
+			n++;
+		}
+	}
+	return n;
+}
+
+unsigned accel_adopted(const struct accel *a)
+{
+	return a->adopted;
+}
+
 bool accel_take_retransmission(struct accel *a, uint64_t fp)
 {
 	uint64_t when;
@@ -245,6 +278,58 @@ static int stale_own(int ifindex)
 	return -1;
 }
 
+/* Copy the unexpired entries of one map into another of the same layout. */
+static unsigned copy_verified(int from, int to, size_t keysize, uint64_t now_ns)
+{
+	uint8_t key[16], next[16];
+	uint64_t until;
+	unsigned n = 0;
+	void *prev = NULL;
+
+	for (int i = 0; i < 1 << 21 && bpf_map_get_next_key(from, prev, next) == 0; i++) {
+		memcpy(key, next, keysize);
+		prev = key;
+		if (bpf_map_lookup_elem(from, key, &until) == 0 && until > now_ns &&
+		    bpf_map_update_elem(to, key, &until, BPF_ANY) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* The verified sources of the program a killed synguardd left (old: its
+ * fd) go into ours before it is replaced: no source is challenged again. */
+static void adopt_verified(struct accel *a, int old)
+{
+	struct bpf_prog_info info;
+	uint32_t ids[64], len = sizeof(info);
+	struct timespec ts;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = 64;
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	if (bpf_obj_get_info_by_fd(old, &info, &len) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	for (uint32_t i = 0; i < info.nr_map_ids && i < 64; i++) {
+		struct bpf_map_info mi;
+		uint32_t mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) == 0) {
+			uint64_t now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+
+			if (strcmp(mi.name, "sg_verified4") == 0 && mi.key_size == 4)
+				a->adopted += copy_verified(fd, a->verified4, 4, now);
+			else if (strcmp(mi.name, "sg_verified6") == 0 && mi.key_size == 16)
+				a->adopted += copy_verified(fd, a->verified6, 16, now);
+		}
+		close(fd);
+	}
+}
+
 static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *replaced)
 {
 	/* UPDATE_IF_NOEXIST: a foreign program is never replaced; one a
@@ -255,6 +340,8 @@ static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *repl
 		int old = stale_own(ifindex);
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old);
 
+		if (old >= 0)
+			adopt_verified(a, old);
 		rc = old < 0 ? -EEXIST : bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_REPLACE, &o);
 		if (old >= 0)
 			close(old);

@@ -35,6 +35,12 @@ int accel_forget_verified(struct accel *a, int family, const uint8_t *addr);
 /* Whether the program passed the SYN of fingerprint fp on as a
  * retransmission (and forget it: one SYN, one pass). */
 bool accel_take_retransmission(struct accel *a, uint64_t fp);
+/* Every source prefix in the verified maps: fn(arg, family, addr, until_ns);
+ * returns how many. */
+typedef void (*accel_verified_fn)(void *arg, int family, const uint8_t addr[16], uint64_t until_ns);
+int accel_walk_verified(struct accel *a, accel_verified_fn fn, void *arg);
+/* Verified sources taken over from a program a killed synguardd left. */
+unsigned accel_adopted(const struct accel *a);
 /* A counter, summed over the CPUs. */
 int accel_stat(struct accel *a, enum sg_bpf_stat s, uint64_t *sum);
 /* A service's figures (sg_svc_stats[index]), summed over the CPUs. */

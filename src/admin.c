@@ -336,6 +336,19 @@ static void load_entry(void *arg, int family, const uint8_t addr[16], uint64_t m
 	fastpath_verified(&sg->fast, family, addr, ms_left);
 }
 
+/* After a kill -9 the program it left kept the verified sources: they are
+ * the daemon's again (and so the state file's). */
+void admin_adopt_sources(struct synguard *sg)
+{
+	int n = fastpath_adopted(&sg->fast, load_entry, sg);
+
+	if (n > 0) {
+		fastpath_flush(&sg->fast);
+		log_info("kernel fast path: %d verified sources taken over from the program a "
+			 "stopped synguardd left", n);
+	}
+}
+
 void admin_load_state(struct synguard *sg)
 {
 	char err[400];

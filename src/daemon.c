@@ -399,6 +399,7 @@ static int setup(struct daemon *d)
 	if (!sg->control || admin_apply_groups(sg, &sg->conf) < 0)
 		return -1;
 	admin_load_state(sg);
+	admin_adopt_sources(sg);
 	start_watchers(d);
 	return 0;
 }

@@ -307,3 +307,26 @@ bool fastpath_retrans_passed(void *arg, uint64_t fp)
 
 	return f->accel && accel_take_retransmission(f->accel, fp);
 }
+
+struct adopt {
+	fastpath_source_fn fn;
+	void *arg;
+	uint64_t now_ns;
+};
+
+static void adopt_one(void *arg, int family, const uint8_t addr[16], uint64_t until_ns)
+{
+	const struct adopt *ad = arg;
+
+	if (until_ns > ad->now_ns)
+		ad->fn(ad->arg, family, addr, (until_ns - ad->now_ns) / 1000000);
+}
+
+int fastpath_adopted(struct fastpath *fp, fastpath_source_fn fn, void *arg)
+{
+	struct adopt ad = { fn, arg, clock_mono_us() * 1000 };
+
+	if (!fp->accel || !accel_adopted(fp->accel))
+		return 0;
+	return accel_walk_verified(fp->accel, adopt_one, &ad);
+}

@@ -53,6 +53,11 @@ void fastpath_sync_services(struct fastpath *fp, const struct policy_ctx *pc);
 /* Once a second: the program's counters into the daemon's, its SYNs into
  * the per-service figures the attack detector reads. */
 void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc);
+/* The verified sources taken over from a program a killed synguardd left,
+ * if any: fn(arg, family, addr, ms_left) for each; returns how many. */
+typedef void (*fastpath_source_fn)(void *arg, int family, const uint8_t addr[16],
+				   uint64_t ms_left);
+int fastpath_adopted(struct fastpath *fp, fastpath_source_fn fn, void *arg);
 /* policy's retrans_passed hook (arg: the fastpath). */
 bool fastpath_retrans_passed(void *arg, uint64_t fp);
 

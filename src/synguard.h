@@ -93,6 +93,7 @@ void admin_command(void *arg, const char *cmd, const char *args, struct control_
 int admin_reload(struct synguard *sg, char *errs, size_t errlen);
 int admin_apply_groups(struct synguard *sg, const struct conf *c);
 void admin_load_state(struct synguard *sg);
+void admin_adopt_sources(struct synguard *sg);
 void admin_save_state(struct synguard *sg);
 
 #endif

@@ -14,7 +14,8 @@
 #    by the daemon.
 # 4. kill -9: the program stays and keeps answering the flood; a client
 #    gets in through its retransmission fallback (the queue, with no daemon,
-#    lets its SYN pass); the restarted daemon replaces it.
+#    lets its SYN pass); the restarted daemon replaces it and takes over its
+#    verified sources: the client verified before the kill is not challenged.
 # 5. At stop the program is detached; the foreign one stays.
 set -eu
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -105,6 +106,7 @@ lab_num "$(( $(sg_stat retransmit_accepted) - rt0 ))" ">=" 1 ||
 lab_exec "$LAB_C" iptables -w -D $STRICT
 
 # --- 4. kill -9 ---------------------------------------------------------------------
+"$SG_BIN/synguardctl" -s "$SG_SOCK" verify "$CLIENT4" >/dev/null || sg_die "verify $CLIENT4 failed"
 ours=$(xdp_prog "$IF_GA")
 kill -KILL "$SG_PID"
 wait "$SG_PID" 2>/dev/null || true
@@ -131,8 +133,14 @@ sg_start "$LAB_G" "$conf"
 sg_wait_log "kernel fast path on $IF_GA \(xdp-generic\), replacing the one a stopped synguardd left" 5 \
 	>/dev/null
 [ "$(xdp_prog "$IF_GA")" != "$ours" ] || sg_die "the restarted daemon did not take over"
+sg_wait_log "kernel fast path: [0-9]+ verified sources taken over" 5 >/dev/null
+lab_num "$(sg_stat verified_sources)" ">=" 1 || sg_die "no verified source after the restart"
+ch0=$(sg_stat accel_challenges)
 line=$(lab_connect 4 "$PORT" 2 -T 5000)
-connects_ok "$line" "after the restart"
+connects_ok "$line" "the verified client after the restart"
+sleep 1.2
+[ "$(sg_stat accel_challenges)" = "$ch0" ] || sg_die "the client verified before the kill was challenged"
+lab_num "$(lab_field "$line" max_ms)" "<" 500 || sg_die "the verified client waited: $line"
 
 # --- 5. stop: ours detached, the foreign one kept ---------------------------------
 sg_stop
