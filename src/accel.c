@@ -1,6 +1,8 @@
 /* accel: the fast path's loader (see accel.h). */
 #include "accel.h"
 
+#include "siphash.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -20,12 +22,18 @@
 
 struct accel {
 	struct bpf_object *obj;
-	int prog, keys, cfg_fd, services, verified4, verified6, stats;
-	int lists[2][2];		/* [deny][v6] */
+	int prog, keys, active, cfg_fd, ports, services, verified4, verified6, stats;
+	int lists[SG_BPF_GENS][2][2];	/* [generation][deny][v6] */
 	int ncpus;
 	uint64_t *percpu;		/* one per-CPU value's copies */
-	struct sg_bpf_cfg cfg;		/* as last written, lists bits ours */
+	/* The generation the program uses, and the one being written between
+	 * accel_stage and accel_commit (-1: none, writes go to gen). */
+	int gen, staging;
+	struct sg_bpf_cfg cfg[SG_BPF_GENS];	/* as last written; lists, svc_addr ours */
+	uint8_t ports_set[SG_BPF_GENS][65536 / 8];	/* sg_ports entries written */
 	int retrans_passed, svc_stats;
+	uint64_t fp_k0, fp_k1;		/* the program's fingerprint keys */
+	uint32_t retrans_mask, victim_mask;	/* the tables' sizes, less one */
 	unsigned nattached;
 	struct { int ifindex; uint32_t flags; } attached[ACCEL_IFACES_MAX];
 	unsigned adopted;		/* verified sources taken from a stale program */
@@ -40,24 +48,71 @@ static int map_fd(struct accel *a, const char *name)
 
 static int find_maps(struct accel *a)
 {
+	static const char *const lists[SG_BPF_GENS][2][2] = {
+		{ { "sg_allow4_0", "sg_allow6_0" }, { "sg_deny4_0", "sg_deny6_0" } },
+		{ { "sg_allow4_1", "sg_allow6_1" }, { "sg_deny4_1", "sg_deny6_1" } },
+	};
+	int bad = 0;
+
+	for (int g = 0; g < SG_BPF_GENS; g++)
+		for (int d = 0; d < 2; d++)
+			for (int v6 = 0; v6 < 2; v6++)
+				bad |= (a->lists[g][d][v6] = map_fd(a, lists[g][d][v6])) < 0;
 	a->keys = map_fd(a, "sg_keys");
+	a->active = map_fd(a, "sg_active");
 	a->cfg_fd = map_fd(a, "sg_cfg");
+	a->ports = map_fd(a, "sg_ports");
 	a->services = map_fd(a, "sg_services");
 	a->verified4 = map_fd(a, "sg_verified4");
 	a->verified6 = map_fd(a, "sg_verified6");
 	a->stats = map_fd(a, "sg_stats");
 	a->retrans_passed = map_fd(a, "sg_retrans_passed");
 	a->svc_stats = map_fd(a, "sg_svc_stats");
-	a->lists[0][0] = map_fd(a, "sg_allow4");
-	a->lists[0][1] = map_fd(a, "sg_allow6");
-	a->lists[1][0] = map_fd(a, "sg_deny4");
-	a->lists[1][1] = map_fd(a, "sg_deny6");
-	return a->keys < 0 || a->cfg_fd < 0 || a->services < 0 || a->verified4 < 0 ||
-	       a->verified6 < 0 || a->stats < 0 || a->retrans_passed < 0 || a->svc_stats < 0 || a->lists[0][0] < 0 || a->lists[0][1] < 0 ||
-	       a->lists[1][0] < 0 || a->lists[1][1] < 0 ? -1 : 0;
+	return bad || a->keys < 0 || a->active < 0 || a->cfg_fd < 0 || a->ports < 0 ||
+	       a->services < 0 || a->verified4 < 0 || a->verified6 < 0 || a->stats < 0 ||
+	       a->retrans_passed < 0 || a->svc_stats < 0 ? -1 : 0;
 }
 
-struct accel *accel_open(const char *path, char *err, size_t errlen)
+/* The smallest power of two >= n (n <= 2^31), at least 1. */
+static uint32_t pow2(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* The tables' sizes from sz (the daemon's caps), before the kernel
+ * allocates them; 0 or a positive errno. */
+static int size_maps(struct accel *a, const struct accel_sizes *sz)
+{
+	static const char *const verified[] = { "sg_verified4", "sg_verified6" };
+	uint32_t sets = SG_BPF_RETRANS_SETS, slots = SG_BPF_VICTIM_SLOTS;
+	struct bpf_map *m;
+
+	if (sz) {
+		sets = pow2(sz->retrans / SG_BPF_RETRANS_WAYS);
+		slots = pow2(sz->victims);
+		for (int i = 0; i < 2; i++) {
+			m = bpf_object__find_map_by_name(a->obj, verified[i]);
+			if (!m || bpf_map__set_max_entries(m, sz->verified))
+				return EPROTO;
+		}
+		m = bpf_object__find_map_by_name(a->obj, "sg_retrans");
+		if (!m || bpf_map__set_max_entries(m, sets))
+			return EPROTO;
+		m = bpf_object__find_map_by_name(a->obj, "sg_victims");
+		if (!m || bpf_map__set_max_entries(m, slots))
+			return EPROTO;
+	}
+	a->retrans_mask = sets - 1;
+	a->victim_mask = slots - 1;
+	return 0;
+}
+
+struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *err,
+			 size_t errlen)
 {
 	struct accel *a = calloc(1, sizeof(*a));
 	struct bpf_program *p;
@@ -74,6 +129,11 @@ struct accel *accel_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(rc));
 		goto fail;
 	}
+	rc = size_maps(a, sz);
+	if (rc) {
+		snprintf(err, errlen, "%s: not a synguard fast-path object", path);
+		goto fail;
+	}
 	rc = bpf_object__load(a->obj);
 	if (rc) {
 		rc = -rc;
@@ -82,6 +142,7 @@ struct accel *accel_open(const char *path, char *err, size_t errlen)
 	}
 	p = bpf_object__find_program_by_name(a->obj, "sg_xdp");
 	a->prog = p ? bpf_program__fd(p) : -1;
+	a->staging = -1;
 	a->ncpus = libbpf_num_possible_cpus();
 	/* Room for the largest per-CPU value (struct sg_bpf_svc_stats). */
 	a->percpu = a->ncpus > 0 ? calloc((size_t)a->ncpus * 3, sizeof(*a->percpu)) : NULL;
@@ -114,30 +175,81 @@ static int put0(int fd, const void *value)
 	return bpf_map_update_elem(fd, &zero, value, BPF_ANY) ? -1 : 0;
 }
 
+/* A key of the program's own, derived from fp with a label: what the
+ * program's hashes could give away is never the daemon's key. */
+static uint64_t derive(const struct siphash_key *fp, const char *label)
+{
+	return siphash24(fp, label, strlen(label));
+}
+
 int accel_set_keys(struct accel *a, const struct cookie_ctx *c, const struct siphash_key *fp)
 {
 	struct sg_bpf_keys k = {
 		.cur_k0 = c->key_cur.k0, .cur_k1 = c->key_cur.k1,
 		.prev_k0 = c->key_prev.k0, .prev_k1 = c->key_prev.k1,
-		.fp_k0 = fp->k0, .fp_k1 = fp->k1,
+		.fp_k0 = derive(fp, "synguard fast path fingerprint 0"),
+		.fp_k1 = derive(fp, "synguard fast path fingerprint 1"),
+		.bucket_seed = derive(fp, "synguard fast path victim buckets"),
 		.parity = (uint32_t)(c->epoch & 1), .valid = 1,
 	};
 
+	a->fp_k0 = k.fp_k0;
+	a->fp_k1 = k.fp_k1;
 	return put0(a->keys, &k);
+}
+
+uint64_t accel_fingerprint(const struct accel *a, const struct pkt *p)
+{
+	return sg_bpf_syn_hash(a->fp_k0, a->fp_k1, p->src, p->dst, p->family == AF_INET6 ? 4 : 1,
+			       p->sport, p->dport, p->seq);
+}
+
+/* The generation writes go to. */
+static int target(const struct accel *a)
+{
+	return a->staging >= 0 ? a->staging : a->gen;
+}
+
+static int put_cfg(struct accel *a, int g)
+{
+	uint32_t key = (uint32_t)g;
+
+	a->cfg[g].retrans_mask = a->retrans_mask;
+	a->cfg[g].victim_mask = a->victim_mask;
+	return bpf_map_update_elem(a->cfg_fd, &key, &a->cfg[g], BPF_ANY) ? -1 : 0;
 }
 
 int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg)
 {
-	uint8_t lists = a->cfg.lists;
+	int g = target(a);
+	uint8_t lists = a->cfg[g].lists, svc_addr = a->cfg[g].svc_addr;
 
-	a->cfg = *cfg;
-	a->cfg.lists = lists;
-	return put0(a->cfg_fd, &a->cfg);
+	a->cfg[g] = *cfg;
+	a->cfg[g].lists = lists;
+	a->cfg[g].svc_addr = svc_addr;
+	return put_cfg(a, g);
 }
 
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v)
 {
-	return bpf_map_update_elem(a->services, k, v, BPF_ANY) ? -1 : 0;
+	int g = target(a);
+	struct sg_bpf_svc val = *v;
+	struct sg_bpf_svc_key key = *k;
+
+	val.set = 1;
+	if (!k->family) {
+		uint32_t i = (uint32_t)g * 65536 + k->port;
+
+		a->ports_set[g][k->port / 8] |= (uint8_t)(1 << k->port % 8);
+		return bpf_map_update_elem(a->ports, &i, &val, BPF_ANY) ? -1 : 0;
+	}
+	key.gen = (uint8_t)g;
+	if (bpf_map_update_elem(a->services, &key, &val, BPF_ANY))
+		return -1;
+	if (a->cfg[g].svc_addr)
+		return 0;
+	a->cfg[g].svc_addr = 1;	/* the program looks addresses up from now on */
+	return put_cfg(a, g);
 }
 
 /* Delete every key of a map (bounded by its size: a map shrinks as we go). */
@@ -153,17 +265,63 @@ static void clear_map(int fd, size_t keysize)
 
 void accel_clear_services(struct accel *a)
 {
-	clear_map(a->services, sizeof(struct sg_bpf_svc_key));
+	int g = target(a);
+	struct sg_bpf_svc_key key, next;
+	struct sg_bpf_svc none = { 0 };
+	void *prev = NULL;
+
+	for (uint32_t port = 0; port < 65536; port++)
+		if (a->ports_set[g][port / 8] & 1 << port % 8) {
+			uint32_t i = (uint32_t)g * 65536 + port;
+
+			bpf_map_update_elem(a->ports, &i, &none, BPF_ANY);
+		}
+	memset(a->ports_set[g], 0, sizeof(a->ports_set[g]));
+	a->cfg[g].svc_addr = 0;
+	put_cfg(a, g);
+	/* The other generation's keys stay: step over them. */
+	for (int i = 0; i < 1 << 12 && bpf_map_get_next_key(a->services, prev, &next) == 0; i++) {
+		key = next;
+		if (key.gen == g) {
+			bpf_map_delete_elem(a->services, &key);
+			continue;	/* deleted: the next key is the first one left */
+		}
+		prev = &key;
+	}
 }
 
 void accel_clear_lists(struct accel *a)
 {
-	clear_map(a->lists[0][0], sizeof(struct sg_bpf_lpm4));
-	clear_map(a->lists[1][0], sizeof(struct sg_bpf_lpm4));
-	clear_map(a->lists[0][1], sizeof(struct sg_bpf_lpm6));
-	clear_map(a->lists[1][1], sizeof(struct sg_bpf_lpm6));
-	a->cfg.lists = 0;
-	put0(a->cfg_fd, &a->cfg);
+	int g = target(a);
+
+	for (int d = 0; d < 2; d++) {
+		clear_map(a->lists[g][d][0], sizeof(struct sg_bpf_lpm4));
+		clear_map(a->lists[g][d][1], sizeof(struct sg_bpf_lpm6));
+	}
+	a->cfg[g].lists = 0;
+	put_cfg(a, g);
+}
+
+void accel_stage(struct accel *a)
+{
+	a->staging = !a->gen;
+	a->cfg[a->staging] = a->cfg[a->gen];
+	accel_clear_services(a);
+	accel_clear_lists(a);
+}
+
+int accel_commit(struct accel *a)
+{
+	uint32_t zero = 0, g;
+
+	if (a->staging < 0)
+		return 0;
+	g = (uint32_t)a->staging;
+	a->staging = -1;
+	if (bpf_map_update_elem(a->active, &zero, &g, BPF_ANY))
+		return -1;
+	a->gen = (int)g;
+	return 0;
 }
 
 int accel_set_verified(struct accel *a, int family, const uint8_t *addr, uint64_t until_ns)
@@ -211,9 +369,9 @@ unsigned accel_adopted(const struct accel *a)
 	return a->adopted;
 }
 
-bool accel_take_retransmission(struct accel *a, uint64_t fp)
+bool accel_take_retransmission(struct accel *a, const struct pkt *p)
 {
-	uint64_t when;
+	uint64_t when, fp = accel_fingerprint(a, p);
 
 	return bpf_map_lookup_and_delete_elem(a->retrans_passed, &fp, &when) == 0;
 }
@@ -224,13 +382,18 @@ int accel_set_listed(struct accel *a, int deny, int family, const uint8_t *addr,
 	uint8_t one = 1;
 	int v6 = family == AF_INET6;
 
+	int g = target(a);
+	uint8_t bit = deny ? (v6 ? SG_BPF_LIST_DENY6 : SG_BPF_LIST_DENY4)
+			   : (v6 ? SG_BPF_LIST_ALLOW6 : SG_BPF_LIST_ALLOW4);
+
 	memcpy(k.addr, addr, v6 ? 16 : 4);
-	if (bpf_map_update_elem(a->lists[!!deny][v6], &k, &one, BPF_ANY))
+	if (bpf_map_update_elem(a->lists[g][!!deny][v6], &k, &one, BPF_ANY))
 		return -1;
 	/* The program looks a list up only once it has entries. */
-	a->cfg.lists |= deny ? (v6 ? SG_BPF_LIST_DENY6 : SG_BPF_LIST_DENY4)
-			     : (v6 ? SG_BPF_LIST_ALLOW6 : SG_BPF_LIST_ALLOW4);
-	return put0(a->cfg_fd, &a->cfg);
+	if (a->cfg[g].lists & bit)
+		return 0;
+	a->cfg[g].lists |= bit;
+	return put_cfg(a, g);
 }
 
 int accel_stat(struct accel *a, enum sg_bpf_stat s, uint64_t *sum)
@@ -410,6 +573,11 @@ int accel_svc_stats(struct accel *a, unsigned index, struct sg_bpf_svc_stats *su
 		sum->challenges += v[i].challenges;
 	}
 	return 0;
+}
+
+int accel_prog_fd(const struct accel *a)
+{
+	return a->prog;
 }
 
 int accel_test_run(struct accel *a, struct accel_run *r)

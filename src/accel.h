@@ -11,19 +11,38 @@
 
 #include "bpf/sg_bpf.h"
 #include "cookie.h"
+#include "pkt.h"
 
 struct accel;
 
-/* Open and load the object at path (verifier included): NULL with the
- * reason in err (and errno) if the kernel or the file does not allow it. */
-struct accel *accel_open(const char *path, char *err, size_t errlen);
+/* The caps of the program's tables: verified sources (each family), the
+ * retransmission fallback's entries, the anti-reflection buckets (the
+ * daemon's verified_max, retransmit_table, limit_table).  The last two
+ * are rounded up to powers of two. */
+struct accel_sizes {
+	uint32_t verified, retrans, victims;
+};
+
+/* Open and load the object at path (verifier included), its tables sized
+ * by sz (NULL: the object's own sizes): NULL with the reason in err (and
+ * errno) if the kernel or the file does not allow it. */
+struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *err,
+			 size_t errlen);
 void accel_close(struct accel *a);
 
-/* The epoch keys of c and the SYN+ACK sequence key fp; 0 or -1 (errno). */
+/* The epoch keys of c, and the program's fingerprint and bucket keys
+ * (derived from fp); 0 or -1 (errno). */
 int accel_set_keys(struct accel *a, const struct cookie_ctx *c, const struct siphash_key *fp);
+/* The settings, the services and the lists come in generations: the
+ * program uses one while the daemon writes the other.  Between
+ * accel_stage (an empty new generation, the settings copied) and
+ * accel_commit (the program switches to it in one step) every write below
+ * goes to the new generation; outside, to the one in use. */
+void accel_stage(struct accel *a);
+int accel_commit(struct accel *a);
 int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg);
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v);
-/* Empty the services map, or the four list maps (before writing new ones). */
+/* Empty the services, or the four lists (before writing new ones). */
 void accel_clear_services(struct accel *a);
 void accel_clear_lists(struct accel *a);
 /* Source prefix addr (masked as the program masks it) verified until
@@ -32,9 +51,13 @@ int accel_set_verified(struct accel *a, int family, const uint8_t *addr, uint64_
 /* One list entry (deny: 1, allow: 0). */
 int accel_set_listed(struct accel *a, int deny, int family, const uint8_t *addr, unsigned plen);
 int accel_forget_verified(struct accel *a, int family, const uint8_t *addr);
-/* Whether the program passed the SYN of fingerprint fp on as a
- * retransmission (and forget it: one SYN, one pass). */
-bool accel_take_retransmission(struct accel *a, uint64_t fp);
+/* Whether the program passed SYN p on as a retransmission (and forget
+ * it: one SYN, one pass). */
+bool accel_take_retransmission(struct accel *a, const struct pkt *p);
+/* The program's fingerprint of SYN p (sg_bpf_syn_hash under the keys of
+ * the last accel_set_keys): the key of that hand-off, and the sequence
+ * number of the program's SYN+ACK. */
+uint64_t accel_fingerprint(const struct accel *a, const struct pkt *p);
 /* Every source prefix in the verified maps: fn(arg, family, addr, until_ns);
  * returns how many. */
 typedef void (*accel_verified_fn)(void *arg, int family, const uint8_t addr[16], uint64_t until_ns);
@@ -68,5 +91,7 @@ struct accel_run {
 	uint32_t action, repeat, ns;
 };
 int accel_test_run(struct accel *a, struct accel_run *r);
+/* The program's file descriptor (for a benchmark's tail call). */
+int accel_prog_fd(const struct accel *a);
 
 #endif

@@ -32,7 +32,9 @@ static void accel_start(struct fastpath *fp)
 
 	if (!c->accel_interfaces[0] || c->accel_mode == CONF_ACCEL_OFF)
 		return;
-	fp->accel = accel_open(path, err, sizeof(err));
+	fp->accel = accel_open(path, &(struct accel_sizes){ .verified = c->verified_max,
+			       .retrans = c->retransmit_table, .victims = c->limit_table },
+			       err, sizeof(err));
 	if (!fp->accel) {
 		log_err("no kernel fast path: %s; every SYN goes through the queue", err);
 		return;
@@ -166,15 +168,15 @@ static uint8_t action(const struct policy_ctx *pc, unsigned svc)
 
 /* The services, first match first: a service never matched by the daemon
  * (an earlier one on the same port takes every address, or the same key)
- * is not given to the program either. */
+ * is not given to the program either.  Written over the same keys as
+ * before (at attack start and end only actions change), or into a new
+ * generation (fastpath_sync). */
 void fastpath_sync_services(struct fastpath *fp, const struct policy_ctx *pc)
 {
 	const struct conf *c = pc->conf;
 
 	if (!fp->accel)
 		return;
-
-	accel_clear_services(fp->accel);
 	for (unsigned i = c->nservices; i-- > 0;) {
 		const struct conf_service *s = &c->services[i];
 		struct sg_bpf_svc_key k = { .family = (uint8_t)s->family, .port = s->port };
@@ -214,7 +216,6 @@ static void sync_lists(struct fastpath *fp, const struct policy_ctx *pc)
 	const struct conf *c = pc->conf;
 	struct list_put deny = { fp->accel, 1 }, allow = { fp->accel, 0 };
 
-	accel_clear_lists(fp->accel);
 	/* Denied sources are dropped only where the daemon enforces. */
 	if (c->deny && (c->mode == CONF_MODE_ALWAYS || c->mode == CONF_MODE_ADAPTIVE) &&
 	    acl_walk(c->deny, put_prefix, &deny) < 0)
@@ -240,11 +241,17 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 
 	if (!fp->accel)
 		return;
+	/* A new generation, used from accel_commit on: a reload never shows
+	 * the program half the old lists or services and half the new. */
+	accel_stage(fp->accel);
 	if (accel_set_cfg(fp->accel, &cfg) < 0)
 		log_rl_at(LOG_WARNING, "kernel fast path: cannot write its settings: %s",
 			  strerror(errno));
 	fastpath_sync_services(fp, pc);
 	sync_lists(fp, pc);
+	if (accel_commit(fp->accel) < 0)
+		log_rl_at(LOG_WARNING, "kernel fast path: cannot switch to the new settings: %s",
+			  strerror(errno));
 }
 
 static uint64_t delta(struct fastpath *fp, enum sg_bpf_stat s)
@@ -301,11 +308,11 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 		fold_service(fp, pc, i);
 }
 
-bool fastpath_retrans_passed(void *arg, uint64_t fp)
+bool fastpath_retrans_passed(void *arg, const struct pkt *p)
 {
 	struct fastpath *f = arg;
 
-	return f->accel && accel_take_retransmission(f->accel, fp);
+	return f->accel && accel_take_retransmission(f->accel, p);
 }
 
 struct adopt {

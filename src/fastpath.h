@@ -59,6 +59,6 @@ typedef void (*fastpath_source_fn)(void *arg, int family, const uint8_t addr[16]
 				   uint64_t ms_left);
 int fastpath_adopted(struct fastpath *fp, fastpath_source_fn fn, void *arg);
 /* policy's retrans_passed hook (arg: the fastpath). */
-bool fastpath_retrans_passed(void *arg, uint64_t fp);
+bool fastpath_retrans_passed(void *arg, const struct pkt *p);
 
 #endif

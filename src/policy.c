@@ -70,17 +70,12 @@ static uint64_t syn_fingerprint(const struct policy_ctx *pc, const struct pkt *p
 /* The fallback for clients whose firewall drops our wrong SYN+ACK: the same
  * SYN again between retransmit_min and retransmit_max after its first
  * challenge is a real stack's retransmission.  Returns true to accept. */
-uint64_t policy_fingerprint(const struct policy_ctx *pc, const struct pkt *p)
-{
-	return syn_fingerprint(pc, p, 0);
-}
-
 static bool retransmission_ok(struct policy_ctx *pc, const struct pkt *p, uint64_t now_ms)
 {
 	const struct conf *c = pc->conf;
 	uint64_t fp = syn_fingerprint(pc, p, 0);
 
-	if (pc->retrans_passed && pc->retrans_passed(pc->retrans_arg, fp))
+	if (pc->retrans_passed && pc->retrans_passed(pc->retrans_arg, p))
 		return true;
 	uint64_t *first = table_lookup(pc->retrans, &fp, now_ms);
 	uint64_t evicted = pc->retrans->evictions;

@@ -57,10 +57,10 @@ struct policy_ctx {
 	struct hh *top;			/* heavy hitters by SYN source */
 	struct proxy_table *proxy;	/* in-flight proxied handshakes */
 	struct bucket synack_total;	/* limit_synack_total */
-	/* Optional: whether the kernel fast path passed this SYN (keyed
-	 * fingerprint fp) on as a retransmission it had challenged; the
-	 * fallback then accepts it as if it had challenged it itself. */
-	bool (*retrans_passed)(void *arg, uint64_t fp);
+	/* Optional: whether the kernel fast path passed SYN p on as a
+	 * retransmission it had challenged; the fallback then accepts it as
+	 * if it had challenged it itself. */
+	bool (*retrans_passed)(void *arg, const struct pkt *p);
 	void *retrans_arg;
 	struct policy_svc svc[POLICY_SVC_MAX];
 };
@@ -121,10 +121,6 @@ unsigned policy_service_of(const struct conf *c, int family, const uint8_t dst[1
  * configured ones, else the learned ones, else defaults. */
 void policy_server_opts(const struct policy_ctx *pc, unsigned svc, int family,
 			struct policy_opts *o);
-
-/* The keyed fingerprint of a SYN (fp_key): the key of the retransmission
- * fallback, here and in the kernel fast path. */
-uint64_t policy_fingerprint(const struct policy_ctx *pc, const struct pkt *p);
 
 /* Whether SYNs of service svc from unverified sources are challenged now. */
 bool policy_challenging(const struct policy_ctx *pc, unsigned svc);

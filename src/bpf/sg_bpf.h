@@ -8,22 +8,65 @@
 
 /* sg_keys[0]: the cookie keys of the current and the previous epoch (the
  * daemon writes them at every rotation), the current epoch's parity, and
- * the key of the SYN+ACK's sequence number (a fingerprint of the SYN). */
+ * the keys of the SYN fingerprint (sg_bpf_syn_hash). */
 struct sg_bpf_keys {
 	__u64 cur_k0, cur_k1;
 	__u64 prev_k0, prev_k1;
 	__u64 fp_k0, fp_k1;
+	__u64 bucket_seed;	/* keys the index of a victim's bucket (sg_victims) */
 	__u32 parity;		/* epoch & 1 */
 	__u32 valid;		/* 0 until the daemon wrote the keys: nothing is answered */
 };
 
-/* sg_cfg[0]: settings of the whole program. */
+/* sg_active[0]: the generation (0 or 1) of the settings, services and
+ * lists the program uses.  The daemon writes a whole new generation into
+ * the other half (sg_cfg[g], sg_ports[g], sg_services with gen g, the list
+ * tries of g) and then flips this one word: a reload is atomic. */
+#define SG_BPF_GENS 2
+
+/* The fast path's fingerprint of a SYN (addresses, ports, ISN; ports and
+ * ISN in host order): the key of its retransmission fallback and of
+ * sg_retrans_passed, and its SYN+ACK's sequence number.  A keyed
+ * multiply-xorshift hash, not a MAC (nothing is authenticated by it; a
+ * spoofer cannot aim at a set without the keys), cheap enough for every
+ * SYN of a flood.  The program and the daemon (fastpath.c) compute it with
+ * this one definition.  words: 1 (IPv4) or 4 (IPv6). */
+#define SG_BPF_MIX 0x9e3779b97f4a7c15ULL
+
+static inline __attribute__((always_inline)) __u64 sg_bpf_mix(__u64 h, __u32 w)
+{
+	h = (h ^ w) * SG_BPF_MIX;
+	return h ^ (h >> 29);
+}
+
+static inline __attribute__((always_inline)) __u64
+sg_bpf_syn_hash(__u64 k0, __u64 k1, const __u8 *src, const __u8 *dst, const __u32 words,
+		__u16 sport, __u16 dport, __u32 seq)
+{
+	__u64 h = k0 ^ words;
+
+	for (__u32 i = 0; i < 4; i++) {
+		__u32 a, b;
+
+		if (i >= words)
+			break;
+		__builtin_memcpy(&a, src + 4 * i, 4);
+		__builtin_memcpy(&b, dst + 4 * i, 4);
+		h = sg_bpf_mix(sg_bpf_mix(h, a), b);
+	}
+	h = sg_bpf_mix(sg_bpf_mix(h, (__u32)sport << 16 | dport), seq);
+	h = (h ^ k1) * SG_BPF_MIX;
+	return h ^ (h >> 32);
+}
+
+/* sg_cfg[gen]: settings of the whole program. */
 struct sg_bpf_cfg {
 	__u8 prefix4, prefix6;	/* verified_prefix4/6 */
 	__u8 catchall;		/* SG_BPF_SVC_* of destinations no service names */
 	__u8 catchall_index;	/* the daemon's index of them (sg_svc_stats) */
 	__u8 lists;		/* SG_BPF_LIST_* bits: which list maps hold entries */
-	__u8 pad0[3];
+	__u8 svc_addr;		/* a service names an address: look in sg_services */
+	__u8 pad0[2];
 	__u16 mss4, mss6;	/* MSS option of the cookie SYN+ACK */
 	__u16 window;
 	__u16 pad2;
@@ -36,33 +79,43 @@ struct sg_bpf_cfg {
 	__u16 pad3;
 	__u32 synack_dest_rate, synack_dest_burst;
 	__u32 synack_total_rate, synack_total_burst;
+	/* The sizes of sg_retrans (sets) and sg_victims, powers of two from
+	 * the daemon's retransmit_table and limit_table, less one. */
+	__u32 retrans_mask, victim_mask;
 };
 
-/* sg_victims: a limit_prefix-masked source -> its bucket (below). */
-struct sg_bpf_victim {
-	__u8 family;
-	__u8 addr[16];
-};
+/* sg_victims: limit_synack_dest's buckets, one u64 each (GCRA's
+ * theoretical arrival time), indexed by a keyed hash of the victim's
+ * limit_prefix-masked address.  No key is stored: prefixes that share a
+ * bucket share its rate, so no victim ever gets more than the limit (at
+ * the generator's full rate a bucket sees a few SYNs per second). */
+#define SG_BPF_VICTIM_SLOTS (1 << 18)	/* the object's; the loader resizes */
 
 #define SG_BPF_LIST_ALLOW4 1
 #define SG_BPF_LIST_ALLOW6 2
 #define SG_BPF_LIST_DENY4 4
 #define SG_BPF_LIST_DENY6 8
 
-/* sg_retrans: a direct-mapped table of challenged SYNs, slot = fingerprint
- * modulo its size; a newer SYN takes an older one's slot (that SYN then
- * meets one more challenge, never a wrong pass). */
-#define SG_BPF_RETRANS_SLOTS (1 << 20)
-struct sg_bpf_retrans {
-	__u64 fp;		/* the SYN's fingerprint */
-	__u64 first_ns;		/* when it was first challenged */
+/* sg_retrans: the challenged SYNs, in sets of SG_BPF_RETRANS_WAYS entries
+ * (one cache line), set = fingerprint modulo the number of sets.  An entry
+ * is one u64: the fingerprint's high 32 bits, and when the SYN was first
+ * challenged (milliseconds of bpf_ktime_get_ns, modulo 2^32).  A new SYN
+ * takes its set's free or oldest entry: an entry lives until eight newer
+ * SYNs fell into its set (2M entries: at 400 kpps, 1 s later 99.9 % of
+ * them are still there).  A lost entry costs one more challenge, never a
+ * wrong pass. */
+#define SG_BPF_RETRANS_SETS (1 << 18)	/* the object's; the loader resizes */
+#define SG_BPF_RETRANS_WAYS 8
+struct sg_bpf_retrans_set {
+	__u64 e[SG_BPF_RETRANS_WAYS];
 };
 
-/* sg_services: a protected destination.  family 0 with a zero address
- * names a port on every address (a service without an address). */
+/* A protected destination.  family 0 with a zero address names a port on
+ * every address (a service without an address): the program keeps those
+ * in sg_ports[gen * 65536 + port], the others in sg_services. */
 struct sg_bpf_svc_key {
 	__u8 family;		/* AF_INET, AF_INET6, or 0: any address */
-	__u8 pad;
+	__u8 gen;		/* the generation (sg_active) it belongs to */
 	__u16 port;		/* host order */
 	__u8 addr[16];		/* network order, IPv4 in the first 4 */
 };
@@ -72,7 +125,8 @@ struct sg_bpf_svc_key {
 
 struct sg_bpf_svc {
 	__u32 index;		/* the daemon's service index */
-	__u32 action;		/* SG_BPF_SVC_* */
+	__u16 action;		/* SG_BPF_SVC_* */
+	__u16 set;		/* 1: a service (sg_ports' zeroed entries are none) */
 };
 
 /* sg_verified4/6: a verified source prefix (masked) -> when it expires,

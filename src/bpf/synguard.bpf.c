@@ -35,7 +35,6 @@
 #define TH_RST_ 0x04
 #define TH_ACK_ 0x10
 #define COOKIE_MAC_MASK 0x7fffffffU
-#define FP_SALT 0x5347u		/* the daemon's salt of the SYN+ACK sequence */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -49,20 +48,22 @@ char LICENSE[] SEC("license") = "GPL";
 	} name SEC(".maps")
 
 MAP(sg_keys, BPF_MAP_TYPE_ARRAY, 1, __u32, struct sg_bpf_keys);	/* sg_bpf.h */
-MAP(sg_cfg, BPF_MAP_TYPE_ARRAY, 1, __u32, struct sg_bpf_cfg);
-MAP(sg_services, BPF_MAP_TYPE_HASH, 256, struct sg_bpf_svc_key, struct sg_bpf_svc);
+MAP(sg_active, BPF_MAP_TYPE_ARRAY, 1, __u32, __u32);
+MAP(sg_cfg, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS, __u32, struct sg_bpf_cfg);
+MAP(sg_ports, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS * 65536, __u32, struct sg_bpf_svc);
+MAP(sg_services, BPF_MAP_TYPE_HASH, SG_BPF_GENS * 256, struct sg_bpf_svc_key, struct sg_bpf_svc);
 /* Verified source prefixes -> until when (ns). */
 MAP(sg_verified4, BPF_MAP_TYPE_LRU_HASH, 1 << 20, __u32, __u64);
 MAP(sg_verified6, BPF_MAP_TYPE_LRU_HASH, 1 << 20, struct sg_bpf_v6key, __u64);
 /* The anti-reflection buckets, one u64 each: GCRA's theoretical arrival
  * time (ns), updated with compare-and-swap so that every CPU running the
  * program shares one bound. */
-MAP(sg_victims, BPF_MAP_TYPE_LRU_HASH, 1 << 18, struct sg_bpf_victim, __u64);
+MAP(sg_victims, BPF_MAP_TYPE_ARRAY, SG_BPF_VICTIM_SLOTS, __u32, __u64);
 MAP(sg_total, BPF_MAP_TYPE_ARRAY, 1, __u32, __u64);
 /* The retransmission fallback's challenged SYNs, and those it passed on
  * (fingerprint -> when): the daemon accepts the SYN it then meets instead
  * of challenging it again. */
-MAP(sg_retrans, BPF_MAP_TYPE_ARRAY, SG_BPF_RETRANS_SLOTS, __u32, struct sg_bpf_retrans);
+MAP(sg_retrans, BPF_MAP_TYPE_ARRAY, SG_BPF_RETRANS_SETS, __u32, struct sg_bpf_retrans_set);
 MAP(sg_retrans_passed, BPF_MAP_TYPE_LRU_HASH, 65536, __u64, __u64);
 
 #define LPM_MAP(name, keytype) \
@@ -74,10 +75,15 @@ MAP(sg_retrans_passed, BPF_MAP_TYPE_LRU_HASH, 65536, __u64, __u64);
 		__type(value, __u8); \
 	} name SEC(".maps")
 
-LPM_MAP(sg_allow4, struct sg_bpf_lpm4);
-LPM_MAP(sg_allow6, struct sg_bpf_lpm6);
-LPM_MAP(sg_deny4, struct sg_bpf_lpm4);
-LPM_MAP(sg_deny6, struct sg_bpf_lpm6);
+/* One set of tries per generation. */
+LPM_MAP(sg_allow4_0, struct sg_bpf_lpm4);
+LPM_MAP(sg_allow6_0, struct sg_bpf_lpm6);
+LPM_MAP(sg_deny4_0, struct sg_bpf_lpm4);
+LPM_MAP(sg_deny6_0, struct sg_bpf_lpm6);
+LPM_MAP(sg_allow4_1, struct sg_bpf_lpm4);
+LPM_MAP(sg_allow6_1, struct sg_bpf_lpm6);
+LPM_MAP(sg_deny4_1, struct sg_bpf_lpm4);
+LPM_MAP(sg_deny6_1, struct sg_bpf_lpm6);
 
 /* The counters, whole and per service, per CPU. */
 MAP(sg_stats, BPF_MAP_TYPE_PERCPU_ARRAY, SG_BPF_NSTATS, __u32, __u64);
@@ -106,43 +112,39 @@ static __always_inline void count(__u32 which)
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
 } while (0)
 
-#define SIP_MSG_MAX 48
+struct sip {
+	__u64 v0, v1, v2, v3;
+};
 
-/* msg: a zeroed SIP_MSG_MAX-byte buffer holding len < SIP_MSG_MAX bytes. */
-static __always_inline __u64 siphash24(__u64 k0, __u64 k1, const __u8 *msg, __u32 len)
+static __always_inline struct sip sip_init(__u64 k0, __u64 k1)
 {
-	__u64 v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-	__u64 v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-	__u32 words = len / 8, i;
-	__u64 m, b = (__u64)len << 56;
+	struct sip s = {
+		k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
+		k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL,
+	};
 
-	for (i = 0; i < SIP_MSG_MAX / 8; i++) {
-		if (i >= words)
-			break;
-		__builtin_memcpy(&m, msg + i * 8, 8);
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	/* The tail: len % 8 bytes, zero-padded (msg is zeroed past len). */
-#pragma unroll
-	for (i = 0; i < SIP_MSG_MAX / 8; i++) {
-		if (i == words) {
-			__builtin_memcpy(&m, msg + i * 8, 8);
-			b |= m;
-		}
-	}
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return s;
+}
+
+/* One 8-byte word of the message (little-endian), two rounds. */
+static __always_inline void sip_word(struct sip *s, __u64 m)
+{
+	s->v3 ^= m;
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	s->v0 ^= m;
+}
+
+/* The last word (the length in its top byte, the tail below), four rounds. */
+static __always_inline __u64 sip_final(struct sip *s, __u64 b)
+{
+	sip_word(s, b);
+	s->v2 ^= 0xff;
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
 /* --- the connection ----------------------------------------------------------- */
@@ -155,42 +157,46 @@ struct conn {
 	__u16 mss;			/* the SYN+ACK's MSS option */
 };
 
-/* src/tuple.h's sg_tuple_put layout, for address length a (a constant
- * where it is inlined: the verifier sees fixed offsets); its length. */
-static __always_inline __u32 tuple_bytes(__u8 *msg, const struct conn *c, const __u32 a)
+/* SipHash-2-4 of the tuple as src/tuple.h's sg_tuple_put lays it out
+ * (the address length, the client's and the server's addresses, the
+ * client's and the server's ports in network order), its words put
+ * together in registers: no message buffer. */
+static __always_inline __u64 tuple_mac(__u64 k0, __u64 k1, const struct conn *c)
 {
-	msg[0] = (__u8)a;
-	__builtin_memcpy(msg + 1, c->src, a);
-	__builtin_memcpy(msg + 1 + a, c->dst, a);
-	msg[1 + 2 * a] = c->sport >> 8;
-	msg[2 + 2 * a] = (__u8)c->sport;
-	msg[3 + 2 * a] = c->dport >> 8;
-	msg[4 + 2 * a] = (__u8)c->dport;
-	return 5 + 2 * a;
+	struct sip s = sip_init(k0, k1);
+	/* The ports' four bytes as they follow the addresses. */
+	__u64 ports = (__u64)(c->sport >> 8) | (__u64)(c->sport & 0xff) << 8 |
+		      (__u64)(c->dport >> 8) << 16 | (__u64)(c->dport & 0xff) << 24;
+
+	if (c->alen == 16) {		/* 37 bytes: four words and five */
+		__u64 s0, s1, d0, d1;
+
+		__builtin_memcpy(&s0, c->src, 8);
+		__builtin_memcpy(&s1, c->src + 8, 8);
+		__builtin_memcpy(&d0, c->dst, 8);
+		__builtin_memcpy(&d1, c->dst + 8, 8);
+		sip_word(&s, 16 | s0 << 8);
+		sip_word(&s, s0 >> 56 | s1 << 8);
+		sip_word(&s, s1 >> 56 | d0 << 8);
+		sip_word(&s, d0 >> 56 | d1 << 8);
+		return sip_final(&s, 37ULL << 56 | d1 >> 56 | ports << 8);
+	} else {			/* 13 bytes: one word and five */
+		__u32 s4, d4;
+
+		__builtin_memcpy(&s4, c->src, 4);
+		__builtin_memcpy(&d4, c->dst, 4);
+		sip_word(&s, 4 | (__u64)s4 << 8 | (__u64)(d4 & 0xffffff) << 40);
+		return sip_final(&s, 13ULL << 56 | d4 >> 24 | ports << 8);
+	}
 }
 
-/* The daemon's fingerprint input (policy.c): addresses, then the ports and
- * the ISN in host order as its memory holds them; its length. */
-static __always_inline __u32 syn_bytes(__u8 *msg, const struct conn *c, const __u32 a)
-{
-	__builtin_memcpy(msg, c->src, a);
-	__builtin_memcpy(msg + a, c->dst, a);
-	__builtin_memcpy(msg + 2 * a, &c->sport, 2);
-	__builtin_memcpy(msg + 2 * a + 2, &c->dport, 2);
-	__builtin_memcpy(msg + 2 * a + 4, &c->seq, 4);
-	return 2 * a + 8;
-}
-
-/* The auth cookie: the MAC over the tuple as src/tuple.h's sg_tuple_put
- * lays it out, two candidates, never the client's ISN + 1. */
+/* The auth cookie: the MAC over the tuple, two candidates, never the
+ * client's ISN + 1. */
 static __always_inline __u32 auth_cookie(const struct sg_bpf_keys *k, const struct conn *c)
 {
-	__u8 msg[SIP_MSG_MAX] = {};
-	__u32 n, parity = k->parity << 31, c0, c1;
-	__u64 mac;
+	__u32 parity = k->parity << 31, c0, c1;
+	__u64 mac = tuple_mac(k->cur_k0, k->cur_k1, c);
 
-	n = c->alen == 16 ? tuple_bytes(msg, c, 16) : tuple_bytes(msg, c, 4);
-	mac = siphash24(k->cur_k0, k->cur_k1, msg, n);
 	c0 = ((__u32)mac & COOKIE_MAC_MASK) | parity;
 	c1 = ((__u32)(mac >> 32) & COOKIE_MAC_MASK) | parity;
 	if (c0 != c->seq + 1)
@@ -200,16 +206,14 @@ static __always_inline __u32 auth_cookie(const struct sg_bpf_keys *k, const stru
 	return c0 ^ 1;
 }
 
-/* The daemon's keyed fingerprint of a SYN (addresses, then the ports and
- * the ISN in host order as the daemon's memory holds them): the key of the
- * retransmission fallback, and salted, the SYN+ACK's own sequence number. */
+/* The SYN's fingerprint (sg_bpf.h): the key of the retransmission
+ * fallback, and the SYN+ACK's own sequence number. */
 static __always_inline __u64 fingerprint(const struct sg_bpf_keys *k, const struct conn *c)
 {
-	__u8 msg[SIP_MSG_MAX] = {};
-	__u32 n;
-
-	n = c->alen == 16 ? syn_bytes(msg, c, 16) : syn_bytes(msg, c, 4);
-	return siphash24(k->fp_k0, k->fp_k1, msg, n);
+	if (c->alen == 16)
+		return sg_bpf_syn_hash(k->fp_k0, k->fp_k1, c->src, c->dst, 4, c->sport, c->dport,
+				       c->seq);
+	return sg_bpf_syn_hash(k->fp_k0, k->fp_k1, c->src, c->dst, 1, c->sport, c->dport, c->seq);
 }
 
 /* --- checksums --------------------------------------------------------------- */
@@ -236,26 +240,30 @@ static __always_inline __s64 sum_hdr(void *p, __u32 len, void *end)
 	return -1;
 }
 
-struct pseudo6 {
-	__u8 src[16], dst[16];
-	__be32 len, next;
-};
-
-static __always_inline __u64 pseudo_sum(const struct conn *c, __u32 tcplen, int reply)
+/* The sum of n 32-bit words at p in memory order (a constant n where it
+ * is inlined): folded, the Internet checksum's ones' complement sum. */
+static __always_inline __u64 sum_words(const void *p, const __u32 n)
 {
-	if (c->family == AF_INET) {
-		__u32 s, d;
+	__u64 sum = 0;
 
-		__builtin_memcpy(&s, c->src, 4);
-		__builtin_memcpy(&d, c->dst, 4);
-		return (__u64)s + d + bpf_htonl(tcplen) + bpf_htonl(IPPROTO_TCP);
-	} else {
-		struct pseudo6 ph = { .len = bpf_htonl(tcplen), .next = bpf_htonl(IPPROTO_TCP) };
+#pragma unroll
+	for (__u32 i = 0; i < n; i++) {
+		__u32 w;
 
-		__builtin_memcpy(ph.src, reply ? c->dst : c->src, 16);
-		__builtin_memcpy(ph.dst, reply ? c->src : c->dst, 16);
-		return (__u32)bpf_csum_diff(0, 0, (void *)&ph, sizeof(ph), 0);
+		__builtin_memcpy(&w, (const __u8 *)p + 4 * i, 4);
+		sum += w;
 	}
+	return sum;
+}
+
+/* The pseudo-header's sum (the addresses' order does not change it). */
+static __always_inline __u64 pseudo_sum(const struct conn *c, __u32 tcplen)
+{
+	__u64 sum = (__u64)bpf_htonl(tcplen) + bpf_htonl(IPPROTO_TCP);
+
+	if (c->family == AF_INET)
+		return sum + sum_words(c->src, 1) + sum_words(c->dst, 1);
+	return sum + sum_words(c->src, 4) + sum_words(c->dst, 4);
 }
 
 /* --- parsing ------------------------------------------------------------------ */
@@ -390,7 +398,7 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
 	sum = sum_hdr(th, hlen, f->end);
 	if (sum < 0)
 		return SG_BPF_malformed;
-	if (fold((__u64)(__u32)sum + pseudo_sum(c, seglen, 0)) != 0xffff)
+	if (fold((__u64)(__u32)sum + pseudo_sum(c, seglen)) != 0xffff)
 		return SG_BPF_bad_checksum;
 	return 0;
 }
@@ -412,26 +420,32 @@ static __always_inline void mask(__u8 *a, __u32 alen, __u32 bits)
 	}
 }
 
-static __always_inline int listed(void *map4, void *map6, const struct conn *c, __u8 has)
+/* Whether the source is on the deny (or allow) list of generation gen;
+ * has: whether that list holds entries at all. */
+static __always_inline int listed(__u32 gen, int deny, const struct conn *c, __u8 has)
 {
 	if (!has)
 		return 0;
 	if (c->family == AF_INET) {
 		struct sg_bpf_lpm4 k = { .prefixlen = 32 };
+		void *m = deny ? (gen ? (void *)&sg_deny4_1 : (void *)&sg_deny4_0)
+			       : (gen ? (void *)&sg_allow4_1 : (void *)&sg_allow4_0);
 
 		__builtin_memcpy(k.addr, c->src, 4);
-		return bpf_map_lookup_elem(map4, &k) != 0;
+		return bpf_map_lookup_elem(m, &k) != 0;
 	} else {
 		struct sg_bpf_lpm6 k = { .prefixlen = 128 };
+		void *m = deny ? (gen ? (void *)&sg_deny6_1 : (void *)&sg_deny6_0)
+			       : (gen ? (void *)&sg_allow6_1 : (void *)&sg_allow6_0);
 
 		__builtin_memcpy(k.addr, c->src, 16);
-		return bpf_map_lookup_elem(map6, &k) != 0;
+		return bpf_map_lookup_elem(m, &k) != 0;
 	}
 }
 
-static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct conn *c)
+static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct conn *c, __u64 now)
 {
-	__u64 now = bpf_ktime_get_ns(), *until;
+	__u64 *until;
 
 	if (c->family == AF_INET) {
 		__u32 k;
@@ -451,20 +465,25 @@ static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct c
 
 /* The service of the SYN's destination: that address and port, that port
  * on any address, else the catch-all. */
-static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg,
+static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg, __u32 gen,
 						    const struct conn *c)
 {
-	struct sg_bpf_svc_key k = { .family = (__u8)c->family, .port = c->dport };
-	struct sg_bpf_svc *s, all = { .index = cfg->catchall_index, .action = cfg->catchall };
+	struct sg_bpf_svc *s = 0, all = { .index = cfg->catchall_index, .action = cfg->catchall };
+	__u32 port = gen * 65536 + c->dport;
 
-	__builtin_memcpy(k.addr, c->dst, 16);
-	if (c->family == AF_INET)
-		__builtin_memset(k.addr + 4, 0, 12);
-	s = bpf_map_lookup_elem(&sg_services, &k);
-	if (!s) {
-		__builtin_memset(&k, 0, sizeof(k));
-		k.port = c->dport;
+	if (cfg->svc_addr) {
+		struct sg_bpf_svc_key k = { .family = (__u8)c->family, .gen = (__u8)gen,
+					    .port = c->dport };
+
+		__builtin_memcpy(k.addr, c->dst, 16);
+		if (c->family == AF_INET)
+			__builtin_memset(k.addr + 4, 0, 12);
 		s = bpf_map_lookup_elem(&sg_services, &k);
+	}
+	if (!s) {
+		s = bpf_map_lookup_elem(&sg_ports, &port);
+		if (s && !s->set)
+			s = 0;
 	}
 	return s ? *s : all;
 }
@@ -479,6 +498,21 @@ struct synack_tcp {
 	__u8 opt[4];
 };
 
+/* The Ethernet addresses swapped, in 16-bit words (a frame's headers
+ * are 2-byte aligned). */
+static __always_inline void swap_macs(struct ethhdr *eth)
+{
+	__u16 *d = (__u16 *)eth->h_dest, *s = (__u16 *)eth->h_source;
+
+#pragma unroll
+	for (int i = 0; i < 3; i++) {
+		__u16 t = d[i];
+
+		d[i] = s[i];
+		s[i] = t;
+	}
+}
+
 /* Rewrite the frame into the SYN+ACK: Ethernet addresses swapped (VLAN
  * tags kept), a fresh IP header without options, a TCP header with only
  * the MSS option, the frame cut or grown to fit.  0, or -1. */
@@ -492,9 +526,7 @@ static __always_inline int rewrite(struct xdp_md *ctx, struct frame *f, const st
 		.doff = 6 << 4, .flags = TH_SYN_ | TH_ACK_, .window = bpf_htons(cfg->window),
 		.opt = { TCPOPT_MSS_, 4, c->mss >> 8, (__u8)c->mss },
 	};
-	__u8 mac[ETH_ALEN];
 	struct ethhdr *eth;
-	__s64 sum;
 	int grow = (int)total - (int)(ctx->data_end - ctx->data);
 
 	if (f->l3 > 64 || bpf_xdp_adjust_tail(ctx, grow))
@@ -504,11 +536,8 @@ static __always_inline int rewrite(struct xdp_md *ctx, struct frame *f, const st
 	eth = f->data;
 	if ((void *)(eth + 1) > f->end)
 		return -1;
-	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
-	sum = bpf_csum_diff(0, 0, (void *)&th, sizeof(th), 0);
-	th.check = ~fold((__u64)(__u32)sum + pseudo_sum(c, 24, 1));
+	swap_macs(eth);
+	th.check = ~fold(sum_words(&th, sizeof(th) / 4) + pseudo_sum(c, 24));
 	if (c->family == AF_INET) {
 		struct iphdr *ip = f->data + f->l3;
 		struct iphdr nip = {
@@ -518,11 +547,11 @@ static __always_inline int rewrite(struct xdp_md *ctx, struct frame *f, const st
 
 		__builtin_memcpy(&nip.saddr, c->dst, 4);
 		__builtin_memcpy(&nip.daddr, c->src, 4);
-		nip.check = ~fold((__u32)bpf_csum_diff(0, 0, (void *)&nip, sizeof(nip), 0));
+		nip.check = ~fold(sum_words(&nip, sizeof(nip) / 4));
 		if ((void *)ip + 20 + 24 > f->end)
 			return -1;
-		__builtin_memcpy(ip, &nip, 20);
-		__builtin_memcpy((void *)ip + 20, &th, 24);
+		*ip = nip;	/* typed stores: words, not bytes */
+		*(struct synack_tcp *)(ip + 1) = th;
 	} else {
 		struct ipv6hdr *ip = f->data + f->l3;
 		struct ipv6hdr nip = {
@@ -534,8 +563,8 @@ static __always_inline int rewrite(struct xdp_md *ctx, struct frame *f, const st
 		__builtin_memcpy(&nip.daddr, c->src, 16);
 		if ((void *)ip + 40 + 24 > f->end)
 			return -1;
-		__builtin_memcpy(ip, &nip, 40);
-		__builtin_memcpy((void *)ip + 40, &th, 24);
+		*ip = nip;
+		*(struct synack_tcp *)(ip + 1) = th;
 	}
 	return 0;
 }
@@ -562,26 +591,38 @@ static __always_inline int bucket_take(__u64 *tat, __u32 rate, __u32 burst, __u6
 	return 0;
 }
 
+/* The bucket of a victim: a keyed hash of its masked address. */
+static __always_inline __u32 victim_slot(const struct sg_bpf_keys *k, const struct sg_bpf_cfg *cfg,
+					 const struct conn *c)
+{
+	__u64 h = k->bucket_seed ^ c->family;
+	__u32 w[4];
+
+	__builtin_memcpy(w, c->src, 16);
+	if (c->family == AF_INET) {
+		mask((__u8 *)w, 4, cfg->limit_prefix4);
+		h = sg_bpf_mix(h, w[0]);
+	} else {
+		mask((__u8 *)w, 16, cfg->limit_prefix6);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			h = sg_bpf_mix(h, w[i]);
+	}
+	return (__u32)(h >> 32) & cfg->victim_mask;
+}
+
 /* limit_synack_dest, then limit_synack_total: 0 (answer) or the counter of
  * the limit that refused. */
-static __always_inline int reflection_limited(const struct sg_bpf_cfg *cfg, const struct conn *c)
+static __always_inline int reflection_limited(const struct sg_bpf_keys *k,
+					      const struct sg_bpf_cfg *cfg, const struct conn *c,
+					      __u64 now)
 {
-	__u64 now = bpf_ktime_get_ns(), *tat;
-	__u32 zero = 0;
+	__u32 zero = 0, slot;
+	__u64 *tat;
 
 	if (cfg->synack_dest_rate) {
-		struct sg_bpf_victim v = { .family = (__u8)c->family };
-		__u64 fresh = 0;
-
-		__builtin_memcpy(v.addr, c->src, 16);
-		if (c->family == AF_INET)
-			__builtin_memset(v.addr + 4, 0, 12);
-		mask(v.addr, c->alen, c->family == AF_INET ? cfg->limit_prefix4 : cfg->limit_prefix6);
-		tat = bpf_map_lookup_elem(&sg_victims, &v);
-		if (!tat) {
-			bpf_map_update_elem(&sg_victims, &v, &fresh, BPF_NOEXIST);
-			tat = bpf_map_lookup_elem(&sg_victims, &v);
-		}
+		slot = victim_slot(k, cfg, c);
+		tat = bpf_map_lookup_elem(&sg_victims, &slot);
 		if (!tat || !bucket_take(tat, cfg->synack_dest_rate, cfg->synack_dest_burst, now))
 			return SG_BPF_limited_synack_dest;
 	}
@@ -596,36 +637,52 @@ static __always_inline int reflection_limited(const struct sg_bpf_cfg *cfg, cons
 /* The fallback for clients whose firewall drops the wrong SYN+ACK: the same
  * SYN again between retransmit_min and retransmit_max after its first
  * challenge is passed (once); anything else is remembered and challenged. */
-static __always_inline int retransmission(const struct sg_bpf_cfg *cfg, __u64 fp)
+static __always_inline int retransmission(const struct sg_bpf_cfg *cfg, __u64 fp, __u64 now)
 {
-	__u32 slot = (__u32)fp & (SG_BPF_RETRANS_SLOTS - 1);
-	struct sg_bpf_retrans *e = bpf_map_lookup_elem(&sg_retrans, &slot);
-	__u64 now = bpf_ktime_get_ns();
+	__u32 set = (__u32)fp & cfg->retrans_mask, tag = (__u32)(fp >> 32) | 1;
+	__u32 ms = (__u32)(now / 1000000), oldest = 0, oldest_age = 0;
+	struct sg_bpf_retrans_set *s = bpf_map_lookup_elem(&sg_retrans, &set);
 
-	if (!e)
+	if (!s)
 		return 0;
-	if (e->fp == fp && now - e->first_ns <= (__u64)cfg->retransmit_max_ms * 1000000) {
-		if (now - e->first_ns < (__u64)cfg->retransmit_min_ms * 1000000)
-			return 0;
-		e->fp = 0;	/* passed once */
-		bpf_map_update_elem(&sg_retrans_passed, &fp, &now, BPF_ANY);
-		return 1;
+#pragma unroll
+	for (int i = 0; i < SG_BPF_RETRANS_WAYS; i++) {
+		__u64 e = s->e[i];
+		__u32 age = ms - (__u32)e;
+
+		if (e && (__u32)(e >> 32) == tag) {
+			if (age > cfg->retransmit_max_ms) {
+				s->e[i] = (__u64)tag << 32 | ms;	/* too old: a first one */
+				return 0;
+			}
+			if (age < cfg->retransmit_min_ms)
+				return 0;
+			s->e[i] = 0;	/* passed once */
+			bpf_map_update_elem(&sg_retrans_passed, &fp, &now, BPF_ANY);
+			return 1;
+		}
+		if (!e)
+			age = 0xffffffff;	/* a free entry before any used one */
+		if (age > oldest_age) {
+			oldest_age = age;
+			oldest = i;
+		}
 	}
-	e->first_ns = now;	/* before the key: a reader that sees the key sees the time */
-	e->fp = fp;
+	/* One 64-bit store: a reader sees the tag with its own time. */
+	s->e[oldest & (SG_BPF_RETRANS_WAYS - 1)] = (__u64)tag << 32 | ms;
 	return 0;
 }
 
 static __always_inline enum verdict decide(struct frame *f, struct conn *c,
+					    const struct sg_bpf_cfg *cfg, __u32 gen, __u64 *now,
 					    struct sg_bpf_svc_stats **ss)
 {
 	struct sg_bpf_svc svc;
-	__u32 zero = 0, iplen;
-	struct sg_bpf_cfg *cfg = bpf_map_lookup_elem(&sg_cfg, &zero);
+	__u32 iplen;
 	__u16 proto;
 	int rc;
 
-	if (!cfg || parse_eth(f, &proto) < 0) {
+	if (parse_eth(f, &proto) < 0) {
 		count(SG_BPF_malformed);
 		return V_PASS;
 	}
@@ -658,21 +715,22 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 		return V_PASS;
 	}
 	count(SG_BPF_syn);
-	svc = service_of(cfg, c);
+	*now = bpf_ktime_get_coarse_ns();
+	svc = service_of(cfg, gen, c);
 	*ss = svc_stats(svc.index);
 	if (*ss)
 		(*ss)->syn++;
-	if (listed(&sg_deny4, &sg_deny6, c, cfg->lists &
+	if (listed(gen, 1, c, cfg->lists &
 		   (c->family == AF_INET ? SG_BPF_LIST_DENY4 : SG_BPF_LIST_DENY6))) {
 		count(SG_BPF_syn_denied);
 		return V_DROP;
 	}
-	if (listed(&sg_allow4, &sg_allow6, c, cfg->lists &
+	if (listed(gen, 0, c, cfg->lists &
 		   (c->family == AF_INET ? SG_BPF_LIST_ALLOW4 : SG_BPF_LIST_ALLOW6))) {
 		count(SG_BPF_syn_allowed);
 		return V_PASS;
 	}
-	if (verified(cfg, c)) {
+	if (verified(cfg, c, *now)) {
 		count(SG_BPF_syn_verified);
 		return V_PASS;
 	}
@@ -693,35 +751,40 @@ int sg_xdp(struct xdp_md *ctx)
 		.data = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end,
 	};
 	struct conn c = {};
-	__u32 zero = 0;
+	__u32 zero = 0, *active = bpf_map_lookup_elem(&sg_active, &zero), gen;
 	struct sg_bpf_keys *k;
 	struct sg_bpf_cfg *cfg;
 	struct sg_bpf_svc_stats *ss = 0;
+	__u64 fp, now = 0;
 	enum verdict v;
-	__u64 fp;
 	int limited;
 
 	count(SG_BPF_packets);
-	v = decide(&f, &c, &ss);
+	gen = active ? *active & 1 : 0;
+	cfg = bpf_map_lookup_elem(&sg_cfg, &gen);
+	if (!cfg) {
+		count(SG_BPF_malformed);
+		return XDP_PASS;
+	}
+	v = decide(&f, &c, cfg, gen, &now, &ss);
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? XDP_DROP : XDP_PASS;
 	k = bpf_map_lookup_elem(&sg_keys, &zero);
-	cfg = bpf_map_lookup_elem(&sg_cfg, &zero);
-	if (!k || !k->valid || !cfg) {
+	if (!k || !k->valid) {
 		count(SG_BPF_no_keys);
 		return XDP_PASS;
 	}
 	fp = fingerprint(k, &c);
-	if (retransmission(cfg, fp)) {
+	if (retransmission(cfg, fp, now)) {
 		count(SG_BPF_syn_retransmit);
 		return XDP_PASS;
 	}
-	limited = reflection_limited(cfg, &c);
+	limited = reflection_limited(k, cfg, &c, now);
 	if (limited) {
 		count(limited);
 		return XDP_DROP;	/* unanswered, as the daemon does */
 	}
-	if (rewrite(ctx, &f, &c, cfg, (__u32)(fp ^ FP_SALT), auth_cookie(k, &c)) < 0) {
+	if (rewrite(ctx, &f, &c, cfg, (__u32)(fp >> 32), auth_cookie(k, &c)) < 0) {
 		count(SG_BPF_tx_errors);
 		return XDP_PASS;
 	}

@@ -55,7 +55,7 @@ static void setup(void)
 	struct sg_bpf_svc auth = { .index = 0, .action = SG_BPF_SVC_AUTH };
 	char err[256];
 
-	acc = accel_open(object_path(), err, sizeof(err));
+	acc = accel_open(object_path(), NULL, err, sizeof(err));
 	ck_assert_msg(acc, "%s", err);
 	cookie_init(&cookies, &master, 28999999);
 	memcpy(k4.addr, server4, 4);
@@ -141,9 +141,9 @@ static uint32_t assert_synack(const uint8_t *in, size_t inlen, const uint8_t *ou
 	pkt_tuple(&syn, &t);
 	cookie = cookie_make(&cookies, &t, syn.seq);
 	ck_assert_uint_eq(sa.ack, cookie);
-	/* Its own sequence number: the daemon's fingerprint of the SYN, salted. */
-	ck_assert_uint_eq(sa.seq, (uint32_t)(policy_fingerprint(&(struct policy_ctx){ .fp_key = fp },
-								&syn) ^ 0x5347u));
+	/* Its own sequence number: the program's fingerprint of the SYN, as
+	 * the daemon computes it too. */
+	ck_assert_uint_eq(sa.seq, (uint32_t)(accel_fingerprint(acc, &syn) >> 32));
 	n = pkt_build_synack(want, sizeof(want), &syn, &(struct pkt_synack){
 		sa.seq, cookie, syn.family == AF_INET6 ? 1440 : 1460, 65535 });
 	ck_assert_uint_eq(outlen, l2 + n);
@@ -359,19 +359,19 @@ START_TEST(accel_retransmission_fallback)
 	assert_passed(in, len, SG_BPF_syn_retransmit);
 	/* The daemon, meeting that SYN, learns it was passed, once. */
 	{
-		struct pkt syn;
-		uint64_t f;
+		struct pkt syn, other;
 
 		ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &syn), PKT_OK);
-		f = policy_fingerprint(&(struct policy_ctx){ .fp_key = fp }, &syn);
-		ck_assert(!accel_take_retransmission(acc, f ^ 1));
-		ck_assert(accel_take_retransmission(acc, f));
-		ck_assert(!accel_take_retransmission(acc, f));
+		other = syn;
+		other.seq++;
+		ck_assert(!accel_take_retransmission(acc, &other));
+		ck_assert(accel_take_retransmission(acc, &syn));
+		ck_assert(!accel_take_retransmission(acc, &syn));
 	}
 	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);	/* passed once: new */
 	cfg.retransmit_max_ms = 0;		/* the first challenge is now too old */
 	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
-	usleep(1000);
+	usleep(30000);	/* more than a tick: the program's clock is the coarse one */
 	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
 	ck_assert_uint_eq(stat(SG_BPF_syn_retransmit), 1);
 	/* Another ISN is another SYN. */
@@ -379,6 +379,50 @@ START_TEST(accel_retransmission_fallback)
 	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
 	len = syn_frame(in, AF_INET6, 40600, 78);
 	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+}
+END_TEST
+
+/* The fallback's table keeps a set's eight newest SYNs: of nine SYNs that
+ * fall into one set, challenged one after the other (more than a tick of
+ * the program's clock apart), the first is forgotten (challenged again,
+ * never passed); the eight others pass as retransmissions. */
+START_TEST(accel_retransmission_set_keeps_the_newest)
+{
+	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .mss4 = 1460, .mss6 = 1440,
+				  .window = 65535, .retransmit_min_ms = 0,
+				  .retransmit_max_ms = 120000 };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	uint32_t isn[SG_BPF_RETRANS_WAYS + 1], set = 0;
+	size_t len = syn_frame(in, AF_INET, 40700, 0), outlen;
+	struct pkt syn;
+	int n = 0;
+
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &syn), PKT_OK);
+	for (uint32_t i = 1; n < SG_BPF_RETRANS_WAYS + 1 && i < 1u << 28; i++) {
+		uint32_t s;
+
+		syn.seq = i;
+		s = (uint32_t)accel_fingerprint(acc, &syn) & (SG_BPF_RETRANS_SETS - 1);
+		if (n == 0)
+			set = s;
+		if (s == set)
+			isn[n++] = i;
+	}
+	ck_assert_int_eq(n, SG_BPF_RETRANS_WAYS + 1);
+	for (int i = 0; i < n; i++) {
+		len = syn_frame(in, AF_INET, 40700, isn[i]);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+		usleep(30000);
+	}
+	for (int i = 1; i < n; i++) {
+		len = syn_frame(in, AF_INET, 40700, isn[i]);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_PASS_);
+	}
+	ck_assert_uint_eq(stat(SG_BPF_syn_retransmit), (uint64_t)n - 1);
+	len = syn_frame(in, AF_INET, 40700, isn[0]);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);	/* forgotten */
+	ck_assert_uint_eq(stat(SG_BPF_syn_retransmit), (uint64_t)n - 1);
 }
 END_TEST
 
@@ -496,6 +540,50 @@ START_TEST(accel_reflection_limit_holds_across_cpus)
 }
 END_TEST
 
+/* A reload writes a whole new generation of settings, services and lists
+ * while the program goes on with the old one, and switches in one step. */
+START_TEST(accel_generations_switch_at_commit)
+{
+	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .catchall = SG_BPF_SVC_PASS,
+				  .mss4 = 1460, .mss6 = 1440, .window = 65535,
+				  .retransmit_min_ms = 500, .retransmit_max_ms = 5000 };
+	struct sg_bpf_svc_key any9090 = { .port = 9090 };
+	struct sg_bpf_svc auth = { .index = 1, .action = SG_BPF_SVC_AUTH };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len, outlen;
+
+	accel_stage(acc);
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	ck_assert_int_eq(accel_set_service(acc, &any9090, &auth), 0);
+	ck_assert_int_eq(accel_set_listed(acc, 1, AF_INET6, client6, 64), 0);
+	/* Not yet: the old services (8080 on the server's addresses), no list. */
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40800, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40801, .dport = 9090, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_PASS_);
+	len = frame(in, &(struct seg){ .family = AF_INET6, .sport = 40802, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	ck_assert_int_eq(accel_commit(acc), 0);
+	/* Now: 9090 on every address, the deny list; 8080 is gone. */
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40803, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_PASS_);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40804, .dport = 9090, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	len = frame(in, &(struct seg){ .family = AF_INET6, .sport = 40805, .dport = 9090, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+	/* The next generation starts empty: nothing of the first one is left. */
+	accel_stage(acc);
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	ck_assert_int_eq(accel_commit(acc), 0);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40806, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_PASS_);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40807, .dport = 9090, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_PASS_);
+	len = frame(in, &(struct seg){ .family = AF_INET6, .sport = 40808, .dport = 9090, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_PASS_);
+}
+END_TEST
+
 START_TEST(accel_nothing_answered_without_keys)
 {
 	struct accel *bare;
@@ -505,7 +593,7 @@ START_TEST(accel_nothing_answered_without_keys)
 	struct sg_bpf_svc auth = { .action = SG_BPF_SVC_AUTH };
 	char err[256];
 
-	bare = accel_open(object_path(), err, sizeof(err));
+	bare = accel_open(object_path(), NULL, err, sizeof(err));
 	ck_assert_msg(bare, "%s", err);
 	memcpy(k.addr, server4, 4);
 	ck_assert_int_eq(accel_set_cfg(bare, &(struct sg_bpf_cfg){ .mss4 = 1460 }), 0);
@@ -535,6 +623,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_passes_what_it_does_not_decide);
 	tcase_add_test(tc, accel_verified_allowed_denied_not_challenging);
 	tcase_add_test(tc, accel_retransmission_fallback);
+	tcase_add_test(tc, accel_retransmission_set_keeps_the_newest);
+	tcase_add_test(tc, accel_generations_switch_at_commit);
 	tcase_add_test(tc, accel_reflection_limits);
 	tcase_add_test(tc, accel_reflection_limit_holds_across_cpus);
 	tcase_add_test(tc, accel_nothing_answered_without_keys);
