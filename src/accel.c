@@ -34,6 +34,10 @@ struct accel {
 	int retrans_passed, svc_stats;
 	uint64_t fp_k0, fp_k1;		/* the program's fingerprint keys */
 	uint32_t retrans_mask, victim_mask;	/* the tables' sizes, less one */
+	struct ring_buffer *events;	/* sg_events */
+	accel_event_fn ev_fn;		/* while accel_events runs */
+	void *ev_arg;
+	unsigned ev_n;
 	unsigned nattached;
 	struct { int ifindex; uint32_t flags; } attached[ACCEL_IFACES_MAX];
 	unsigned adopted;		/* verified sources taken from a stale program */
@@ -73,6 +77,45 @@ static int find_maps(struct accel *a)
 	       a->retrans_passed < 0 || a->svc_stats < 0 ? -1 : 0;
 }
 
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct accel *a = ctx;
+	const struct sg_bpf_event *ev = data;
+
+	if (size < sizeof(*ev) || ev->type != SG_BPF_EV_VERIFIED ||
+	    (ev->family != AF_INET && ev->family != AF_INET6))
+		return 0;	/* not ours to know: skipped */
+	a->ev_n++;
+	if (a->ev_fn)
+		a->ev_fn(a->ev_arg, ev->family, ev->addr);
+	return 0;
+}
+
+static int open_events(struct accel *a)
+{
+	int fd = map_fd(a, "sg_events");
+
+	a->events = fd < 0 ? NULL : ring_buffer__new(fd, on_event, a, NULL);
+	return a->events ? 0 : -1;
+}
+
+int accel_events_fd(struct accel *a)
+{
+	return ring_buffer__epoll_fd(a->events);
+}
+
+int accel_events(struct accel *a, accel_event_fn fn, void *arg)
+{
+	int rc;
+
+	a->ev_fn = fn;
+	a->ev_arg = arg;
+	a->ev_n = 0;
+	rc = ring_buffer__consume(a->events);
+	a->ev_fn = NULL;
+	return rc < 0 ? rc : (int)a->ev_n;
+}
+
 /* The smallest power of two >= n (n <= 2^31), at least 1. */
 static uint32_t pow2(uint32_t n)
 {
@@ -103,6 +146,9 @@ static int size_maps(struct accel *a, const struct accel_sizes *sz)
 		if (!m || bpf_map__set_max_entries(m, sets))
 			return EPROTO;
 		m = bpf_object__find_map_by_name(a->obj, "sg_victims");
+		if (!m || bpf_map__set_max_entries(m, slots))
+			return EPROTO;
+		m = bpf_object__find_map_by_name(a->obj, "sg_rst_limits");
 		if (!m || bpf_map__set_max_entries(m, slots))
 			return EPROTO;
 	}
@@ -146,7 +192,7 @@ struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *e
 	a->ncpus = libbpf_num_possible_cpus();
 	/* Room for the largest per-CPU value (struct sg_bpf_svc_stats). */
 	a->percpu = a->ncpus > 0 ? calloc((size_t)a->ncpus * 3, sizeof(*a->percpu)) : NULL;
-	if (a->prog < 0 || find_maps(a) < 0 || !a->percpu) {
+	if (a->prog < 0 || find_maps(a) < 0 || !a->percpu || open_events(a) < 0) {
 		rc = EPROTO;
 		snprintf(err, errlen, "%s: not a synguard fast-path object", path);
 		goto fail;
@@ -163,6 +209,7 @@ void accel_close(struct accel *a)
 	if (!a)
 		return;
 	accel_detach_all(a);
+	ring_buffer__free(a->events);
 	bpf_object__close(a->obj);
 	free(a->percpu);
 	free(a);

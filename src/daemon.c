@@ -33,7 +33,7 @@
 /* The context and the loop's watchers, which only the loop owner sees. */
 struct daemon {
 	struct synguard sg;
-	ev_io syn_io, rst_io;
+	ev_io syn_io, rst_io, events_io;
 	ev_timer tick, watchdog, proxy_tick;
 	ev_signal sig_term, sig_int, sig_hup;
 };
@@ -212,6 +212,19 @@ static void on_flush(void *arg)
 	fastpath_flush(&sg->fast);
 }
 
+/* The sources the kernel fast path verified, at once: the client's next
+ * SYN (its retransmission, a second later) must find them verified here. */
+static void take_events(struct synguard *sg)
+{
+	if (fastpath_events(&sg->fast, &sg->policy) > 0)
+		fastpath_flush(&sg->fast);
+}
+
+static void events_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	take_events(w->data);
+}
+
 #define SYN_ROUNDS 8	/* SYN-queue batches per wake-up */
 
 /* The priority queue (real clients' RSTs, verified SYNs, handshakes) is
@@ -232,6 +245,7 @@ static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
 		size_t n = nfq_read(sq->nfq, 1);
 
 		nfq_read(sg->rst_q.nfq, SYN_ROUNDS);
+		take_events(sg);
 		if (n < NFQ_BATCH)
 			break;
 	}
@@ -325,6 +339,12 @@ static void start_watchers(struct daemon *d)
 	ev_set_priority(&d->rst_io, EV_MAXPRI);
 	d->rst_io.data = &sg->rst_q;
 	ev_io_start(sg->loop, &d->rst_io);
+	if (fastpath_events_fd(&sg->fast) >= 0) {
+		ev_io_init(&d->events_io, events_cb, fastpath_events_fd(&sg->fast), EV_READ);
+		ev_set_priority(&d->events_io, EV_MAXPRI);
+		d->events_io.data = sg;
+		ev_io_start(sg->loop, &d->events_io);
+	}
 	ev_timer_init(&d->tick, tick_cb, 1., 1.);
 	d->tick.data = sg;
 	ev_timer_start(sg->loop, &d->tick);

@@ -237,6 +237,9 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 		.synack_dest_burst = c->limit_synack_dest.burst,
 		.synack_total_rate = c->limit_synack_total.rate,
 		.synack_total_burst = c->limit_synack_total.burst,
+		.rst_rate = c->limit_rst_source.rate, .rst_burst = c->limit_rst_source.burst,
+		.verified_ttl_ms = (uint32_t)(c->verified_ttl_ms > UINT32_MAX ? UINT32_MAX
+									: c->verified_ttl_ms),
 	};
 
 	if (!fp->accel)
@@ -304,8 +307,45 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 	st->accel_bad_checksum += delta(fp, SG_BPF_bad_checksum);
 	st->accel_malformed += delta(fp, SG_BPF_malformed) + delta(fp, SG_BPF_fragments);
 	st->accel_errors += delta(fp, SG_BPF_no_keys) + delta(fp, SG_BPF_tx_errors);
+	st->accel_rst_valid += delta(fp, SG_BPF_rst_valid);
+	st->accel_rst_invalid += delta(fp, SG_BPF_rst_invalid);
+	st->accel_rst_limited += delta(fp, SG_BPF_rst_limited);
+	st->accel_rst_passed += delta(fp, SG_BPF_rst_conn);
+	st->accel_events_lost += delta(fp, SG_BPF_events_lost);
 	for (unsigned i = 0; i < POLICY_SVC_MAX; i++)
 		fold_service(fp, pc, i);
+}
+
+struct verified_event {
+	struct fastpath *fp;
+	struct policy_ctx *pc;
+	uint64_t now_ms;
+};
+
+static void on_verified(void *arg, int family, const uint8_t addr[16])
+{
+	const struct verified_event *e = arg;
+
+	policy_verify_source(e->pc, family, addr, e->now_ms);
+	fastpath_verified(e->fp, family, addr, e->fp->conf->verified_ttl_ms);
+}
+
+int fastpath_events_fd(struct fastpath *fp)
+{
+	return fp->accel ? accel_events_fd(fp->accel) : -1;
+}
+
+int fastpath_events(struct fastpath *fp, struct policy_ctx *pc)
+{
+	struct verified_event e = { fp, pc, clock_mono_ms() };
+	int n;
+
+	if (!fp->accel)
+		return 0;
+	n = accel_events(fp->accel, on_verified, &e);
+	if (n < 0)
+		log_rl_at(LOG_WARNING, "kernel fast path: cannot read its events: %s", strerror(-n));
+	return n;
 }
 
 bool fastpath_retrans_passed(void *arg, const struct pkt *p)

@@ -58,6 +58,12 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc);
 typedef void (*fastpath_source_fn)(void *arg, int family, const uint8_t addr[16],
 				   uint64_t ms_left);
 int fastpath_adopted(struct fastpath *fp, fastpath_source_fn fn, void *arg);
+/* The sources the program verified (RSTs echoing valid cookies) into
+ * the daemon's table, the kernel set and the state it keeps: when
+ * fastpath_events_fd (-1 without the program) is readable.  Returns how
+ * many. */
+int fastpath_events_fd(struct fastpath *fp);
+int fastpath_events(struct fastpath *fp, struct policy_ctx *pc);
 /* policy's retrans_passed hook (arg: the fastpath). */
 bool fastpath_retrans_passed(void *arg, const struct pkt *p);
 

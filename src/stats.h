@@ -76,7 +76,12 @@
 	X(accel_limited,       "kernel fast path: SYNs not answered for a SYN+ACK limit (dropped)") \
 	X(accel_bad_checksum,  "kernel fast path: packets with a bad checksum passed on (for the queue)") \
 	X(accel_malformed,     "kernel fast path: malformed, truncated or fragmented packets passed on") \
-	X(accel_errors,        "kernel fast path: SYNs it could not answer (no keys yet, no room), passed on")
+	X(accel_errors,        "kernel fast path: SYNs it could not answer (no keys yet, no room), passed on") \
+	X(accel_rst_valid,     "kernel fast path: RSTs echoing a valid cookie (source verified there, dropped)") \
+	X(accel_rst_invalid,   "kernel fast path: RSTs of no connection with a wrong cookie (dropped)") \
+	X(accel_rst_limited,   "kernel fast path: RSTs of a prefix out of limit_rst_source (dropped unchecked)") \
+	X(accel_rst_passed,    "kernel fast path: RSTs of connections conntrack knows (passed on)") \
+	X(accel_events_lost,   "kernel fast path: sources it verified that the daemon missed (ring buffer full)")
 
 struct stats {
 #define STATS_FIELD(name, help) uint64_t name;

@@ -82,6 +82,22 @@ struct sg_bpf_cfg {
 	/* The sizes of sg_retrans (sets) and sg_victims, powers of two from
 	 * the daemon's retransmit_table and limit_table, less one. */
 	__u32 retrans_mask, victim_mask;
+	/* RSTs answering a cookie: limit_rst_source (a prefix that made
+	 * this many wrong guesses gets no more checks; rate 0 is no limit),
+	 * and how long a source they verify stays verified. */
+	__u32 rst_rate, rst_burst;
+	__u32 verified_ttl_ms;
+	__u32 pad4;
+};
+
+/* sg_events: what the program tells the daemon (a ring buffer). */
+#define SG_BPF_EVENTS_BYTES (256 * 1024)
+#define SG_BPF_EV_VERIFIED 1	/* a RST echoed a valid cookie: addr is verified */
+struct sg_bpf_event {
+	__u8 type;		/* SG_BPF_EV_* */
+	__u8 family;
+	__u8 pad[6];
+	__u8 addr[16];		/* the client's address (not masked) */
 };
 
 /* sg_victims: limit_synack_dest's buckets, one u64 each (GCRA's
@@ -169,6 +185,12 @@ struct sg_bpf_svc_stats {
 	X(limited_synack_dest, "SYNs not answered: limit_synack_dest of their source's prefix") \
 	X(limited_synack_total, "SYNs not answered: limit_synack_total") \
 	X(no_keys, "SYNs seen before the daemon wrote the keys: passed") \
+	X(rst, "pure RSTs to services (answers to cookies, or not)") \
+	X(rst_conn, "RSTs of connections conntrack knows: passed") \
+	X(rst_valid, "RSTs echoing a valid cookie: source verified, dropped") \
+	X(rst_invalid, "RSTs of no connection with a wrong cookie: dropped") \
+	X(rst_limited, "RSTs of a prefix out of limit_rst_source: dropped unchecked") \
+	X(events_lost, "verified sources the daemon was not told of (ring buffer full)") \
 	X(tx_errors, "SYN+ACKs that could not be built: passed")
 
 enum sg_bpf_stat {

@@ -18,6 +18,26 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+/* Conntrack from BPF (kfuncs of nf_conntrack, kernel >= 6.0): whether a
+ * RST belongs to a connection.  libbpf matches these declarations with
+ * the kernel's by kind and name: a struct (its members are never read). */
+struct nf_conn {
+	int unused;
+};
+struct bpf_ct_opts {
+	__s32 netns_id;
+	__s32 error;
+	__u8 l4proto;
+	__u8 dir;
+	__u16 ct_zone_id;
+	__u8 ct_zone_dir;
+	__u8 reserved[3];
+};
+extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx, struct bpf_sock_tuple *tuple,
+					 __u32 tuple_len, struct bpf_ct_opts *opts,
+					 __u32 opts_len) __ksym;
+extern void bpf_ct_release(struct nf_conn *ct) __ksym;
+
 #include "sg_bpf.h"
 
 #define AF_INET 2
@@ -60,6 +80,13 @@ MAP(sg_verified6, BPF_MAP_TYPE_LRU_HASH, 1 << 20, struct sg_bpf_v6key, __u64);
  * program shares one bound. */
 MAP(sg_victims, BPF_MAP_TYPE_ARRAY, SG_BPF_VICTIM_SLOTS, __u32, __u64);
 MAP(sg_total, BPF_MAP_TYPE_ARRAY, 1, __u32, __u64);
+/* limit_rst_source's buckets, as sg_victims (its size and hash). */
+MAP(sg_rst_limits, BPF_MAP_TYPE_ARRAY, SG_BPF_VICTIM_SLOTS, __u32, __u64);
+/* Sources verified here, for the daemon's table, ipset and state file. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SG_BPF_EVENTS_BYTES);
+} sg_events SEC(".maps");
 /* The retransmission fallback's challenged SYNs, and those it passed on
  * (fingerprint -> when): the daemon accepts the SYN it then meets instead
  * of challenging it again. */
@@ -153,8 +180,9 @@ struct conn {
 	__u32 family, alen;
 	__u8 src[16], dst[16];		/* client and server, network order */
 	__u16 sport, dport;		/* host order */
-	__u32 seq;			/* the client's ISN, host order */
+	__u32 seq;			/* the client's ISN (a RST's: the cookie), host order */
 	__u16 mss;			/* the SYN+ACK's MSS option */
+	__u8 rst;			/* a pure RST, not a SYN */
 };
 
 /* SipHash-2-4 of the tuple as src/tuple.h's sg_tuple_put lays it out
@@ -268,7 +296,7 @@ static __always_inline __u64 pseudo_sum(const struct conn *c, __u32 tcplen)
 
 /* --- parsing ------------------------------------------------------------------ */
 
-enum verdict { V_PASS, V_DROP, V_CHALLENGE };
+enum verdict { V_PASS, V_DROP, V_CHALLENGE, V_RST };
 
 struct frame {
 	void *data, *end;
@@ -388,10 +416,12 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
 	seglen = iplen;
 	if (hlen < 20 || hlen > seglen)
 		return SG_BPF_malformed;
-	if ((((__u8 *)th)[13] & (TH_SYN_ | TH_ACK_ | TH_RST_ | TH_FIN_)) != TH_SYN_)
-		return -1;		/* not a pure SYN: the daemon's */
+	if ((((__u8 *)th)[13] & (TH_SYN_ | TH_ACK_ | TH_RST_ | TH_FIN_)) != TH_SYN_ &&
+	    (((__u8 *)th)[13] & (TH_SYN_ | TH_ACK_ | TH_RST_ | TH_FIN_)) != TH_RST_)
+		return -1;		/* not a pure SYN or RST: the daemon's */
 	if (seglen != hlen)
 		return -1;		/* SYN with data: the daemon's */
+	c->rst = (((__u8 *)th)[13] & TH_RST_) != 0;
 	c->sport = bpf_ntohs(th->source);
 	c->dport = bpf_ntohs(th->dest);
 	c->seq = bpf_ntohl(th->seq);
@@ -461,6 +491,24 @@ static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct c
 		until = bpf_map_lookup_elem(&sg_verified6, &k);
 	}
 	return until && *until > now;
+}
+
+/* The source's prefix verified until `until`, as the daemon's table has it. */
+static __always_inline void verify(const struct sg_bpf_cfg *cfg, const struct conn *c, __u64 until)
+{
+	if (c->family == AF_INET) {
+		__u32 k;
+
+		__builtin_memcpy(&k, c->src, 4);
+		mask((__u8 *)&k, 4, cfg->prefix4);
+		bpf_map_update_elem(&sg_verified4, &k, &until, BPF_ANY);
+	} else {
+		struct sg_bpf_v6key k;
+
+		__builtin_memcpy(k.addr, c->src, 16);
+		mask(k.addr, 16, cfg->prefix6);
+		bpf_map_update_elem(&sg_verified6, &k, &until, BPF_ANY);
+	}
 }
 
 /* The service of the SYN's destination: that address and port, that port
@@ -714,9 +762,17 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 			count(rc);
 		return V_PASS;
 	}
-	count(SG_BPF_syn);
 	*now = bpf_ktime_get_coarse_ns();
 	svc = service_of(cfg, gen, c);
+	if (c->rst) {
+		/* <SEQ=cookie><CTL=RST>, the answer to a cookie SYN+ACK, comes
+		 * to a service (or to the catch-all while it challenges). */
+		if (!svc.set && svc.action == SG_BPF_SVC_PASS)
+			return V_PASS;
+		count(SG_BPF_rst);
+		return V_RST;
+	}
+	count(SG_BPF_syn);
 	*ss = svc_stats(svc.index);
 	if (*ss)
 		(*ss)->syn++;
@@ -744,6 +800,99 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 	return V_CHALLENGE;
 }
 
+/* Whether the cookie a RST echoes (c->seq) is valid for its connection:
+ * the epoch its parity bit names, either of the MAC's halves. */
+static __always_inline int cookie_valid(const struct sg_bpf_keys *k, const struct conn *c)
+{
+	int current = (c->seq >> 31) == k->parity;
+	__u64 mac = current ? tuple_mac(k->cur_k0, k->cur_k1, c)
+			    : tuple_mac(k->prev_k0, k->prev_k1, c);
+	__u32 v = c->seq & COOKIE_MAC_MASK;
+
+	return v == ((__u32)mac & COOKIE_MAC_MASK) || v == ((__u32)(mac >> 32) & COOKIE_MAC_MASK);
+}
+
+/* Whether conntrack has the RST's connection (in the namespace the
+ * program runs in): then the RST is the stack's, not ours. */
+static __always_inline int conntrack_has(struct xdp_md *ctx, const struct conn *c)
+{
+	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = IPPROTO_TCP };
+	struct bpf_sock_tuple t = {};
+	struct nf_conn *ct;
+	__u32 len;
+
+	if (c->family == AF_INET) {
+		__builtin_memcpy(&t.ipv4.saddr, c->src, 4);
+		__builtin_memcpy(&t.ipv4.daddr, c->dst, 4);
+		t.ipv4.sport = bpf_htons(c->sport);
+		t.ipv4.dport = bpf_htons(c->dport);
+		len = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, c->src, 16);
+		__builtin_memcpy(t.ipv6.daddr, c->dst, 16);
+		t.ipv6.sport = bpf_htons(c->sport);
+		t.ipv6.dport = bpf_htons(c->dport);
+		len = sizeof(t.ipv6);
+	}
+	ct = bpf_xdp_ct_lookup(ctx, &t, len, &opts, sizeof(opts));
+	if (!ct)
+		return 0;
+	bpf_ct_release(ct);
+	return 1;
+}
+
+/* A pure RST to a service, as the daemon's policy judges it: a
+ * connection's goes on; a prefix out of limit_rst_source's budget of
+ * wrong guesses is dropped unchecked; a wrong cookie is dropped and costs
+ * the prefix a token; a valid one verifies the source (here and, through
+ * sg_events, in the daemon) and is dropped. */
+static __always_inline int answer_rst(struct xdp_md *ctx, const struct conn *c,
+				      const struct sg_bpf_cfg *cfg, __u64 now)
+{
+	__u32 zero = 0, slot;
+	struct sg_bpf_keys *k = bpf_map_lookup_elem(&sg_keys, &zero);
+	struct sg_bpf_event *ev;
+	__u64 *tat = 0;
+
+	if (!k || !k->valid) {
+		count(SG_BPF_no_keys);
+		return XDP_PASS;
+	}
+	if (conntrack_has(ctx, c)) {
+		count(SG_BPF_rst_conn);
+		return XDP_PASS;
+	}
+	if (cfg->rst_rate) {
+		slot = victim_slot(k, cfg, c);
+		tat = bpf_map_lookup_elem(&sg_rst_limits, &slot);
+		/* Empty: taking a token would fail. */
+		if (tat && *tat > now + (__u64)(cfg->rst_burst ? cfg->rst_burst - 1 : 0) *
+					   (1000000000ULL / cfg->rst_rate)) {
+			count(SG_BPF_rst_limited);
+			return XDP_DROP;
+		}
+	}
+	if (!cookie_valid(k, c)) {
+		if (tat)
+			bucket_take(tat, cfg->rst_rate, cfg->rst_burst, now);
+		count(SG_BPF_rst_invalid);
+		return XDP_DROP;
+	}
+	verify(cfg, c, now + (__u64)cfg->verified_ttl_ms * 1000000);
+	ev = bpf_ringbuf_reserve(&sg_events, sizeof(*ev), 0);
+	if (ev) {
+		__builtin_memset(ev, 0, sizeof(*ev));
+		ev->type = SG_BPF_EV_VERIFIED;
+		ev->family = (__u8)c->family;
+		__builtin_memcpy(ev->addr, c->src, 16);
+		bpf_ringbuf_submit(ev, 0);
+	} else {
+		count(SG_BPF_events_lost);
+	}
+	count(SG_BPF_rst_valid);
+	return XDP_DROP;
+}
+
 SEC("xdp")
 int sg_xdp(struct xdp_md *ctx)
 {
@@ -767,6 +916,8 @@ int sg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	v = decide(&f, &c, cfg, gen, &now, &ss);
+	if (v == V_RST)
+		return answer_rst(ctx, &c, cfg, now);
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? XDP_DROP : XDP_PASS;
 	k = bpf_map_lookup_elem(&sg_keys, &zero);

@@ -17,6 +17,7 @@
 
 #include "accel.h"
 #include "cookie.h"
+#include "ct.h"
 #include "pkt.h"
 #include "policy.h"
 #include "unit.h"
@@ -49,7 +50,8 @@ static void setup(void)
 	struct siphash_key master = { 0xa5a5a5a5deadbeefULL, 0x0123456789abcdefULL };
 	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .catchall = SG_BPF_SVC_PASS,
 				  .mss4 = 1460, .mss6 = 1440, .window = 65535,
-				  .retransmit_min_ms = 500, .retransmit_max_ms = 5000 };
+				  .retransmit_min_ms = 500, .retransmit_max_ms = 5000,
+				  .verified_ttl_ms = 60000 };
 	struct sg_bpf_svc_key k4 = { .family = AF_INET, .port = 8080 }, k6 = { .family = AF_INET6,
 										 .port = 8080 };
 	struct sg_bpf_svc auth = { .index = 0, .action = SG_BPF_SVC_AUTH };
@@ -540,6 +542,162 @@ START_TEST(accel_reflection_limit_holds_across_cpus)
 }
 END_TEST
 
+/* --- RSTs answering cookies ---------------------------------------------------- */
+
+struct seen {
+	int n, family;
+	uint8_t addr[16];
+};
+
+static void on_seen(void *arg, int family, const uint8_t addr[16])
+{
+	struct seen *s = arg;
+
+	s->n++;
+	s->family = family;
+	memcpy(s->addr, addr, 16);
+}
+
+/* The cookie the program answers a SYN from sport with. */
+static uint32_t challenge(int family, uint16_t sport)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = syn_frame(in, family, sport, 1000), outlen;
+	struct pkt sa;
+
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	ck_assert_int_eq(pkt_parse(out + ETH_LEN, outlen - ETH_LEN, &sa), PKT_OK);
+	return sa.ack;
+}
+
+static size_t rst_frame(uint8_t *f, int family, uint16_t sport, uint32_t seq)
+{
+	return frame(f, &(struct seg){ .family = family, .sport = sport, .flags = PKT_TH_RST,
+				       .isn = seq });
+}
+
+/* The client's RST echoing the cookie: dropped, the source verified in
+ * the program (its next SYN passes) and handed to the daemon once; a
+ * wrong cookie is dropped and counted, and verifies nothing. */
+START_TEST(accel_rst_with_the_cookie_verifies)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		int family = v6 ? AF_INET6 : AF_INET;
+		uint8_t in[FRAME_MAX], out[FRAME_MAX];
+		uint32_t c = challenge(family, 41200);
+		size_t len, outlen;
+		struct seen seen = { 0 };
+
+		len = rst_frame(in, family, 41200, c ^ 0x100);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+		ck_assert_uint_eq(stat(SG_BPF_rst_invalid), 1 + (unsigned)v6);
+		ck_assert_int_eq(accel_events(acc, on_seen, &seen), 0);
+		len = syn_frame(in, family, 41201, 5);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);	/* still challenged */
+		len = rst_frame(in, family, 41200, c);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+		ck_assert_uint_eq(stat(SG_BPF_rst_valid), 1 + (unsigned)v6);
+		ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
+		ck_assert_int_eq(seen.family, family);
+		ck_assert_mem_eq(seen.addr, v6 ? client6 : client4, v6 ? 16 : 4);
+		ck_assert_int_eq(accel_events(acc, on_seen, &seen), 0);	/* once */
+		len = syn_frame(in, family, 41202, 6);
+		assert_passed(in, len, SG_BPF_syn_verified);
+	}
+}
+END_TEST
+
+/* A cookie of the previous epoch still verifies; one of the epoch before
+ * that does not. */
+START_TEST(accel_rst_cookie_epochs)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	uint32_t c = challenge(AF_INET, 41300);
+	struct cookie_ctx next = cookies;
+	size_t len, outlen;
+
+	cookie_set_epoch(&next, cookies.epoch + 1);
+	ck_assert_int_eq(accel_set_keys(acc, &next, &fp), 0);
+	len = rst_frame(in, AF_INET, 41300, c);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(SG_BPF_rst_valid), 1);
+	c = challenge(AF_INET6, 41301);
+	cookie_set_epoch(&next, cookies.epoch + 3);
+	ck_assert_int_eq(accel_set_keys(acc, &next, &fp), 0);
+	len = rst_frame(in, AF_INET6, 41301, c);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(SG_BPF_rst_valid), 1);
+	ck_assert_uint_eq(stat(SG_BPF_rst_invalid), 1);
+}
+END_TEST
+
+/* limit_rst_source: a prefix that made its burst of wrong guesses gets no
+ * more checks, not even for a right one; RSTs with ACK, to other ports,
+ * with data, go on untouched. */
+START_TEST(accel_rst_limit_and_passes)
+{
+	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .catchall = SG_BPF_SVC_PASS,
+				  .mss4 = 1460, .mss6 = 1440, .window = 65535,
+				  .retransmit_min_ms = 500, .retransmit_max_ms = 5000,
+				  .limit_prefix4 = 24, .limit_prefix6 = 48,
+				  .rst_rate = 1, .rst_burst = 2, .verified_ttl_ms = 60000 };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	uint32_t c;
+	size_t len, outlen;
+
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	c = challenge(AF_INET, 41400);
+	for (int i = 0; i < 2; i++) {
+		len = rst_frame(in, AF_INET, 41400, c + 1 + (uint32_t)i);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+	}
+	ck_assert_uint_eq(stat(SG_BPF_rst_invalid), 2);
+	len = rst_frame(in, AF_INET, 41400, c);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(SG_BPF_rst_limited), 1);
+	ck_assert_uint_eq(stat(SG_BPF_rst_valid), 0);
+	/* IPv6 is another prefix, with its own budget. */
+	c = challenge(AF_INET6, 41401);
+	len = rst_frame(in, AF_INET6, 41401, c);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(SG_BPF_rst_valid), 1);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 41402,
+				       .flags = PKT_TH_RST | PKT_TH_ACK, .isn = c });
+	assert_passed(in, len, SG_BPF_packets);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 41403, .dport = 22,
+				       .flags = PKT_TH_RST, .isn = c });
+	assert_passed(in, len, SG_BPF_packets);
+	ck_assert_uint_eq(stat(SG_BPF_rst), 4);	/* the four to 8080 */
+}
+END_TEST
+
+/* A RST of a connection conntrack knows is the stack's: passed, even with
+ * a cookie's value.  The test runs in a network namespace of its own with
+ * the entry created through ctnetlink. */
+START_TEST(accel_rst_of_a_connection_passes)
+{
+	struct ct_proxy p = { .server_isn = 1, .proxy_isn = 1, .client_wscale = CT_NO_WSCALE,
+			      .server_wscale = CT_NO_WSCALE, .timeout_s = 60 };
+	uint8_t in[FRAME_MAX];
+	struct ct_ctl *ctl;
+	uint32_t c;
+	size_t len;
+	struct pkt rst;
+
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	c = challenge(AF_INET, 41500);
+	len = rst_frame(in, AF_INET, 41500, c);
+	ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &rst), PKT_OK);
+	pkt_tuple(&rst, &p.tuple);
+	ctl = ct_ctl_open();
+	ck_assert_ptr_nonnull(ctl);
+	ck_assert_int_eq(ct_ctl_create(ctl, &p), 0);
+	assert_passed(in, len, SG_BPF_rst_conn);
+	ck_assert_uint_eq(stat(SG_BPF_rst_valid), 0);
+	ct_ctl_close(ctl);
+}
+END_TEST
+
 /* A reload writes a whole new generation of settings, services and lists
  * while the program goes on with the old one, and switches in one step. */
 START_TEST(accel_generations_switch_at_commit)
@@ -625,6 +783,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_retransmission_fallback);
 	tcase_add_test(tc, accel_retransmission_set_keeps_the_newest);
 	tcase_add_test(tc, accel_generations_switch_at_commit);
+	tcase_add_test(tc, accel_rst_with_the_cookie_verifies);
+	tcase_add_test(tc, accel_rst_cookie_epochs);
+	tcase_add_test(tc, accel_rst_limit_and_passes);
+	tcase_add_test(tc, accel_rst_of_a_connection_passes);
 	tcase_add_test(tc, accel_reflection_limits);
 	tcase_add_test(tc, accel_reflection_limit_holds_across_cpus);
 	tcase_add_test(tc, accel_nothing_answered_without_keys);
