@@ -82,12 +82,15 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct accel *a = ctx;
 	const struct sg_bpf_event *ev = data;
 
-	if (size < sizeof(*ev) || ev->type != SG_BPF_EV_VERIFIED ||
-	    (ev->family != AF_INET && ev->family != AF_INET6))
+	if (size < sizeof(*ev))
 		return 0;	/* not ours to know: skipped */
+	if (ev->type == SG_BPF_EV_VERIFIED && ev->family != AF_INET && ev->family != AF_INET6)
+		return 0;
+	if (ev->type == SG_BPF_EV_TRIPPED && ev->svc >= SG_BPF_SVC_MAX)
+		return 0;
 	a->ev_n++;
 	if (a->ev_fn)
-		a->ev_fn(a->ev_arg, ev->family, ev->addr);
+		a->ev_fn(a->ev_arg, ev);
 	return 0;
 }
 

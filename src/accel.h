@@ -64,11 +64,12 @@ typedef void (*accel_verified_fn)(void *arg, int family, const uint8_t addr[16],
 int accel_walk_verified(struct accel *a, accel_verified_fn fn, void *arg);
 /* Verified sources taken over from a program a killed synguardd left. */
 unsigned accel_adopted(const struct accel *a);
-/* The sources the program verified itself (a RST echoed a valid cookie),
- * in order: fn(arg, family, addr) for each one not yet handed over;
- * returns how many (or a negative errno).  accel_events_fd is readable
- * (epoll) when there are some. */
-typedef void (*accel_event_fn)(void *arg, int family, const uint8_t addr[16]);
+/* What the program tells the daemon, in order: a source it verified (a
+ * RST echoed a valid cookie), a service its tripwire turned to
+ * challenging.  fn(arg, event) for each one not yet handed over (family,
+ * service index checked); returns how many (or a negative errno).
+ * accel_events_fd is readable (epoll) when there are some. */
+typedef void (*accel_event_fn)(void *arg, const struct sg_bpf_event *ev);
 int accel_events(struct accel *a, accel_event_fn fn, void *arg);
 int accel_events_fd(struct accel *a);
 /* A counter, summed over the CPUs. */

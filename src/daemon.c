@@ -212,11 +212,16 @@ static void on_flush(void *arg)
 	fastpath_flush(&sg->fast);
 }
 
+static void on_trip(void *arg, unsigned svc)
+{
+	watch_trip(arg, svc, clock_mono_ms());
+}
+
 /* The sources the kernel fast path verified, at once: the client's next
  * SYN (its retransmission, a second later) must find them verified here. */
 static void take_events(struct synguard *sg)
 {
-	if (fastpath_events(&sg->fast, &sg->policy) > 0)
+	if (fastpath_events(&sg->fast, &sg->policy, on_trip, sg) > 0)
 		fastpath_flush(&sg->fast);
 }
 

@@ -157,13 +157,16 @@ void fastpath_keys(struct fastpath *fp, const struct cookie_ctx *c, const struct
 }
 
 /* What the program does with unverified SYNs of service svc: answers them
- * where the daemon would challenge with SYN authentication; the proxy's
- * cookies are the daemon's alone. */
+ * where the daemon would challenge with SYN authentication; in adaptive
+ * mode before an attack, passes them while its tripwire's budget lasts.
+ * The proxy's cookies are the daemon's alone. */
 static uint8_t action(const struct policy_ctx *pc, unsigned svc)
 {
-	return policy_challenging(pc, svc) &&
-	       conf_service_challenge(pc->conf, svc) == CONF_CHALLENGE_AUTH ? SG_BPF_SVC_AUTH
-									  : SG_BPF_SVC_PASS;
+	if (conf_service_challenge(pc->conf, svc) != CONF_CHALLENGE_AUTH)
+		return SG_BPF_SVC_PASS;
+	if (policy_challenging(pc, svc))
+		return SG_BPF_SVC_AUTH;
+	return pc->conf->mode == CONF_MODE_ADAPTIVE ? SG_BPF_SVC_TRIP : SG_BPF_SVC_PASS;
 }
 
 /* The services, first match first: a service never matched by the daemon
@@ -240,6 +243,9 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 		.rst_rate = c->limit_rst_source.rate, .rst_burst = c->limit_rst_source.burst,
 		.verified_ttl_ms = (uint32_t)(c->verified_ttl_ms > UINT32_MAX ? UINT32_MAX
 									: c->verified_ttl_ms),
+		/* The tripwire: the detector's rate, a tenth of a second's burst. */
+		.trip_rate = c->attack_synrate_high,
+		.trip_burst = c->attack_synrate_high / 10 > 16 ? c->attack_synrate_high / 10 : 16,
 	};
 
 	if (!fp->accel)
@@ -299,6 +305,7 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 	st->accel_challenges += delta(fp, SG_BPF_challenges);
 	st->accel_syn_verified += delta(fp, SG_BPF_syn_verified);
 	st->accel_syn_passed += delta(fp, SG_BPF_syn_passed);
+	st->accel_trips += delta(fp, SG_BPF_trips);
 	st->accel_syn_allowed += delta(fp, SG_BPF_syn_allowed);
 	st->accel_syn_denied += delta(fp, SG_BPF_syn_denied);
 	st->accel_retransmits += delta(fp, SG_BPF_syn_retransmit);
@@ -316,18 +323,24 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 		fold_service(fp, pc, i);
 }
 
-struct verified_event {
+struct event_ctx {
 	struct fastpath *fp;
 	struct policy_ctx *pc;
+	fastpath_trip_fn trip;
+	void *trip_arg;
 	uint64_t now_ms;
 };
 
-static void on_verified(void *arg, int family, const uint8_t addr[16])
+static void on_event(void *arg, const struct sg_bpf_event *ev)
 {
-	const struct verified_event *e = arg;
+	const struct event_ctx *e = arg;
 
-	policy_verify_source(e->pc, family, addr, e->now_ms);
-	fastpath_verified(e->fp, family, addr, e->fp->conf->verified_ttl_ms);
+	if (ev->type == SG_BPF_EV_VERIFIED) {
+		policy_verify_source(e->pc, ev->family, ev->addr, e->now_ms);
+		fastpath_verified(e->fp, ev->family, ev->addr, e->fp->conf->verified_ttl_ms);
+	} else if (ev->type == SG_BPF_EV_TRIPPED && ev->svc < POLICY_SVC_MAX && e->trip) {
+		e->trip(e->trip_arg, ev->svc);
+	}
 }
 
 int fastpath_events_fd(struct fastpath *fp)
@@ -335,14 +348,14 @@ int fastpath_events_fd(struct fastpath *fp)
 	return fp->accel ? accel_events_fd(fp->accel) : -1;
 }
 
-int fastpath_events(struct fastpath *fp, struct policy_ctx *pc)
+int fastpath_events(struct fastpath *fp, struct policy_ctx *pc, fastpath_trip_fn trip, void *arg)
 {
-	struct verified_event e = { fp, pc, clock_mono_ms() };
+	struct event_ctx e = { fp, pc, trip, arg, clock_mono_ms() };
 	int n;
 
 	if (!fp->accel)
 		return 0;
-	n = accel_events(fp->accel, on_verified, &e);
+	n = accel_events(fp->accel, on_event, &e);
 	if (n < 0)
 		log_rl_at(LOG_WARNING, "kernel fast path: cannot read its events: %s", strerror(-n));
 	return n;

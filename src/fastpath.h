@@ -63,7 +63,10 @@ int fastpath_adopted(struct fastpath *fp, fastpath_source_fn fn, void *arg);
  * fastpath_events_fd (-1 without the program) is readable.  Returns how
  * many. */
 int fastpath_events_fd(struct fastpath *fp);
-int fastpath_events(struct fastpath *fp, struct policy_ctx *pc);
+/* trip(arg, svc): the program's tripwire turned service svc to
+ * challenging (adaptive mode); the caller starts the attack. */
+typedef void (*fastpath_trip_fn)(void *arg, unsigned svc);
+int fastpath_events(struct fastpath *fp, struct policy_ctx *pc, fastpath_trip_fn trip, void *arg);
 /* policy's retrans_passed hook (arg: the fastpath). */
 bool fastpath_retrans_passed(void *arg, const struct pkt *p);
 

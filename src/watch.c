@@ -138,6 +138,30 @@ static void detect(struct synguard *sg, unsigned svc, uint64_t rate, uint64_t no
 	}
 }
 
+void watch_trip(struct synguard *sg, unsigned svc, uint64_t now_ms)
+{
+	struct detect_cfg dc = detect_cfg_of(&sg->conf);
+	struct sg_svc *s = &sg->svc[svc];
+	char name[96];
+
+	if (svc >= POLICY_SVC_MAX || s->det.state != DETECT_PASSIVE)
+		return;		/* a second CPU's event, or already known */
+	/* The program counted more unverified SYNs than the high mark allows:
+	 * the detector starts as it would on that rate. */
+	if (detect_update(&s->det, &dc, sg->halfopen.svc[svc].halfopen, dc.rate_high + 1, now_ms,
+			  false) != DETECT_EV_START)
+		return;
+	s->attack_since_ms = now_ms;
+	sg->policy.svc[svc].attack = true;
+	fastpath_sync_services(&sg->fast, &sg->policy);
+	sg->stats.attacks_started++;
+	describe(sg, svc, name, sizeof(name));
+	log_notice("attack start: service %s: unverified SYNs above %u/s, seen by the kernel "
+		   "fast path's tripwire; %s", name, sg->conf.attack_synrate_high,
+		   attack_action(&sg->conf));
+	watch_status(sg, "");
+}
+
 void watch_syn(struct synguard *sg, unsigned svc, uint64_t now_ms)
 {
 	if (svc < POLICY_SVC_MAX && sg->svc[svc].det.state == DETECT_PASSIVE)

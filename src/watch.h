@@ -13,6 +13,9 @@ struct conf;
 struct synguard;
 
 void watch_init(struct synguard *sg, uint64_t now_ms);
+/* The kernel fast path's tripwire turned service svc to challenging: the
+ * attack starts now (adaptive mode), and ends as the detector decides. */
+void watch_trip(struct synguard *sg, unsigned svc, uint64_t now_ms);
 /* After each SYN of service svc: an attack may start mid-window. */
 void watch_syn(struct synguard *sg, unsigned svc, uint64_t now_ms);
 /* Once a second: close the window, run the detector, log if due. */

@@ -87,17 +87,21 @@ struct sg_bpf_cfg {
 	 * and how long a source they verify stays verified. */
 	__u32 rst_rate, rst_burst;
 	__u32 verified_ttl_ms;
+	/* The adaptive mode's tripwire (SG_BPF_SVC_TRIP). */
+	__u32 trip_rate, trip_burst;
 	__u32 pad4;
 };
 
 /* sg_events: what the program tells the daemon (a ring buffer). */
 #define SG_BPF_EVENTS_BYTES (256 * 1024)
 #define SG_BPF_EV_VERIFIED 1	/* a RST echoed a valid cookie: addr is verified */
+#define SG_BPF_EV_TRIPPED 2	/* service svc's tripwire turned it to challenging */
 struct sg_bpf_event {
 	__u8 type;		/* SG_BPF_EV_* */
 	__u8 family;
-	__u8 pad[6];
-	__u8 addr[16];		/* the client's address (not masked) */
+	__u16 pad;
+	__u32 svc;		/* EV_TRIPPED: the daemon's service index */
+	__u8 addr[16];		/* EV_VERIFIED: the client's address (not masked) */
 };
 
 /* sg_victims: limit_synack_dest's buckets, one u64 each (GCRA's
@@ -138,6 +142,12 @@ struct sg_bpf_svc_key {
 
 #define SG_BPF_SVC_PASS 0	/* not challenging: everything goes on to the daemon */
 #define SG_BPF_SVC_AUTH 1	/* challenging with SYN authentication */
+/* Adaptive, no attack (yet): unverified SYNs pass while the service's
+ * budget (sg_trip: trip_rate per second, trip_burst) lasts; the SYN that
+ * finds it empty turns the service to SG_BPF_SVC_AUTH there and then, is
+ * challenged, and the daemon is told (SG_BPF_EV_TRIPPED): its detector
+ * takes the attack over and decides when it ends. */
+#define SG_BPF_SVC_TRIP 2
 
 struct sg_bpf_svc {
 	__u32 index;		/* the daemon's service index */
@@ -180,6 +190,7 @@ struct sg_bpf_svc_stats {
 	X(syn_allowed, "SYNs from the allow list: passed") \
 	X(syn_verified, "SYNs from verified sources: passed") \
 	X(syn_passed, "SYNs to services not challenging: passed") \
+	X(trips, "adaptive services the tripwire turned to challenging") \
 	X(challenges, "cookie SYN+ACKs sent") \
 	X(syn_retransmit, "challenged SYNs seen again in the fallback window: passed") \
 	X(limited_synack_dest, "SYNs not answered: limit_synack_dest of their source's prefix") \

@@ -80,6 +80,8 @@ MAP(sg_verified6, BPF_MAP_TYPE_LRU_HASH, 1 << 20, struct sg_bpf_v6key, __u64);
  * program shares one bound. */
 MAP(sg_victims, BPF_MAP_TYPE_ARRAY, SG_BPF_VICTIM_SLOTS, __u32, __u64);
 MAP(sg_total, BPF_MAP_TYPE_ARRAY, 1, __u32, __u64);
+/* The tripwire's budgets, one per service index (SG_BPF_SVC_TRIP). */
+MAP(sg_trip, BPF_MAP_TYPE_ARRAY, SG_BPF_SVC_MAX, __u32, __u64);
 /* limit_rst_source's buckets, as sg_victims (its size and hash). */
 MAP(sg_rst_limits, BPF_MAP_TYPE_ARRAY, SG_BPF_VICTIM_SLOTS, __u32, __u64);
 /* Sources verified here, for the daemon's table, ipset and state file. */
@@ -721,8 +723,56 @@ static __always_inline int retransmission(const struct sg_bpf_cfg *cfg, __u64 fp
 	return 0;
 }
 
+/* Whether the tripwire of service index lets one more unverified SYN by. */
+static __always_inline int trip_budget(const struct sg_bpf_cfg *cfg, __u32 index, __u64 now)
+{
+	__u64 *tat = bpf_map_lookup_elem(&sg_trip, &index);
+
+	return cfg->trip_rate && tat && bucket_take(tat, cfg->trip_rate, cfg->trip_burst, now);
+}
+
+/* The budget ran dry: the service challenges from this SYN on (its entry
+ * of this generation, or the catch-all's), and the daemon is told.  Two
+ * CPUs may both trip it: the daemon takes the second event as a repeat. */
+static __always_inline void trip(struct sg_bpf_cfg *cfg, __u32 gen, const struct conn *c,
+				 struct sg_bpf_svc svc)
+{
+	struct sg_bpf_event *ev;
+	struct sg_bpf_svc *s = 0;
+
+	if (svc.set) {
+		__u32 port = gen * 65536 + c->dport;
+
+		if (cfg->svc_addr) {
+			struct sg_bpf_svc_key k = { .family = (__u8)c->family, .gen = (__u8)gen,
+						    .port = c->dport };
+
+			__builtin_memcpy(k.addr, c->dst, 16);
+			if (c->family == AF_INET)
+				__builtin_memset(k.addr + 4, 0, 12);
+			s = bpf_map_lookup_elem(&sg_services, &k);
+		}
+		if (!s)
+			s = bpf_map_lookup_elem(&sg_ports, &port);
+		if (s && s->index == svc.index)
+			s->action = SG_BPF_SVC_AUTH;
+	} else {
+		cfg->catchall = SG_BPF_SVC_AUTH;
+	}
+	count(SG_BPF_trips);
+	ev = bpf_ringbuf_reserve(&sg_events, sizeof(*ev), 0);
+	if (!ev) {
+		count(SG_BPF_events_lost);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = SG_BPF_EV_TRIPPED;
+	ev->svc = svc.index;
+	bpf_ringbuf_submit(ev, 0);
+}
+
 static __always_inline enum verdict decide(struct frame *f, struct conn *c,
-					    const struct sg_bpf_cfg *cfg, __u32 gen, __u64 *now,
+					    struct sg_bpf_cfg *cfg, __u32 gen, __u64 *now,
 					    struct sg_bpf_svc_stats **ss)
 {
 	struct sg_bpf_svc svc;
@@ -792,7 +842,13 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 	}
 	if (*ss)
 		(*ss)->unverified++;
-	if (svc.action != SG_BPF_SVC_AUTH) {
+	if (svc.action == SG_BPF_SVC_TRIP) {
+		if (trip_budget(cfg, svc.index, *now)) {
+			count(SG_BPF_syn_passed);
+			return V_PASS;
+		}
+		trip(cfg, gen, c, svc);
+	} else if (svc.action != SG_BPF_SVC_AUTH) {
 		count(SG_BPF_syn_passed);
 		return V_PASS;
 	}

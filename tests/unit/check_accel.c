@@ -545,17 +545,20 @@ END_TEST
 /* --- RSTs answering cookies ---------------------------------------------------- */
 
 struct seen {
-	int n, family;
+	int n, type, family;
+	unsigned svc;
 	uint8_t addr[16];
 };
 
-static void on_seen(void *arg, int family, const uint8_t addr[16])
+static void on_seen(void *arg, const struct sg_bpf_event *ev)
 {
 	struct seen *s = arg;
 
 	s->n++;
-	s->family = family;
-	memcpy(s->addr, addr, 16);
+	s->type = ev->type;
+	s->family = ev->family;
+	s->svc = ev->svc;
+	memcpy(s->addr, ev->addr, 16);
 }
 
 /* The cookie the program answers a SYN from sport with. */
@@ -598,6 +601,7 @@ START_TEST(accel_rst_with_the_cookie_verifies)
 		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
 		ck_assert_uint_eq(stat(SG_BPF_rst_valid), 1 + (unsigned)v6);
 		ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
+		ck_assert_int_eq(seen.type, SG_BPF_EV_VERIFIED);
 		ck_assert_int_eq(seen.family, family);
 		ck_assert_mem_eq(seen.addr, v6 ? client6 : client4, v6 ? 16 : 4);
 		ck_assert_int_eq(accel_events(acc, on_seen, &seen), 0);	/* once */
@@ -698,6 +702,54 @@ START_TEST(accel_rst_of_a_connection_passes)
 }
 END_TEST
 
+/* Adaptive mode's tripwire: a service passes trip_burst unverified SYNs,
+ * the next one turns it to challenging (in the map: the SYNs after it are
+ * challenged too) and tells the daemon, once; the catch-all the same. */
+START_TEST(accel_tripwire)
+{
+	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .catchall = SG_BPF_SVC_TRIP,
+				  .catchall_index = 127, .mss4 = 1460, .mss6 = 1440,
+				  .window = 65535, .retransmit_min_ms = 500,
+				  .retransmit_max_ms = 5000, .trip_rate = 1, .trip_burst = 3 };
+	struct sg_bpf_svc_key any = { .port = 8080 };
+	struct sg_bpf_svc trip = { .index = 4, .action = SG_BPF_SVC_TRIP };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct seen seen = { 0 };
+	size_t len, outlen;
+
+	accel_stage(acc);
+	ck_assert_int_eq(accel_set_cfg(acc, &cfg), 0);
+	ck_assert_int_eq(accel_set_service(acc, &any, &trip), 0);
+	ck_assert_int_eq(accel_commit(acc), 0);
+	for (int i = 0; i < 3; i++) {
+		len = syn_frame(in, i & 1 ? AF_INET6 : AF_INET, (uint16_t)(41600 + i), 1);
+		assert_passed(in, len, SG_BPF_syn_passed);
+	}
+	ck_assert_int_eq(accel_events(acc, on_seen, &seen), 0);
+	for (int i = 3; i < 6; i++) {
+		len = syn_frame(in, AF_INET, (uint16_t)(41600 + i), 1);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	}
+	ck_assert_uint_eq(stat(SG_BPF_trips), 1);
+	ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
+	ck_assert_int_eq(seen.type, SG_BPF_EV_TRIPPED);
+	ck_assert_uint_eq(seen.svc, 4);
+	/* Another port: the catch-all, its own budget. */
+	for (int i = 0; i < 3; i++) {
+		len = frame(in, &(struct seg){ .family = AF_INET, .sport = (uint16_t)(41700 + i),
+					       .dport = 9999, .isn = 1 });
+		assert_passed(in, len, SG_BPF_syn_passed);
+	}
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 41710, .dport = 9999, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 41711, .dport = 9999, .isn = 1 });
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	ck_assert_uint_eq(stat(SG_BPF_trips), 2);
+	ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
+	ck_assert_uint_eq(seen.svc, 127);
+}
+END_TEST
+
 /* A reload writes a whole new generation of settings, services and lists
  * while the program goes on with the old one, and switches in one step. */
 START_TEST(accel_generations_switch_at_commit)
@@ -787,6 +839,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_rst_cookie_epochs);
 	tcase_add_test(tc, accel_rst_limit_and_passes);
 	tcase_add_test(tc, accel_rst_of_a_connection_passes);
+	tcase_add_test(tc, accel_tripwire);
 	tcase_add_test(tc, accel_reflection_limits);
 	tcase_add_test(tc, accel_reflection_limit_holds_across_cpus);
 	tcase_add_test(tc, accel_nothing_answered_without_keys);
