@@ -513,12 +513,12 @@ static __always_inline void verify(const struct sg_bpf_cfg *cfg, const struct co
 	}
 }
 
-/* The service of the SYN's destination: that address and port, that port
- * on any address, else the catch-all. */
-static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg, __u32 gen,
-						    const struct conn *c)
+/* The entry of the destination's service in generation gen: that address
+ * and port, else that port on any address; NULL: the catch-all's. */
+static __always_inline struct sg_bpf_svc *service_entry(const struct sg_bpf_cfg *cfg, __u32 gen,
+							const struct conn *c)
 {
-	struct sg_bpf_svc *s = 0, all = { .index = cfg->catchall_index, .action = cfg->catchall };
+	struct sg_bpf_svc *s = 0;
 	__u32 port = gen * 65536 + c->dport;
 
 	if (cfg->svc_addr) {
@@ -535,6 +535,16 @@ static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg
 		if (s && !s->set)
 			s = 0;
 	}
+	return s;
+}
+
+/* The service of the SYN's destination, the catch-all's if none. */
+static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg, __u32 gen,
+						    const struct conn *c)
+{
+	struct sg_bpf_svc *s = service_entry(cfg, gen, c),
+			  all = { .index = cfg->catchall_index, .action = cfg->catchall };
+
 	return s ? *s : all;
 }
 
@@ -738,22 +748,10 @@ static __always_inline void trip(struct sg_bpf_cfg *cfg, __u32 gen, const struct
 				 struct sg_bpf_svc svc)
 {
 	struct sg_bpf_event *ev;
-	struct sg_bpf_svc *s = 0;
+	struct sg_bpf_svc *s;
 
 	if (svc.set) {
-		__u32 port = gen * 65536 + c->dport;
-
-		if (cfg->svc_addr) {
-			struct sg_bpf_svc_key k = { .family = (__u8)c->family, .gen = (__u8)gen,
-						    .port = c->dport };
-
-			__builtin_memcpy(k.addr, c->dst, 16);
-			if (c->family == AF_INET)
-				__builtin_memset(k.addr + 4, 0, 12);
-			s = bpf_map_lookup_elem(&sg_services, &k);
-		}
-		if (!s)
-			s = bpf_map_lookup_elem(&sg_ports, &port);
+		s = service_entry(cfg, gen, c);
 		if (s && s->index == svc.index)
 			s->action = SG_BPF_SVC_AUTH;
 	} else {
