@@ -10,10 +10,13 @@
 #include <linux/if_link.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,6 +44,10 @@ struct accel {
 	unsigned nattached;
 	struct { int ifindex; uint32_t flags; } attached[ACCEL_IFACES_MAX];
 	unsigned adopted;		/* verified sources taken from a stale program */
+	char pin_dir[256];		/* "" : nothing pinned */
+	char pin_err[512];
+	bool reused;			/* the pinned tables were taken over */
+	uint32_t stale_id;		/* the program a killed synguardd pinned, 0: none */
 };
 
 static int map_fd(struct accel *a, const char *name)
@@ -75,6 +82,154 @@ static int find_maps(struct accel *a)
 	return bad || a->keys < 0 || a->active < 0 || a->cfg_fd < 0 || a->ports < 0 ||
 	       a->services < 0 || a->verified4 < 0 || a->verified6 < 0 || a->stats < 0 ||
 	       a->retrans_passed < 0 || a->svc_stats < 0 ? -1 : 0;
+}
+
+static void count_one(void *arg, int family, const uint8_t addr[16], uint64_t until_ns)
+{
+	(void)arg, (void)family, (void)addr, (void)until_ns;
+}
+
+/* The tables pinned: state a crash must not lose. */
+static const char *const pinned_maps[] = {
+	"sg_verified4", "sg_verified6", "sg_retrans", "sg_retrans_passed",
+	"sg_victims", "sg_total", "sg_rst_limits", "sg_trip",
+};
+#define NPINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+
+static int pin_path(const struct accel *a, const char *name, char *path, size_t size)
+{
+	int n = snprintf(path, size, "%s/%s", a->pin_dir, name);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* Whether the pinned map fd is the one m would create: the same type,
+ * key, value and size (a config with other sizes starts afresh). */
+static bool same_map(int fd, const struct bpf_map *m)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	       info.type == (uint32_t)bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+	       info.value_size == bpf_map__value_size(m) &&
+	       info.max_entries == bpf_map__max_entries(m);
+}
+
+/* The id of the program a synguardd pinned in pin_dir, 0 if none. */
+static uint32_t pinned_prog_id(const struct accel *a)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info), id = 0;
+	char path[320];
+	int fd;
+
+	if (!a->pin_dir[0] || pin_path(a, "sg_xdp", path, sizeof(path)) < 0 ||
+	    (fd = bpf_obj_get(path)) < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		id = info.id;
+	close(fd);
+	return id;
+}
+
+/* Before load: take over the tables a killed synguardd pinned in dir (or
+ * note why not, and pin nothing). */
+static void pin_reuse(struct accel *a, const char *dir)
+{
+	struct statfs fs;
+
+	a->pin_dir[0] = 0;
+	if (!dir || !dir[0])
+		return;
+	if (snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", dir) >= (int)sizeof(a->pin_dir)) {
+		snprintf(a->pin_err, sizeof(a->pin_err), "%s: path too long", dir);
+		a->pin_dir[0] = 0;
+		return;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(a->pin_err, sizeof(a->pin_err), "%s: %s", dir, strerror(errno));
+		a->pin_dir[0] = 0;
+		return;
+	}
+	if (statfs(dir, &fs) < 0 || fs.f_type != BPF_FS_MAGIC) {
+		snprintf(a->pin_err, sizeof(a->pin_err), "%s is not on a bpf filesystem", dir);
+		a->pin_dir[0] = 0;
+		return;
+	}
+	a->stale_id = pinned_prog_id(a);	/* before ours takes its pin */
+	for (size_t i = 0; i < NPINNED; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(a->obj, pinned_maps[i]);
+		char path[320];
+		int fd;
+
+		if (!m || pin_path(a, pinned_maps[i], path, sizeof(path)) < 0)
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (same_map(fd, m) && bpf_map__reuse_fd(m, fd) == 0)
+			a->reused = true;
+		else
+			unlink(path);	/* another layout: this run starts it afresh */
+		close(fd);
+	}
+}
+
+/* After load: pin the tables that are new. */
+static void pin_maps(struct accel *a)
+{
+	if (!a->pin_dir[0])
+		return;
+	for (size_t i = 0; i < NPINNED; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(a->obj, pinned_maps[i]);
+		char path[320];
+
+		if (!m || pin_path(a, pinned_maps[i], path, sizeof(path)) < 0)
+			continue;
+		if (access(path, F_OK) == 0)
+			continue;	/* taken over: pinned already */
+		if (bpf_obj_pin(bpf_map__fd(m), path) < 0) {
+			snprintf(a->pin_err, sizeof(a->pin_err), "cannot pin %s: %s", path,
+				 strerror(errno));
+			accel_unpin(a);
+			return;
+		}
+	}
+}
+
+/* The program, pinned once attached: the next synguardd knows its own. */
+static void pin_prog(struct accel *a)
+{
+	char path[320];
+
+	if (!a->pin_dir[0] || pin_path(a, "sg_xdp", path, sizeof(path)) < 0)
+		return;
+	unlink(path);
+	if (bpf_obj_pin(a->prog, path) < 0)
+		snprintf(a->pin_err, sizeof(a->pin_err), "cannot pin %s: %s", path, strerror(errno));
+}
+
+const char *accel_pin_error(const struct accel *a)
+{
+	return a->pin_err[0] ? a->pin_err : NULL;
+}
+
+void accel_unpin(struct accel *a)
+{
+	char path[320];
+
+	if (!a || !a->pin_dir[0])
+		return;
+	for (size_t i = 0; i < NPINNED; i++)
+		if (pin_path(a, pinned_maps[i], path, sizeof(path)) == 0)
+			unlink(path);
+	if (pin_path(a, "sg_xdp", path, sizeof(path)) == 0)
+		unlink(path);
+	rmdir(a->pin_dir);
+	a->pin_dir[0] = 0;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -183,6 +338,7 @@ struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *e
 		snprintf(err, errlen, "%s: not a synguard fast-path object", path);
 		goto fail;
 	}
+	pin_reuse(a, sz ? sz->pin_dir : NULL);
 	rc = bpf_object__load(a->obj);
 	if (rc) {
 		rc = -rc;
@@ -200,6 +356,9 @@ struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *e
 		snprintf(err, errlen, "%s: not a synguard fast-path object", path);
 		goto fail;
 	}
+	pin_maps(a);
+	if (a->reused)	/* the sources a killed synguardd verified are ours now */
+		a->adopted = (unsigned)accel_walk_verified(a, count_one, NULL);
 	return a;
 fail:
 	accel_close(a);
@@ -474,18 +633,19 @@ static bool is_veth(const char *name)
 }
 
 /* The fd of the program on ifindex if it is one a synguardd left there
- * (killed before it could detach), else -1. */
-static int stale_own(int ifindex)
+ * (killed before it could detach), else -1: the one it pinned in pin_dir,
+ * or without a pin, one named sg_xdp. */
+static int stale_own(const struct accel *a, int ifindex)
 {
 	struct bpf_prog_info info;
-	uint32_t id = 0, len = sizeof(info);
+	uint32_t id = 0, len = sizeof(info), pinned = a->stale_id;
 	int fd;
 
 	if (bpf_xdp_query_id(ifindex, 0, &id) < 0 || !id || (fd = bpf_prog_get_fd_by_id(id)) < 0)
 		return -1;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_PROG_TYPE_XDP &&
-	    strcmp(info.name, "sg_xdp") == 0)
+	    (pinned ? info.id == pinned : strcmp(info.name, "sg_xdp") == 0))
 		return fd;
 	close(fd);
 	return -1;
@@ -550,10 +710,10 @@ static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *repl
 	int rc = bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 
 	if (rc == -EBUSY || rc == -EEXIST) {
-		int old = stale_own(ifindex);
+		int old = stale_own(a, ifindex);
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old);
 
-		if (old >= 0)
+		if (old >= 0 && !a->reused)	/* taken over whole when pinned */
 			adopt_verified(a, old);
 		rc = old < 0 ? -EEXIST : bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_REPLACE, &o);
 		if (old >= 0)
@@ -567,6 +727,7 @@ static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *repl
 	a->attached[a->nattached].ifindex = ifindex;
 	a->attached[a->nattached].flags = flags;
 	a->nattached++;
+	pin_prog(a);
 	return 0;
 }
 

@@ -18,16 +18,25 @@ struct accel;
 /* The caps of the program's tables: verified sources (each family), the
  * retransmission fallback's entries, the anti-reflection buckets (the
  * daemon's verified_max, retransmit_table, limit_table).  The last two
- * are rounded up to powers of two. */
+ * are rounded up to powers of two.  pin_dir: a directory on a bpffs where
+ * the tables that must outlive a crash (verified sources, the fallback,
+ * the limits) and the program are pinned; a later accel_open with the
+ * same directory takes the tables over as they are (NULL or "": none). */
 struct accel_sizes {
 	uint32_t verified, retrans, victims;
+	const char *pin_dir;
 };
 
 /* Open and load the object at path (verifier included), its tables sized
  * by sz (NULL: the object's own sizes): NULL with the reason in err (and
- * errno) if the kernel or the file does not allow it. */
+ * errno) if the kernel or the file does not allow it.  A pin_dir that
+ * cannot be used is no error: accel_pin_error says why. */
 struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *err,
 			 size_t errlen);
+/* Why the tables are not pinned (NULL: they are, or no pin_dir). */
+const char *accel_pin_error(const struct accel *a);
+/* Remove the pins (a clean stop: nothing is left to take over). */
+void accel_unpin(struct accel *a);
 void accel_close(struct accel *a);
 
 /* The epoch keys of c, and the program's fingerprint and bucket keys
@@ -62,7 +71,8 @@ uint64_t accel_fingerprint(const struct accel *a, const struct pkt *p);
  * returns how many. */
 typedef void (*accel_verified_fn)(void *arg, int family, const uint8_t addr[16], uint64_t until_ns);
 int accel_walk_verified(struct accel *a, accel_verified_fn fn, void *arg);
-/* Verified sources taken over from a program a killed synguardd left. */
+/* Verified sources taken over from a program a killed synguardd left (its
+ * pinned tables, or its maps copied). */
 unsigned accel_adopted(const struct accel *a);
 /* What the program tells the daemon, in order: a source it verified (a
  * RST echoed a valid cookie), a service its tripwire turned to

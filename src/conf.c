@@ -166,6 +166,7 @@ enum conf_when { CONF_W_LIVE, CONF_W_RESTART };
 	X(accel_interfaces, accel_interfaces,  IFACES,   CONF_F_EMPTY_OK, 0, 0, NULL, RESTART, "") \
 	X(accel_mode,       accel_mode,        ENUM,     0, 0, 0, accel_names, RESTART, "auto") \
 	X(accel_object,     accel_object,      PATH,     CONF_F_EMPTY_OK, 0, 0, NULL, RESTART, "") \
+	X(accel_pin_dir,    accel_pin_dir,     PATH,     CONF_F_EMPTY_OK, 0, 0, NULL, RESTART, "/sys/fs/bpf/synguard") \
 	X(service,          services,          SERVICE,  CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(allow,            allow,             CIDRS,    CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(allow_file,       allow,             CIDRFILE, CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \

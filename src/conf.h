@@ -106,6 +106,7 @@ struct conf {
 	char accel_interfaces[CONF_IFACES_MAX * CONF_IFNAME_MAX];	/* blank-separated */
 	enum conf_accel accel_mode;
 	char accel_object[CONF_PATH_MAX];	/* "" = the one installed with synguardd */
+	char accel_pin_dir[CONF_PATH_MAX];	/* "" = nothing pinned */
 	/* lists: services (first match wins), allow and deny CIDRs */
 	unsigned nservices;
 	struct conf_service services[CONF_SERVICES_MAX];

@@ -33,12 +33,16 @@ static void accel_start(struct fastpath *fp)
 	if (!c->accel_interfaces[0] || c->accel_mode == CONF_ACCEL_OFF)
 		return;
 	fp->accel = accel_open(path, &(struct accel_sizes){ .verified = c->verified_max,
-			       .retrans = c->retransmit_table, .victims = c->limit_table },
-			       err, sizeof(err));
+			       .retrans = c->retransmit_table, .victims = c->limit_table,
+			       .pin_dir = c->accel_pin_dir }, err, sizeof(err));
 	if (!fp->accel) {
 		log_err("no kernel fast path: %s; every SYN goes through the queue", err);
 		return;
 	}
+	if (accel_pin_error(fp->accel))
+		log_warn("kernel fast path: nothing pinned (%s): after a crash, the restarted "
+			 "daemon copies what it can from the program left behind",
+			 accel_pin_error(fp->accel));
 	memcpy(names, c->accel_interfaces, sizeof(names));
 	for (char *n = strtok_r(names, " ", &save); n; n = strtok_r(NULL, " ", &save)) {
 		if (accel_attach(fp->accel, n, how, &used, &replaced) == 0) {
@@ -54,6 +58,7 @@ static void accel_start(struct fastpath *fp)
 		}
 	}
 	if (!attached) {
+		accel_unpin(fp->accel);
 		accel_close(fp->accel);
 		fp->accel = NULL;
 	}
@@ -86,6 +91,7 @@ void fastpath_close(struct fastpath *fp)
 {
 	ipset_close(fp->set);
 	fp->set = NULL;
+	accel_unpin(fp->accel);	/* a clean stop leaves nothing to take over */
 	accel_close(fp->accel);	/* detaches: the queue takes every SYN again */
 	fp->accel = NULL;
 }

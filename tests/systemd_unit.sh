@@ -44,11 +44,13 @@ grep -q '^PrivateNetwork=' "$unit" && fail "PrivateNetwork= would cut the daemon
 
 # systemd-analyze verify checks that every Exec binary exists at its absolute
 # path: a copy of the unit points our own programs into the DESTDIR install.
-# Every Exec line but the /bin/kill one must have been rewritten, so a system-
-# wide install cannot stand in for the one under test.
+# Every Exec line but the /bin/kill one and the shell line that makes the
+# fast path's pin directory must have been rewritten, so a system-wide
+# install cannot stand in for the one under test.
 mkdir "$tmp/units"
 sed -e "/^Exec/s|$sbindir/|$dest$sbindir/|g" "$unit" >"$tmp/units/synguardd.service"
-if grep -E '^Exec' "$tmp/units/synguardd.service" | grep -vF -e "$dest$sbindir/" -e "=/bin/kill "; then
+if grep -E '^Exec' "$tmp/units/synguardd.service" |
+	grep -vF -e "$dest$sbindir/" -e "=/bin/kill " -e "=+/bin/sh -c 'if mountpoint -q /sys/fs/bpf;"; then
 	fail "an Exec line above runs something not installed by us"
 fi
 # Documentation=man:... is checked with man(1) against the installed pages.

@@ -15,10 +15,12 @@
 # 4. kill -9: the program stays and keeps answering the flood; a new client
 #    gets in at once (the program checks its RST and verifies it: Linux
 #    resends its SYN within milliseconds of answering a wrong SYN+ACK); the
-#    restarted daemon replaces the program and takes over its verified
-#    sources, the one verified while no daemon ran included: the client
-#    verified before the kill is not challenged.
-# 5. At stop the program is detached; the foreign one stays.
+#    restarted daemon replaces the program and takes over the verified
+#    sources it pinned (a bpffs the test mounts), the one verified while no
+#    daemon ran included: the client verified before the kill is not
+#    challenged.
+# 5. At stop the program is detached and the pins removed; the foreign
+#    program stays.
 set -eu
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/daemon.sh"
@@ -30,6 +32,12 @@ FLOOD_MAX_S=${FLOOD_MAX_S:-60}
 OBJ=$top_builddir/src/bpf/synguard.bpf.o
 FOREIGN=$top_builddir/tests/tools/xdp_pass.bpf.o
 lab_server_start "$PORT"
+# The pins' bpffs: a directory of the test's own, never the root's.
+BPFFS=$LAB_TMP/bpffs
+mkdir -p "$BPFFS"
+mount -t bpf bpf "$BPFFS" || fail "cannot mount a bpffs on $BPFFS"
+lab_at_exit umount "$BPFFS"
+PINS=$BPFFS/synguard
 
 xdp_prog() {	# xdp_prog IFACE: the id of the XDP program on IFACE in the gateway, or ""
 	lab_exec "$LAB_G" ip -d link show dev "$1" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'
@@ -40,7 +48,7 @@ lab_exec "$LAB_G" ip link set dev "$IF_GS" xdpgeneric obj "$FOREIGN" sec xdp
 foreign=$(xdp_prog "$IF_GS")
 [ -n "$foreign" ] || fail "could not put a foreign XDP program on $IF_GS"
 conf=$(sg_conf accel "mode = always" "accel_interfaces = $IF_GC $IF_GA $IF_GS" \
-	"accel_mode = xdp-generic" "accel_object = $OBJ")
+	"accel_mode = xdp-generic" "accel_object = $OBJ" "accel_pin_dir = $PINS")
 sg_rules "$LAB_G" apply -m gateway -p "$PORT" -c "$conf"
 sg_start "$LAB_G" "$conf"
 sg_wait_log "kernel fast path on $IF_GC \(xdp-generic\)" 5 >/dev/null
@@ -120,6 +128,7 @@ wait "$SG_PID" 2>/dev/null || true
 lab_untrack_pid "$SG_PID"
 SG_PID=""
 [ "$(xdp_prog "$IF_GA")" = "$ours" ] || fail "the program went with the killed daemon"
+[ -e "$PINS/sg_verified4" ] && [ -e "$PINS/sg_xdp" ] || fail "nothing pinned in $PINS: $(ls "$PINS" 2>&1)"
 spoof0=$(lab_server_count_spoofed 4)
 lab_flood 4 "$PORT" "$FLOOD_MAX_S" "$LAB_FLOOD_PPS"
 sleep 1
@@ -156,6 +165,7 @@ sg_stop
 [ -z "$(xdp_prog "$IF_GA")" ] && [ -z "$(xdp_prog "$IF_GC")" ] ||
 	fail "the program is still attached after the stop"
 [ "$(xdp_prog "$IF_GS")" = "$foreign" ] || fail "the foreign program on $IF_GS is gone"
+[ ! -e "$PINS" ] || fail "the pins are still there after a clean stop: $(ls "$PINS")"
 lab_exec "$LAB_G" ip link set dev "$IF_GS" xdpgeneric off
 sg_rules "$LAB_G" remove -m gateway -c "$conf"
 echo "PASS: kernel fast path on a gateway"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -794,6 +795,60 @@ START_TEST(accel_generations_switch_at_commit)
 }
 END_TEST
 
+/* Pinned in a bpffs directory, the verified sources outlive the process
+ * (a kill -9): the next accel_open there takes the tables over; other
+ * sizes start afresh; a clean stop removes the pins; a directory that is
+ * not on a bpffs pins nothing, and says so. */
+START_TEST(accel_pinned_tables_survive)
+{
+	char dir[] = "/tmp/sg-pin-XXXXXX", pins[64], err[256];
+	struct accel_sizes sz = { .verified = 1024, .retrans = 1024, .victims = 1024, .pin_dir = pins };
+	struct sg_bpf_svc_key k = { .port = 8080 };
+	struct sg_bpf_svc auth = { .action = SG_BPF_SVC_AUTH };
+	struct sg_bpf_cfg cfg = { .prefix4 = 32, .prefix6 = 64, .mss4 = 1460, .mss6 = 1440,
+				  .window = 65535 };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct accel_run r = { .in = in, .out = out, .outlen = FRAME_MAX };
+	struct accel *a;
+
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare: %s", strerror(errno));
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(pins, sizeof(pins), "%s/synguard", dir);
+	a = accel_open(object_path(), &sz, err, sizeof(err));	/* not a bpffs yet */
+	ck_assert_msg(a, "%s", err);
+	ck_assert_ptr_nonnull(accel_pin_error(a));
+	accel_close(a);
+	rmdir(pins);
+	ck_assert_msg(mount("bpf", dir, "bpf", 0, NULL) == 0, "mount bpffs: %s", strerror(errno));
+	a = accel_open(object_path(), &sz, err, sizeof(err));
+	ck_assert_msg(a, "%s", err);
+	ck_assert_ptr_null(accel_pin_error(a));
+	ck_assert_uint_eq(accel_adopted(a), 0);
+	ck_assert_int_eq(accel_set_verified(a, AF_INET, client4, UINT64_MAX), 0);
+	accel_close(a);		/* as a crash: the pins stay */
+	a = accel_open(object_path(), &sz, err, sizeof(err));
+	ck_assert_msg(a, "%s", err);
+	ck_assert_uint_eq(accel_adopted(a), 1);
+	ck_assert_int_eq(accel_set_keys(a, &cookies, &fp), 0);
+	ck_assert_int_eq(accel_set_cfg(a, &cfg), 0);
+	ck_assert_int_eq(accel_set_service(a, &k, &auth), 0);
+	r.inlen = syn_frame(in, AF_INET, 41800, 1);
+	ck_assert_int_eq(accel_test_run(a, &r), 0);
+	ck_assert_uint_eq(r.action, XDP_PASS_);		/* still verified */
+	accel_close(a);
+	sz.verified = 2048;	/* another size: not taken over */
+	a = accel_open(object_path(), &sz, err, sizeof(err));
+	ck_assert_msg(a, "%s", err);
+	ck_assert_uint_eq(accel_adopted(a), 0);
+	accel_unpin(a);
+	ck_assert_int_ne(access(pins, F_OK), 0);	/* a clean stop: nothing left */
+	accel_close(a);
+	umount(dir);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(accel_nothing_answered_without_keys)
 {
 	struct accel *bare;
@@ -840,6 +895,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_rst_limit_and_passes);
 	tcase_add_test(tc, accel_rst_of_a_connection_passes);
 	tcase_add_test(tc, accel_tripwire);
+	tcase_add_test(tc, accel_pinned_tables_survive);
 	tcase_add_test(tc, accel_reflection_limits);
 	tcase_add_test(tc, accel_reflection_limit_holds_across_cpus);
 	tcase_add_test(tc, accel_nothing_answered_without_keys);

@@ -19,7 +19,7 @@
 #include "conf.h"
 #include "unit.h"
 
-#define NKEYS 55
+#define NKEYS 56
 
 /* Parse text into *c (set to defaults first); *errs gets the messages. */
 static int run(struct conf *c, const char *text, char **errs)
@@ -191,6 +191,7 @@ static const char rest_text[] =
 	"accel_interfaces = eth0  vlan.100\tbond0\n"
 	"accel_mode = xdp-generic\n"
 	"accel_object = /opt/sg/synguard.bpf.o\n"
+	"accel_pin_dir = /run/sg-bpf\n"
 	"service = web 192.0.2.10:80 challenge=proxy mss=1400 wscale=7 sack=yes\n"
 	"service = v6 [2001:db8::1]:443 wscale=none\n";
 
@@ -754,6 +755,7 @@ START_TEST(conf_print_defaults)
 		"accel_interfaces =\n"
 		"accel_mode = auto\n"
 		"accel_object =\n"
+		"accel_pin_dir = /sys/fs/bpf/synguard\n"
 		"# allow: 0 prefixes, deny: 0 prefixes (inline and from files)\n");
 	free(text);
 }
@@ -789,6 +791,7 @@ START_TEST(conf_accel_keys)
 	ck_assert_str_eq(c.accel_interfaces, "eth0 vlan.100 bond0");	/* one blank apart */
 	ck_assert_int_eq(c.accel_mode, CONF_ACCEL_XDP_GENERIC);
 	ck_assert_str_eq(c.accel_object, "/opt/sg/synguard.bpf.o");
+	ck_assert_str_eq(c.accel_pin_dir, "/run/sg-bpf");
 	conf_free(&c);
 	run_ok(&c, "accel_interfaces = \naccel_mode = off\n");
 	ck_assert_str_eq(c.accel_interfaces, "");
@@ -916,7 +919,7 @@ START_TEST(conf_keys_listed)
 		"limit_syn_service", "limit_synack_dest", "limit_synack_total", "limit_rst_source",
 		"stats_interval", "census_interval", "census_max", "service", "allow", "allow_file",
 		"deny", "deny_file", "challenge", "proxy_max", "proxy_timeout", "proxy_early_data",
-		"accel_interfaces", "accel_mode", "accel_object",
+		"accel_interfaces", "accel_mode", "accel_object", "accel_pin_dir",
 	};
 	int seen[NKEYS] = { 0 };
 	size_t i, j;
