@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <linux/magic.h>
@@ -25,7 +27,7 @@
 
 struct accel {
 	struct bpf_object *obj;
-	int prog, keys, active, cfg_fd, ports, services, verified4, verified6, stats;
+	int prog, tc_prog, keys, active, cfg_fd, ports, services, verified4, verified6, stats;
 	int lists[SG_BPF_GENS][2][2];	/* [generation][deny][v6] */
 	int ncpus;
 	uint64_t *percpu;		/* one per-CPU value's copies */
@@ -41,13 +43,17 @@ struct accel {
 	accel_event_fn ev_fn;		/* while accel_events runs */
 	void *ev_arg;
 	unsigned ev_n;
+	uint32_t tc_id;			/* sg_tc's id: the filter at our slot is ours */
 	unsigned nattached;
-	struct { int ifindex; uint32_t flags; } attached[ACCEL_IFACES_MAX];
+	/* Where the program is: XDP in mode flags, or TC (in a clsact qdisc
+	 * that we created: then it goes at detach, if nothing else is in it). */
+	struct { int ifindex; uint32_t flags; bool tc, qdisc; } attached[ACCEL_IFACES_MAX];
 	unsigned adopted;		/* verified sources taken from a stale program */
 	char pin_dir[256];		/* "" : nothing pinned */
 	char pin_err[512];
 	bool reused;			/* the pinned tables were taken over */
-	uint32_t stale_id;		/* the program a killed synguardd pinned, 0: none */
+	/* The programs a killed synguardd pinned (sg_xdp, sg_tc), 0: none. */
+	uint32_t stale_xdp_id, stale_tc_id;
 };
 
 static int map_fd(struct accel *a, const char *name)
@@ -117,15 +123,15 @@ static bool same_map(int fd, const struct bpf_map *m)
 	       info.max_entries == bpf_map__max_entries(m);
 }
 
-/* The id of the program a synguardd pinned in pin_dir, 0 if none. */
-static uint32_t pinned_prog_id(const struct accel *a)
+/* The id of the program (name) a synguardd pinned in pin_dir, 0 if none. */
+static uint32_t pinned_prog_id(const struct accel *a, const char *name)
 {
 	struct bpf_prog_info info;
 	uint32_t len = sizeof(info), id = 0;
 	char path[320];
 	int fd;
 
-	if (!a->pin_dir[0] || pin_path(a, "sg_xdp", path, sizeof(path)) < 0 ||
+	if (!a->pin_dir[0] || pin_path(a, name, path, sizeof(path)) < 0 ||
 	    (fd = bpf_obj_get(path)) < 0)
 		return 0;
 	memset(&info, 0, sizeof(info));
@@ -159,7 +165,8 @@ static void pin_reuse(struct accel *a, const char *dir)
 		a->pin_dir[0] = 0;
 		return;
 	}
-	a->stale_id = pinned_prog_id(a);	/* before ours takes its pin */
+	a->stale_xdp_id = pinned_prog_id(a, "sg_xdp");	/* before ours take the pins */
+	a->stale_tc_id = pinned_prog_id(a, "sg_tc");
 	for (size_t i = 0; i < NPINNED; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(a->obj, pinned_maps[i]);
 		char path[320];
@@ -200,15 +207,17 @@ static void pin_maps(struct accel *a)
 	}
 }
 
-/* The program, pinned once attached: the next synguardd knows its own. */
-static void pin_prog(struct accel *a)
+/* The program (XDP, or TC), pinned once attached: the next synguardd
+ * knows its own. */
+static void pin_prog(struct accel *a, bool tc)
 {
+	const char *name = tc ? "sg_tc" : "sg_xdp";
 	char path[320];
 
-	if (!a->pin_dir[0] || pin_path(a, "sg_xdp", path, sizeof(path)) < 0)
+	if (!a->pin_dir[0] || pin_path(a, name, path, sizeof(path)) < 0)
 		return;
 	unlink(path);
-	if (bpf_obj_pin(a->prog, path) < 0)
+	if (bpf_obj_pin(tc ? a->tc_prog : a->prog, path) < 0)
 		snprintf(a->pin_err, sizeof(a->pin_err), "cannot pin %s: %s", path, strerror(errno));
 }
 
@@ -227,6 +236,8 @@ void accel_unpin(struct accel *a)
 		if (pin_path(a, pinned_maps[i], path, sizeof(path)) == 0)
 			unlink(path);
 	if (pin_path(a, "sg_xdp", path, sizeof(path)) == 0)
+		unlink(path);
+	if (pin_path(a, "sg_tc", path, sizeof(path)) == 0)
 		unlink(path);
 	rmdir(a->pin_dir);
 	a->pin_dir[0] = 0;
@@ -315,6 +326,18 @@ static int size_maps(struct accel *a, const struct accel_sizes *sz)
 	return 0;
 }
 
+static int prog_id(int fd, uint32_t *id)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return -1;
+	*id = info.id;
+	return 0;
+}
+
 struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *err,
 			 size_t errlen)
 {
@@ -347,11 +370,14 @@ struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *e
 	}
 	p = bpf_object__find_program_by_name(a->obj, "sg_xdp");
 	a->prog = p ? bpf_program__fd(p) : -1;
+	p = bpf_object__find_program_by_name(a->obj, "sg_tc");
+	a->tc_prog = p ? bpf_program__fd(p) : -1;
 	a->staging = -1;
 	a->ncpus = libbpf_num_possible_cpus();
 	/* Room for the largest per-CPU value (struct sg_bpf_svc_stats). */
 	a->percpu = a->ncpus > 0 ? calloc((size_t)a->ncpus * 3, sizeof(*a->percpu)) : NULL;
-	if (a->prog < 0 || find_maps(a) < 0 || !a->percpu || open_events(a) < 0) {
+	if (a->prog < 0 || a->tc_prog < 0 || prog_id(a->tc_prog, &a->tc_id) < 0 || find_maps(a) < 0 ||
+	    !a->percpu || open_events(a) < 0) {
 		rc = EPROTO;
 		snprintf(err, errlen, "%s: not a synguard fast-path object", path);
 		goto fail;
@@ -632,23 +658,33 @@ static bool is_veth(const char *name)
 	return rc == 0 && strcmp(info.driver, "veth") == 0;
 }
 
+/* The fd of program id if it is a synguardd's (its type and name), else -1. */
+static int own_by_id(uint32_t id, enum bpf_prog_type type, const char *name, uint32_t pinned)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	int fd;
+
+	if (!id || (fd = bpf_prog_get_fd_by_id(id)) < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == type &&
+	    (pinned ? info.id == pinned : strcmp(info.name, name) == 0))
+		return fd;
+	close(fd);
+	return -1;
+}
+
 /* The fd of the program on ifindex if it is one a synguardd left there
  * (killed before it could detach), else -1: the one it pinned in pin_dir,
  * or without a pin, one named sg_xdp. */
 static int stale_own(const struct accel *a, int ifindex)
 {
-	struct bpf_prog_info info;
-	uint32_t id = 0, len = sizeof(info), pinned = a->stale_id;
-	int fd;
+	uint32_t id = 0;
 
-	if (bpf_xdp_query_id(ifindex, 0, &id) < 0 || !id || (fd = bpf_prog_get_fd_by_id(id)) < 0)
+	if (bpf_xdp_query_id(ifindex, 0, &id) < 0)
 		return -1;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_PROG_TYPE_XDP &&
-	    (pinned ? info.id == pinned : strcmp(info.name, "sg_xdp") == 0))
-		return fd;
-	close(fd);
-	return -1;
+	return own_by_id(id, BPF_PROG_TYPE_XDP, "sg_xdp", a->stale_xdp_id);
 }
 
 /* Copy the unexpired entries of one map into another of the same layout. */
@@ -677,6 +713,8 @@ static void adopt_verified(struct accel *a, int old)
 	uint32_t ids[64], len = sizeof(info);
 	struct timespec ts;
 
+	if (a->reused)
+		return;	/* its tables are ours already: pinned */
 	memset(&info, 0, sizeof(info));
 	info.nr_map_ids = 64;
 	info.map_ids = (uint64_t)(uintptr_t)ids;
@@ -703,6 +741,16 @@ static void adopt_verified(struct accel *a, int old)
 	}
 }
 
+static void remember(struct accel *a, int ifindex, uint32_t flags, bool qdisc)
+{
+	a->attached[a->nattached].ifindex = ifindex;
+	a->attached[a->nattached].flags = flags;
+	a->attached[a->nattached].tc = !flags;
+	a->attached[a->nattached].qdisc = qdisc;
+	a->nattached++;
+	pin_prog(a, !flags);
+}
+
 static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *replaced)
 {
 	/* UPDATE_IF_NOEXIST: a foreign program is never replaced; one a
@@ -713,7 +761,7 @@ static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *repl
 		int old = stale_own(a, ifindex);
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old);
 
-		if (old >= 0 && !a->reused)	/* taken over whole when pinned */
+		if (old >= 0)
 			adopt_verified(a, old);
 		rc = old < 0 ? -EEXIST : bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_REPLACE, &o);
 		if (old >= 0)
@@ -724,11 +772,174 @@ static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *repl
 		errno = -rc == EBUSY ? EEXIST : -rc;
 		return -1;
 	}
-	a->attached[a->nattached].ifindex = ifindex;
-	a->attached[a->nattached].flags = flags;
-	a->nattached++;
-	pin_prog(a);
+	remember(a, ifindex, flags, false);
 	return 0;
+}
+
+/* --- TC ingress: our filter in the clsact qdisc --------------------------------- */
+
+/* The fd of the filter's program at our slot on hook if a synguardd left
+ * it there, else -1 (another program, or a filter that is not eBPF). */
+static int stale_tc(const struct accel *a, const struct bpf_tc_hook *hook)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = ACCEL_TC_HANDLE, .priority = ACCEL_TC_PRIORITY);
+
+	if (bpf_tc_query(hook, &q) < 0)
+		return -1;
+	return own_by_id(q.prog_id, BPF_PROG_TYPE_SCHED_CLS, "sg_tc", a->stale_tc_id);
+}
+
+/* The filters (anyone's) in the clsact qdisc on ifindex, at ingress and
+ * egress, as an RTM_GETTFILTER dump lists them (the entries without a
+ * handle are the priorities' heads, not filters); -1 if the kernel does
+ * not say. */
+static int tc_filters(int ifindex)
+{
+	static const uint32_t parents[] = { TC_H_MIN_INGRESS, TC_H_MIN_EGRESS };
+	struct timeval tv = { .tv_sec = 1 };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), n = 0;
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		n = -1;
+	for (size_t p = 0; p < 2 && n >= 0; p++) {
+		struct { struct nlmsghdr nh; struct tcmsg tc; } req = {
+			.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETTFILTER,
+				.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = (uint32_t)p + 1 },
+			.tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex,
+				.tcm_parent = TC_H_MAKE(TC_H_CLSACT, parents[p]) },
+		};
+		bool done = false;
+
+		if (send(fd, &req, sizeof(req), 0) < 0)
+			n = -1;
+		for (int i = 0; i < 1024 && n >= 0 && !done; i++) {
+			uint32_t buf[2048];	/* aligned for the headers */
+			ssize_t len = recv(fd, buf, sizeof(buf), 0);
+			struct nlmsghdr *h = (void *)buf;
+
+			if (len < 0)
+				n = -1;
+			for (; n >= 0 && !done && NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+				const struct tcmsg *t = NLMSG_DATA(h);
+
+				if (h->nlmsg_type == NLMSG_DONE)
+					done = true;
+				else if (h->nlmsg_type == NLMSG_ERROR)
+					n = -1;
+				else if (h->nlmsg_type == RTM_NEWTFILTER && t->tcm_handle)
+					n++;
+			}
+		}
+		if (!done)
+			n = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+/* Our filter at ACCEL_TC_HANDLE/ACCEL_TC_PRIORITY in the device's clsact
+ * qdisc (made if there is none).  A filter at that slot is never replaced,
+ * except one a killed synguardd left: its verified sources are taken over. */
+static int attach_tc(struct accel *a, int ifindex, bool *replaced)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .prog_fd = a->tc_prog, .handle = ACCEL_TC_HANDLE,
+		    .priority = ACCEL_TC_PRIORITY);
+	int rc = bpf_tc_hook_create(&hook), old;
+	bool created = rc == 0;
+
+	if (rc < 0 && rc != -EEXIST) {
+		errno = -rc;
+		return -1;
+	}
+	rc = bpf_tc_attach(&hook, &o);
+	if (rc == -EEXIST && (old = stale_tc(a, &hook)) >= 0) {
+		adopt_verified(a, old);
+		o.flags = BPF_TC_F_REPLACE;
+		o.prog_id = 0;
+		rc = bpf_tc_attach(&hook, &o);
+		close(old);
+		*replaced = rc == 0;
+	}
+	if (rc < 0) {
+		if (created) {		/* ours, and empty */
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		}
+		errno = -rc;
+		return -1;
+	}
+	remember(a, ifindex, 0, created);
+	return 0;
+}
+
+/* Our filter removed if it is still ours, and the qdisc if we made it and
+ * nothing else went into it since. */
+static void detach_tc(struct accel *a, int ifindex, bool qdisc)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = ACCEL_TC_HANDLE, .priority = ACCEL_TC_PRIORITY);
+
+	if (bpf_tc_query(&hook, &o) == 0 && o.prog_id == a->tc_id) {
+		o.prog_id = 0;
+		bpf_tc_detach(&hook, &o);
+	}
+	if (qdisc && tc_filters(ifindex) == 0) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+}
+
+/* A program a killed synguardd left in the other hook (it ran in another
+ * mode) would go on behind ours with its own maps, never updated again
+ * (challenging sources verified since): its verified sources are taken
+ * over and it goes. */
+static void drop_stale_other(struct accel *a, int ifindex, bool tc, bool *replaced)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = ACCEL_TC_HANDLE, .priority = ACCEL_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int old = tc ? stale_own(a, ifindex) : stale_tc(a, &hook);
+
+	if (old < 0)
+		return;
+	adopt_verified(a, old);
+	if (!tc) {
+		*replaced |= bpf_tc_detach(&hook, &o) == 0;
+	} else if (bpf_xdp_query(ifindex, 0, &q) == 0) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, x, .old_prog_fd = old);
+		uint32_t mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE
+								  : XDP_FLAGS_DRV_MODE;
+
+		*replaced |= bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &x) == 0;
+	}
+	close(old);
+}
+
+/* auto: native XDP where the driver has it; TC where it has not (generic
+ * XDP would copy every packet not in one linear buffer, most of a NIC's,
+ * and turn the device's LRO off; TC takes the skb as it is), generic XDP
+ * if TC cannot attach either; generic XDP on veth.  A foreign program in
+ * the way is never a reason to try the next: the attach fails (EEXIST). */
+static int attach_how(struct accel *a, int ifindex, enum accel_attach how, bool generic,
+		      const char **used, bool *replaced)
+{
+	if (how == ACCEL_TC)
+		return attach_tc(a, ifindex, replaced);
+	if (!generic) {
+		if (attach_flags(a, ifindex, XDP_FLAGS_DRV_MODE, replaced) == 0)
+			return 0;
+		if (how == ACCEL_NATIVE || errno == EEXIST)
+			return -1;
+		*used = "tc";
+		if (attach_tc(a, ifindex, replaced) == 0)
+			return 0;
+		if (errno == EEXIST)
+			return -1;
+	}
+	*used = "xdp-generic";
+	return attach_flags(a, ifindex, XDP_FLAGS_SKB_MODE, replaced);
 }
 
 int accel_attach(struct accel *a, const char *name, enum accel_attach how, const char **used,
@@ -738,24 +949,16 @@ int accel_attach(struct accel *a, const char *name, enum accel_attach how, const
 	bool generic = how == ACCEL_GENERIC || (how == ACCEL_AUTO && is_veth(name));
 
 	*replaced = false;
-
+	*used = how == ACCEL_TC ? "tc" : generic ? "xdp-generic" : "xdp";
 	if (!ifindex)
 		return -1;
 	if (a->nattached == ACCEL_IFACES_MAX) {
 		errno = ENOSPC;
 		return -1;
 	}
-	if (!generic) {
-		if (attach_flags(a, ifindex, XDP_FLAGS_DRV_MODE, replaced) == 0) {
-			*used = "xdp";
-			return 0;
-		}
-		if (how == ACCEL_NATIVE || errno == EEXIST)
-			return -1;
-	}
-	if (attach_flags(a, ifindex, XDP_FLAGS_SKB_MODE, replaced) < 0)
+	if (attach_how(a, ifindex, how, generic, used, replaced) < 0)
 		return -1;
-	*used = "xdp-generic";
+	drop_stale_other(a, ifindex, a->attached[a->nattached - 1].tc, replaced);
 	return 0;
 }
 
@@ -764,6 +967,10 @@ void accel_detach_all(struct accel *a)
 	for (unsigned i = 0; i < a->nattached; i++) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = a->prog);
 
+		if (a->attached[i].tc) {
+			detach_tc(a, a->attached[i].ifindex, a->attached[i].qdisc);
+			continue;
+		}
 		/* Only if it is still ours. */
 		bpf_xdp_detach(a->attached[i].ifindex, a->attached[i].flags | XDP_FLAGS_REPLACE, &o);
 	}
@@ -793,11 +1000,13 @@ int accel_prog_fd(const struct accel *a)
 
 int accel_test_run(struct accel *a, struct accel_run *r)
 {
+	int prog = r->tc ? a->tc_prog : a->prog;
+
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->in, .data_size_in = (uint32_t)r->inlen,
 		    .data_out = r->out, .data_size_out = (uint32_t)r->outlen,
 		    .repeat = r->repeat ? r->repeat : 1);
 
-	if (bpf_prog_test_run_opts(a->prog, &o))
+	if (bpf_prog_test_run_opts(prog, &o))
 		return -1;
 	r->outlen = o.data_size_out;
 	r->action = o.retval;

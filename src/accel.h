@@ -88,17 +88,24 @@ int accel_stat(struct accel *a, enum sg_bpf_stat s, uint64_t *sum);
 int accel_svc_stats(struct accel *a, unsigned index, struct sg_bpf_svc_stats *sum);
 
 /* Attach the program to interface name: natively (xdp), in the generic
- * hook, or (automatic) natively where the driver can and generically on
- * veth and where native fails.  Another program is never replaced (-1,
- * errno EEXIST), except one a killed synguardd left there (*replaced).
- * The mode used goes to *used ("xdp" or "xdp-generic"). */
-enum accel_attach { ACCEL_AUTO, ACCEL_NATIVE, ACCEL_GENERIC };
+ * hook, at TC ingress (a filter at ACCEL_TC_HANDLE and ACCEL_TC_PRIORITY
+ * in the device's clsact qdisc, made if there is none), or (automatic)
+ * natively where the driver can, at TC where it cannot (and generically if
+ * TC fails too), generically on veth.  Another program is never replaced
+ * (-1, errno EEXIST), except one a killed synguardd left there
+ * (*replaced).  The mode used, or on failure the one tried last, goes to
+ * *used ("xdp", "xdp-generic" or "tc"). */
+enum accel_attach { ACCEL_AUTO, ACCEL_NATIVE, ACCEL_GENERIC, ACCEL_TC };
+#define ACCEL_TC_HANDLE 0x5347	/* "SG" */
+#define ACCEL_TC_PRIORITY 7
 int accel_attach(struct accel *a, const char *name, enum accel_attach how, const char **used,
 		 bool *replaced);
-/* Detach from every interface it was attached to (only if still ours). */
+/* Detach from every interface it was attached to (only if still ours;
+ * a clsact qdisc only if it made it and nothing else is in it). */
 void accel_detach_all(struct accel *a);
 
-/* Run the program once over frame (BPF_PROG_TEST_RUN): its return code in
+/* Run the program (XDP's, or with tc TC's) once over frame
+ * (BPF_PROG_TEST_RUN): its return code in
  * *action, the frame it leaves in out (*outlen: in, its size; out, the
  * length).  repeat > 1 runs it that many times and *ns is the mean time. */
 struct accel_run {
@@ -107,6 +114,7 @@ struct accel_run {
 	void *out;
 	size_t outlen;
 	uint32_t action, repeat, ns;
+	bool tc;
 };
 int accel_test_run(struct accel *a, struct accel_run *r);
 /* The program's file descriptor (for a benchmark's tail call). */

@@ -81,6 +81,7 @@ static const struct conf_name accel_names[] = {
 	{ "auto", CONF_ACCEL_AUTO },
 	{ "xdp", CONF_ACCEL_XDP },
 	{ "xdp-generic", CONF_ACCEL_XDP_GENERIC },
+	{ "tc", CONF_ACCEL_TC },
 	{ "off", CONF_ACCEL_OFF },
 	{ NULL, 0 },
 };

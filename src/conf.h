@@ -25,7 +25,8 @@ struct acl;
  * adaptive; adaptive: challenge a service only while it is under attack;
  * always: challenge every unverified source. */
 enum conf_mode { CONF_MODE_OFF, CONF_MODE_MONITOR, CONF_MODE_ADAPTIVE, CONF_MODE_ALWAYS };
-enum conf_accel { CONF_ACCEL_AUTO, CONF_ACCEL_XDP, CONF_ACCEL_XDP_GENERIC, CONF_ACCEL_OFF };
+enum conf_accel { CONF_ACCEL_AUTO, CONF_ACCEL_XDP, CONF_ACCEL_XDP_GENERIC, CONF_ACCEL_TC,
+		  CONF_ACCEL_OFF };
 enum conf_verdict { CONF_VERDICT_ACCEPT, CONF_VERDICT_DROP };
 
 /* A token bucket: rate tokens per second, burst tokens; rate 0 = off. */

@@ -25,7 +25,8 @@ static void accel_start(struct fastpath *fp)
 	const struct conf *c = fp->conf;
 	const char *path = c->accel_object[0] ? c->accel_object : SG_BPF_OBJECT, *used;
 	enum accel_attach how = c->accel_mode == CONF_ACCEL_XDP ? ACCEL_NATIVE
-			      : c->accel_mode == CONF_ACCEL_XDP_GENERIC ? ACCEL_GENERIC : ACCEL_AUTO;
+			      : c->accel_mode == CONF_ACCEL_XDP_GENERIC ? ACCEL_GENERIC
+			      : c->accel_mode == CONF_ACCEL_TC ? ACCEL_TC : ACCEL_AUTO;
 	char names[sizeof(c->accel_interfaces)], *save = NULL, err[512];
 	unsigned attached = 0;
 	bool replaced;
@@ -49,12 +50,16 @@ static void accel_start(struct fastpath *fp)
 			log_info("kernel fast path on %s (%s)%s", n, used,
 				 replaced ? ", replacing the one a stopped synguardd left" : "");
 			attached++;
+		} else if (errno == EEXIST && strcmp(used, "tc") == 0) {
+			log_err("kernel fast path: %s already has a TC ingress filter at synguard's "
+				"handle %#x priority %d; left as it is, its SYNs go through the queue",
+				n, ACCEL_TC_HANDLE, ACCEL_TC_PRIORITY);
 		} else if (errno == EEXIST) {
 			log_err("kernel fast path: %s already has an XDP program; left as it is, "
 				"its SYNs go through the queue", n);
 		} else {
-			log_err("kernel fast path: cannot attach to %s: %s; its SYNs go through "
-				"the queue", n, strerror(errno));
+			log_err("kernel fast path: cannot attach to %s (%s): %s; its SYNs go through "
+				"the queue", n, used, strerror(errno));
 		}
 	}
 	if (!attached) {

@@ -1,7 +1,9 @@
-/* synguard.bpf.c: the kernel fast path (XDP).  For a pure SYN from an
- * unverified source to a challenging service it rewrites the frame in
- * place into the cookie SYN+ACK the daemon would send and sends it back
- * (XDP_TX): the same cookie (SipHash-2-4 over the connection, the daemon's
+/* synguard.bpf.c: the kernel fast path (XDP, or TC ingress where the
+ * driver has no XDP: one program each, sharing everything but the frame's
+ * resizing).  For a pure SYN from an unverified source to a challenging
+ * service it rewrites the frame in place into the cookie SYN+ACK the daemon
+ * would send and sends it back (XDP_TX, or a redirect out of the device it
+ * came in by): the same cookie (SipHash-2-4 over the connection, the daemon's
  * epoch keys from sg_keys), the same headers.  Everything else it does not
  * decide (other packets, malformed or fragmented ones, bad checksums, SYNs
  * of verified or allow-listed sources, services not challenging) goes on
@@ -14,6 +16,7 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
 #include <linux/tcp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -34,6 +37,9 @@ struct bpf_ct_opts {
 	__u8 reserved[3];
 };
 extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx, struct bpf_sock_tuple *tuple,
+					 __u32 tuple_len, struct bpf_ct_opts *opts,
+					 __u32 opts_len) __ksym;
+extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
 					 __u32 tuple_len, struct bpf_ct_opts *opts,
 					 __u32 opts_len) __ksym;
 extern void bpf_ct_release(struct nf_conn *ct) __ksym;
@@ -305,6 +311,7 @@ struct frame {
 	__u32 l3;			/* offset of the IP header */
 	__u32 l4;			/* offset of the TCP header */
 	__u32 ihl;			/* IPv4 header bytes */
+	__u32 len;			/* the frame's bytes (on TC more than data..end) */
 };
 
 /* Ethernet and up to VLAN_MAX tags: the L3 offset and protocol, or -1. */
@@ -344,7 +351,7 @@ static __always_inline int parse_ip4(struct frame *f, struct conn *c)
 		return SG_BPF_not_tcp;
 	f->ihl = ip->ihl * 4;
 	if (ip->version != 4 || f->ihl < 20 || bpf_ntohs(ip->tot_len) < f->ihl + 20 ||
-	    f->l3 + bpf_ntohs(ip->tot_len) > (__u32)(f->end - f->data))
+	    f->l3 + bpf_ntohs(ip->tot_len) > f->len)
 		return SG_BPF_malformed;
 	if (ip->frag_off & bpf_htons(IP_OFFMASK_))
 		return SG_BPF_fragments;
@@ -372,7 +379,7 @@ static __always_inline int parse_ip6(struct frame *f, struct conn *c)
 	if ((void *)(ip + 1) > f->end)
 		return SG_BPF_malformed;
 	if (ip->version != 6 ||
-	    f->l3 + sizeof(*ip) + bpf_ntohs(ip->payload_len) > (__u32)(f->end - f->data))
+	    f->l3 + sizeof(*ip) + bpf_ntohs(ip->payload_len) > f->len)
 		return SG_BPF_malformed;
 	next = ip->nexthdr;
 	for (int i = 0; i < IP6_EXT_MAX; i++) {
@@ -573,28 +580,29 @@ static __always_inline void swap_macs(struct ethhdr *eth)
 	}
 }
 
-/* Rewrite the frame into the SYN+ACK: Ethernet addresses swapped (VLAN
+/* The SYN+ACK's length: the link header as received, an IP header
+ * without options, a TCP header with only the MSS option. */
+static __always_inline __u32 synack_len(const struct frame *f, const struct conn *c)
+{
+	return f->l3 + (c->family == AF_INET ? 20 : 40) + sizeof(struct synack_tcp);
+}
+
+/* Rewrite the frame, already cut or grown to synack_len (each entry point
+ * with its own helper), into the SYN+ACK: Ethernet addresses swapped (VLAN
  * tags kept), a fresh IP header without options, a TCP header with only
- * the MSS option, the frame cut or grown to fit.  0, or -1. */
-static __always_inline int rewrite(struct xdp_md *ctx, struct frame *f, const struct conn *c,
+ * the MSS option, all checksums full.  0, or -1. */
+static __always_inline int rewrite(struct frame *f, const struct conn *c,
 				   const struct sg_bpf_cfg *cfg, __u32 seq, __u32 ack)
 {
-	__u32 iplen = c->family == AF_INET ? 20 : 40, total = f->l3 + iplen + 24;
 	struct synack_tcp th = {
 		.source = bpf_htons(c->dport), .dest = bpf_htons(c->sport),
 		.seq = bpf_htonl(seq), .ack_seq = bpf_htonl(ack),
 		.doff = 6 << 4, .flags = TH_SYN_ | TH_ACK_, .window = bpf_htons(cfg->window),
 		.opt = { TCPOPT_MSS_, 4, c->mss >> 8, (__u8)c->mss },
 	};
-	struct ethhdr *eth;
-	int grow = (int)total - (int)(ctx->data_end - ctx->data);
+	struct ethhdr *eth = f->data;
 
-	if (f->l3 > 64 || bpf_xdp_adjust_tail(ctx, grow))
-		return -1;
-	f->data = (void *)(long)ctx->data;
-	f->end = (void *)(long)ctx->data_end;
-	eth = f->data;
-	if ((void *)(eth + 1) > f->end)
+	if (f->l3 > 64 || (void *)(eth + 1) > f->end)
 		return -1;
 	swap_macs(eth);
 	th.check = ~fold(sum_words(&th, sizeof(th) / 4) + pseudo_sum(c, 24));
@@ -866,29 +874,46 @@ static __always_inline int cookie_valid(const struct sg_bpf_keys *k, const struc
 	return v == ((__u32)mac & COOKIE_MAC_MASK) || v == ((__u32)(mac >> 32) & COOKIE_MAC_MASK);
 }
 
+/* The conntrack tuple of the RST's connection; its length. */
+static __always_inline __u32 ct_tuple(const struct conn *c, struct bpf_sock_tuple *t)
+{
+	if (c->family == AF_INET) {
+		__builtin_memcpy(&t->ipv4.saddr, c->src, 4);
+		__builtin_memcpy(&t->ipv4.daddr, c->dst, 4);
+		t->ipv4.sport = bpf_htons(c->sport);
+		t->ipv4.dport = bpf_htons(c->dport);
+		return sizeof(t->ipv4);
+	}
+	__builtin_memcpy(t->ipv6.saddr, c->src, 16);
+	__builtin_memcpy(t->ipv6.daddr, c->dst, 16);
+	t->ipv6.sport = bpf_htons(c->sport);
+	t->ipv6.dport = bpf_htons(c->dport);
+	return sizeof(t->ipv6);
+}
+
 /* Whether conntrack has the RST's connection (in the namespace the
- * program runs in): then the RST is the stack's, not ours. */
-static __always_inline int conntrack_has(struct xdp_md *ctx, const struct conn *c)
+ * program runs in): then the RST is the stack's, not ours.  One lookup
+ * per hook (the kfuncs take the hook's context). */
+static __always_inline int conntrack_has_xdp(struct xdp_md *ctx, const struct conn *c)
 {
 	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = IPPROTO_TCP };
 	struct bpf_sock_tuple t = {};
-	struct nf_conn *ct;
-	__u32 len;
+	__u32 len = ct_tuple(c, &t);
+	struct nf_conn *ct = bpf_xdp_ct_lookup(ctx, &t, len, &opts, sizeof(opts));
 
-	if (c->family == AF_INET) {
-		__builtin_memcpy(&t.ipv4.saddr, c->src, 4);
-		__builtin_memcpy(&t.ipv4.daddr, c->dst, 4);
-		t.ipv4.sport = bpf_htons(c->sport);
-		t.ipv4.dport = bpf_htons(c->dport);
-		len = sizeof(t.ipv4);
-	} else {
-		__builtin_memcpy(t.ipv6.saddr, c->src, 16);
-		__builtin_memcpy(t.ipv6.daddr, c->dst, 16);
-		t.ipv6.sport = bpf_htons(c->sport);
-		t.ipv6.dport = bpf_htons(c->dport);
-		len = sizeof(t.ipv6);
-	}
-	ct = bpf_xdp_ct_lookup(ctx, &t, len, &opts, sizeof(opts));
+	if (!ct)
+		return 0;
+	bpf_ct_release(ct);
+	return 1;
+}
+
+static __always_inline int conntrack_has_tc(struct __sk_buff *skb, const struct conn *c)
+{
+	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = IPPROTO_TCP };
+	struct bpf_sock_tuple t = {};
+	__u32 len = ct_tuple(c, &t);
+	struct nf_conn *ct = bpf_skb_ct_lookup(skb, &t, len, &opts, sizeof(opts));
+
 	if (!ct)
 		return 0;
 	bpf_ct_release(ct);
@@ -900,8 +925,8 @@ static __always_inline int conntrack_has(struct xdp_md *ctx, const struct conn *
  * wrong guesses is dropped unchecked; a wrong cookie is dropped and costs
  * the prefix a token; a valid one verifies the source (here and, through
  * sg_events, in the daemon) and is dropped. */
-static __always_inline int answer_rst(struct xdp_md *ctx, const struct conn *c,
-				      const struct sg_bpf_cfg *cfg, __u64 now)
+static __always_inline enum verdict judge_rst(const struct conn *c, const struct sg_bpf_cfg *cfg,
+					       __u64 now, int has_conn)
 {
 	__u32 zero = 0, slot;
 	struct sg_bpf_keys *k = bpf_map_lookup_elem(&sg_keys, &zero);
@@ -910,11 +935,11 @@ static __always_inline int answer_rst(struct xdp_md *ctx, const struct conn *c,
 
 	if (!k || !k->valid) {
 		count(SG_BPF_no_keys);
-		return XDP_PASS;
+		return V_PASS;
 	}
-	if (conntrack_has(ctx, c)) {
+	if (has_conn) {
 		count(SG_BPF_rst_conn);
-		return XDP_PASS;
+		return V_PASS;
 	}
 	if (cfg->rst_rate) {
 		slot = victim_slot(k, cfg, c);
@@ -923,14 +948,14 @@ static __always_inline int answer_rst(struct xdp_md *ctx, const struct conn *c,
 		if (tat && *tat > now + (__u64)(cfg->rst_burst ? cfg->rst_burst - 1 : 0) *
 					   (1000000000ULL / cfg->rst_rate)) {
 			count(SG_BPF_rst_limited);
-			return XDP_DROP;
+			return V_DROP;
 		}
 	}
 	if (!cookie_valid(k, c)) {
 		if (tat)
 			bucket_take(tat, cfg->rst_rate, cfg->rst_burst, now);
 		count(SG_BPF_rst_invalid);
-		return XDP_DROP;
+		return V_DROP;
 	}
 	verify(cfg, c, now + (__u64)cfg->verified_ttl_ms * 1000000);
 	ev = bpf_ringbuf_reserve(&sg_events, sizeof(*ev), 0);
@@ -944,20 +969,28 @@ static __always_inline int answer_rst(struct xdp_md *ctx, const struct conn *c,
 		count(SG_BPF_events_lost);
 	}
 	count(SG_BPF_rst_valid);
-	return XDP_DROP;
+	return V_DROP;
 }
 
-SEC("xdp")
-int sg_xdp(struct xdp_md *ctx)
+/* --- the entry points ----------------------------------------------------------- */
+
+/* What the program answers a challenged SYN with, and what it counts that
+ * answer under. */
+struct answer {
+	const struct sg_bpf_cfg *cfg;
+	struct sg_bpf_svc_stats *ss;
+	__u32 seq, ack;
+	__u64 now;		/* V_RST: the clock read for the SYN or RST */
+};
+
+/* Everything both hooks do before the frame changes: the verdict, and for
+ * a challenge (the fallback and the SYN+ACK limits passed) the answer.
+ * V_RST: a RST for judge_rst, once the hook looked conntrack up. */
+static __always_inline enum verdict judge(struct frame *f, struct conn *c, struct answer *a)
 {
-	struct frame f = {
-		.data = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end,
-	};
-	struct conn c = {};
 	__u32 zero = 0, *active = bpf_map_lookup_elem(&sg_active, &zero), gen;
 	struct sg_bpf_keys *k;
 	struct sg_bpf_cfg *cfg;
-	struct sg_bpf_svc_stats *ss = 0;
 	__u64 fp, now = 0;
 	enum verdict v;
 	int limited;
@@ -967,34 +1000,129 @@ int sg_xdp(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&sg_cfg, &gen);
 	if (!cfg) {
 		count(SG_BPF_malformed);
-		return XDP_PASS;
+		return V_PASS;
 	}
-	v = decide(&f, &c, cfg, gen, &now, &ss);
-	if (v == V_RST)
-		return answer_rst(ctx, &c, cfg, now);
+	v = decide(f, c, cfg, gen, &now, &a->ss);
+	if (v == V_RST) {
+		a->cfg = cfg;
+		a->now = now;
+		return V_RST;
+	}
 	if (v != V_CHALLENGE)
-		return v == V_DROP ? XDP_DROP : XDP_PASS;
+		return v;
 	k = bpf_map_lookup_elem(&sg_keys, &zero);
 	if (!k || !k->valid) {
 		count(SG_BPF_no_keys);
-		return XDP_PASS;
+		return V_PASS;
 	}
-	fp = fingerprint(k, &c);
+	fp = fingerprint(k, c);
 	if (retransmission(cfg, fp, now)) {
 		count(SG_BPF_syn_retransmit);
-		return XDP_PASS;
+		return V_PASS;
 	}
-	limited = reflection_limited(k, cfg, &c, now);
+	limited = reflection_limited(k, cfg, c, now);
 	if (limited) {
 		count(limited);
-		return XDP_DROP;	/* unanswered, as the daemon does */
+		return V_DROP;	/* unanswered, as the daemon does */
 	}
-	if (rewrite(ctx, &f, &c, cfg, (__u32)(fp >> 32), auth_cookie(k, &c)) < 0) {
+	a->cfg = cfg;
+	a->seq = (__u32)(fp >> 32);
+	a->ack = auth_cookie(k, c);
+	return V_CHALLENGE;
+}
+
+/* The SYN+ACK written into the frame (resized by the caller) and counted:
+ * 0, or -1 (counted as a tx error: the caller passes the frame on). */
+static __always_inline int answer(struct frame *f, const struct conn *c, const struct answer *a)
+{
+	if (rewrite(f, c, a->cfg, a->seq, a->ack) < 0) {
+		count(SG_BPF_tx_errors);
+		return -1;
+	}
+	count(SG_BPF_challenges);
+	if (a->ss)
+		a->ss->challenges++;
+	return 0;
+}
+
+SEC("xdp")
+int sg_xdp(struct xdp_md *ctx)
+{
+	struct frame f = {
+		.data = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end,
+		.len = ctx->data_end - ctx->data,
+	};
+	struct conn c = {};
+	struct answer a = {};
+	enum verdict v = judge(&f, &c, &a);
+
+	if (v == V_RST)
+		v = judge_rst(&c, a.cfg, a.now, conntrack_has_xdp(ctx, &c));
+	if (v != V_CHALLENGE)
+		return v == V_DROP ? XDP_DROP : XDP_PASS;
+	if (bpf_xdp_adjust_tail(ctx, (int)synack_len(&f, &c) - (int)f.len)) {
 		count(SG_BPF_tx_errors);
 		return XDP_PASS;
 	}
-	count(SG_BPF_challenges);
-	if (ss)
-		ss->challenges++;
-	return XDP_TX;
+	f.data = (void *)(long)ctx->data;
+	f.end = (void *)(long)ctx->data_end;
+	return answer(&f, &c, &a) < 0 ? XDP_PASS : XDP_TX;
+}
+
+/* --- TC ingress (clsact), for drivers without XDP ---------------------------------- */
+
+/* The bytes made linear (and writable) before parsing: the headers of any
+ * pure SYN but one with IPv6 extension headers past them (passed, counted
+ * as malformed).  Not the whole frame: a gateway's data packets would be
+ * copied for nothing. */
+#define TC_PULL 256
+
+/* The skb cut or grown to len bytes, linear, its packet pointers in f.
+ * The SYN+ACK carries full checksums: a length change drops the receiving
+ * device's CHECKSUM_COMPLETE sum (which no longer matches) and an unchanged
+ * length would keep it, so then the skb is grown by a byte first (only a
+ * COMPLETE skb: bpf_csum_update answers the sum for those alone).  A
+ * CHECKSUM_PARTIAL skb (a local stack's, over veth) carries no valid TCP
+ * checksum and never gets here: parse_syn passes it as a bad checksum. */
+static __always_inline int tc_resize(struct __sk_buff *skb, struct frame *f, __u32 len)
+{
+	if (skb->len == len && bpf_csum_update(skb, 0) >= 0 &&
+	    bpf_skb_change_tail(skb, len + 1, 0))
+		return -1;
+	if (skb->len != len && bpf_skb_change_tail(skb, len, 0))
+		return -1;
+	if (bpf_skb_pull_data(skb, len))
+		return -1;
+	f->data = (void *)(long)skb->data;
+	f->end = (void *)(long)skb->data_end;
+	return 0;
+}
+
+/* The same decisions and answer as sg_xdp's on the skb: passed on
+ * (TC_ACT_OK), dropped (TC_ACT_SHOT), or the SYN+ACK sent back out of the
+ * device the SYN came in by. */
+SEC("tc")
+int sg_tc(struct __sk_buff *skb)
+{
+	struct frame f = {};
+	struct conn c = {};
+	struct answer a = {};
+	enum verdict v;
+
+	bpf_skb_pull_data(skb, skb->len < TC_PULL ? skb->len : TC_PULL);	/* else: parsed as is */
+	f.data = (void *)(long)skb->data;
+	f.end = (void *)(long)skb->data_end;
+	f.len = skb->len;
+	v = judge(&f, &c, &a);
+	if (v == V_RST)
+		v = judge_rst(&c, a.cfg, a.now, conntrack_has_tc(skb, &c));
+	if (v != V_CHALLENGE)
+		return v == V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+	if (tc_resize(skb, &f, synack_len(&f, &c)) < 0) {
+		count(SG_BPF_tx_errors);
+		return TC_ACT_OK;
+	}
+	if (answer(&f, &c, &a) < 0)
+		return TC_ACT_OK;
+	return bpf_redirect(skb->ifindex, 0);
 }

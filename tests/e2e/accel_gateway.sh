@@ -29,7 +29,6 @@ command -v ethtool >/dev/null || fail "ethtool missing (scripts/deps installs it
 lab_up
 PORT=$LAB_PORT
 FLOOD_MAX_S=${FLOOD_MAX_S:-60}
-OBJ=$top_builddir/src/bpf/synguard.bpf.o
 FOREIGN=$top_builddir/tests/tools/xdp_pass.bpf.o
 lab_server_start "$PORT"
 # The pins' bpffs: a directory of the test's own, never the root's.
@@ -47,61 +46,20 @@ xdp_prog() {	# xdp_prog IFACE: the id of the XDP program on IFACE in the gateway
 lab_exec "$LAB_G" ip link set dev "$IF_GS" xdpgeneric obj "$FOREIGN" sec xdp
 foreign=$(xdp_prog "$IF_GS")
 [ -n "$foreign" ] || fail "could not put a foreign XDP program on $IF_GS"
-conf=$(sg_conf accel "mode = always" "accel_interfaces = $IF_GC $IF_GA $IF_GS" \
-	"accel_mode = xdp-generic" "accel_object = $OBJ" "accel_pin_dir = $PINS")
-sg_rules "$LAB_G" apply -m gateway -p "$PORT" -c "$conf"
-sg_start "$LAB_G" "$conf"
-sg_wait_log "kernel fast path on $IF_GC \(xdp-generic\)" 5 >/dev/null
-sg_wait_log "kernel fast path on $IF_GA \(xdp-generic\)" 5 >/dev/null
+SG_ACCEL_EXTRA=("accel_pin_dir = $PINS")
+sg_accel_start xdp-generic "$IF_GC" "$IF_GA" "$IF_GS"
+conf=$ACCEL_CONF
 sg_wait_log "kernel fast path: $IF_GS already has an XDP program; left as it is" 5 >/dev/null
 [ "$(xdp_prog "$IF_GS")" = "$foreign" ] || sg_die "the foreign program on $IF_GS was replaced"
 [ -n "$(xdp_prog "$IF_GC")" ] && [ -n "$(xdp_prog "$IF_GA")" ] || sg_die "our program is missing"
 
 # --- 2. full-rate floods: answered in the kernel --------------------------------
 for fam in 4 6; do
-	qdrop0=$(lab_queue_dropped "$LAB_G" 0)
-	syn0=$(sg_stat syn)
-	ch0=$(sg_stat accel_challenges)
-	lim0=$(sg_stat accel_limited)
-	spoof0=$(lab_server_count_spoofed "$fam")
-	sg_connect_during_flood "$fam" "$PORT" 0 50 5000
-	line=$CONNECT_LINE flood=$FLOOD_LINE
-	sent=$(lab_flood_field "$flood" sent)
-	answered=$(( $(sg_stat accel_challenges) - ch0 ))
-	limited=$(( $(sg_stat accel_limited) - lim0 ))
-	queued=$(( $(sg_stat syn) - syn0 ))
-	qdrop=$(( $(lab_queue_dropped "$LAB_G" 0) - qdrop0 ))
-	spoof=$(( $(lab_server_count_spoofed "$fam") - spoof0 ))
-	lab_log "IPv$fam: $flood; the kernel answered $answered, held back $limited (SYN+ACK limits);" \
-		"$queued SYNs reached the daemon, queue drops $qdrop; client $line"
-	connects_ok "$line" "IPv$fam client during a full-rate flood"
-	lab_num "$(lab_flood_field "$flood" pps)" ">=" 100000 || sg_die "IPv$fam: not a full-rate flood: $flood"
-	# The spoofed SYNs are answered or held back in the kernel (some are
-	# lost before the program, in the receiving device's backlog).
-	lab_num "$((answered + limited))" ">=" "$((sent * 90 / 100))" ||
-		sg_die "IPv$fam: the kernel handled $((answered + limited)) of $sent spoofed SYNs"
-	lab_num "$queued" "<=" 1000 || sg_die "IPv$fam: $queued SYNs reached the daemon"
-	[ "$qdrop" = 0 ] || sg_die "IPv$fam: the SYN queue dropped $qdrop packets"
-	[ "$spoof" = 0 ] || sg_die "IPv$fam: $spoof spoofed SYNs reached the server"
+	sg_accel_flood "$fam" "$PORT"
 done
 
 # --- 3. clients the program answers itself ------------------------------------
-lab_exec "$LAB_C" ethtool -K "$IF_C" tx off >/dev/null
-ch0=$(sg_stat accel_challenges)
-valid0=$(sg_stat accel_rst_valid) dvalid0=$(sg_stat cookies_valid)
-"$SG_BIN/synguardctl" -s "$SG_SOCK" unverify "$CLIENT4" >/dev/null 2>&1 || true
-line=$(lab_connect 4 "$PORT" 5 -T 5000)
-connects_ok "$line" "client with full checksums"
-sleep 1.2
-lab_num "$(( $(sg_stat accel_challenges) - ch0 ))" ">=" 1 ||
-	sg_die "the program did not answer the client's first SYN"
-# Its RST echoes the cookie: checked in the kernel, the source verified
-# there and handed to the daemon (its table, the set, the state file).
-lab_num "$(( $(sg_stat accel_rst_valid) - valid0 ))" ">=" 1 ||
-	sg_die "the program did not verify the client's RST"
-[ "$(sg_stat cookies_valid)" = "$dvalid0" ] || sg_die "the client's RST reached the daemon"
-"$SG_BIN/synguardctl" -s "$SG_SOCK" unverify "$CLIENT4" >/dev/null ||
-	sg_die "the daemon did not learn the source the program verified"
+sg_accel_answers_client
 # Strict: its firewall drops the wrong SYN+ACK, so it never answers the
 # cookie; its SYN retransmission gets in.  As in strict_client.sh: conntrack
 # does not call every cookie SYN+ACK INVALID, so the client drops exactly

@@ -498,3 +498,14 @@ lab_server_count_spoofed() {
 lab_server_count_client() {
 	_lab_counter "$1" sg-client
 }
+
+# lab_attacker_received FAMILY: packets to the spoofed range that reached
+# the attacker ns (and were dropped there, silent): the SYN+ACKs a flood got.
+lab_attacker_received() {
+	local cmd=iptables spoof=$SPOOF4 v
+	[ "$1" = 6 ] && cmd=ip6tables spoof=$SPOOF6
+	v=$(lab_exec "$LAB_A" "$cmd" -w -t raw -nvxL PREROUTING |
+		awk -v d="$spoof" '$3 == "DROP" && index($0, d) { print $1; exit }')
+	[ -n "$v" ] || fail "no drop rule for $spoof in the attacker ns"
+	echo "$v"
+}

@@ -2,6 +2,8 @@
  * through BPF_PROG_TEST_RUN on byte-array frames.  Its SYN+ACK must be the
  * daemon's byte for byte (pkt_build_synack) with the daemon's cookie
  * (cookie_make, the same keys); what it does not decide passes untouched.
+ * The TC program (sg_tc, on an skb) must answer, pass and drop as the XDP
+ * one does, with the same bytes.
  * Loading a BPF program needs root (CAP_BPF): skipped (77) otherwise,
  * except under CI=true. */
 #include <arpa/inet.h>
@@ -26,6 +28,9 @@
 #define XDP_DROP_ 1
 #define XDP_PASS_ 2
 #define XDP_TX_ 3
+#define TC_ACT_OK_ 0
+#define TC_ACT_SHOT_ 2
+#define TC_ACT_REDIRECT_ 7
 #define ETH_LEN 14
 #define FRAME_MAX 512
 
@@ -84,6 +89,20 @@ struct seg {
 	uint32_t isn;
 };
 
+/* An Ethernet frame from the client's MAC holding segment o; its length. */
+static size_t eth_frame(uint8_t *f, const struct pkt_out *o)
+{
+	size_t n;
+
+	memcpy(f, mac_g, 6);
+	memcpy(f + 6, mac_c, 6);
+	f[12] = o->family == AF_INET6 ? 0x86 : 0x08;
+	f[13] = o->family == AF_INET6 ? 0xdd : 0x00;
+	n = pkt_build(f + ETH_LEN, FRAME_MAX - ETH_LEN, o);
+	ck_assert_uint_gt(n, 0);
+	return ETH_LEN + n;
+}
+
 /* An Ethernet frame holding the segment, with MSS, window scale and SACK
  * options and valid checksums; returns its length. */
 static size_t frame(uint8_t *f, const struct seg *sg)
@@ -95,15 +114,8 @@ static size_t frame(uint8_t *f, const struct seg *sg)
 		.flags = sg->flags ? sg->flags : PKT_TH_SYN, .window = 64240, .mss = 1460,
 		.wscale = 7, .sack_ok = true,
 	};
-	size_t n;
 
-	memcpy(f, mac_g, 6);
-	memcpy(f + 6, mac_c, 6);
-	f[12] = v6 ? 0x86 : 0x08;
-	f[13] = v6 ? 0xdd : 0x00;
-	n = pkt_build(f + ETH_LEN, FRAME_MAX - ETH_LEN, &o);
-	ck_assert_uint_gt(n, 0);
-	return ETH_LEN + n;
+	return eth_frame(f, &o);
 }
 
 static size_t syn_frame(uint8_t *f, int family, uint16_t sport, uint32_t isn)
@@ -111,13 +123,18 @@ static size_t syn_frame(uint8_t *f, int family, uint16_t sport, uint32_t isn)
 	return frame(f, &(struct seg){ .family = family, .sport = sport, .isn = isn });
 }
 
-static uint32_t run(const uint8_t *in, size_t len, uint8_t *out, size_t *outlen)
+static uint32_t run_hook(const uint8_t *in, size_t len, uint8_t *out, size_t *outlen, bool tc)
 {
-	struct accel_run r = { .in = in, .inlen = len, .out = out, .outlen = FRAME_MAX };
+	struct accel_run r = { .in = in, .inlen = len, .out = out, .outlen = FRAME_MAX, .tc = tc };
 
 	ck_assert_int_eq(accel_test_run(acc, &r), 0);
 	*outlen = r.outlen;
 	return r.action;
+}
+
+static uint32_t run(const uint8_t *in, size_t len, uint8_t *out, size_t *outlen)
+{
+	return run_hook(in, len, out, outlen, false);
 }
 
 static uint64_t stat(enum sg_bpf_stat s)
@@ -871,6 +888,143 @@ START_TEST(accel_nothing_answered_without_keys)
 }
 END_TEST
 
+/* --- the TC program ----------------------------------------------------------- */
+
+/* A SYN frame with only the options given (mss 0, PKT_NO_WSCALE: none). */
+static size_t syn_frame_opts(uint8_t *f, int family, uint16_t sport, uint16_t mss, uint8_t wscale)
+{
+	int v6 = family == AF_INET6;
+	struct pkt_out o = {
+		.family = family, .src = v6 ? client6 : client4, .dst = v6 ? server6 : server4,
+		.sport = sport, .dport = 8080, .seq = 99, .flags = PKT_TH_SYN, .window = 64240,
+		.mss = mss, .wscale = wscale,
+	};
+
+	return eth_frame(f, &o);
+}
+
+/* The same SYN through both programs: the TC one redirects (back out of
+ * the device) the very frame the XDP one sends with XDP_TX, counted the
+ * same.  Longer, as long and shorter SYNs than the SYN+ACK (the skb cut,
+ * kept, grown), VLAN tags and IPv4 options. */
+START_TEST(accel_tc_synack_is_the_xdp_one)
+{
+	uint8_t in[6][FRAME_MAX], xout[FRAME_MAX], tout[FRAME_MAX];
+	size_t len[6], l2[6] = { ETH_LEN, ETH_LEN, ETH_LEN, ETH_LEN, ETH_LEN + 4, ETH_LEN };
+	size_t xlen, tlen;
+
+	len[0] = syn_frame(in[0], AF_INET, 43000, 1);
+	len[1] = syn_frame(in[1], AF_INET6, 43001, 2);
+	len[2] = syn_frame_opts(in[2], AF_INET, 43002, 1460, PKT_NO_WSCALE);	/* 58: as long */
+	len[3] = syn_frame_opts(in[3], AF_INET6, 43003, 0, PKT_NO_WSCALE);	/* 74: shorter */
+	memcpy(in[4], in[0], 12);	/* an 802.1Q tag */
+	memcpy(in[4] + 12, (uint8_t[]){ 0x81, 0x00, 0x00, 0x0a }, 4);
+	memcpy(in[4] + 16, in[0] + 12, len[0] - 12);
+	len[4] = len[0] + 4;
+	len[5] = syn_frame(in[5], AF_INET, 43005, 5);	/* IPv4 options: NOPs and EOL */
+	memmove(in[5] + ETH_LEN + 24, in[5] + ETH_LEN + 20, len[5] - ETH_LEN - 20);
+	memcpy(in[5] + ETH_LEN + 20, (uint8_t[]){ 1, 1, 1, 0 }, 4);
+	len[5] += 4;
+	in[5][ETH_LEN] = 0x46;
+	in[5][ETH_LEN + 3] = (uint8_t)(len[5] - ETH_LEN);
+	in[5][ETH_LEN + 10] = in[5][ETH_LEN + 11] = 0;
+	{
+		uint16_t c = pkt_csum_fold(pkt_csum_add(0, in[5] + ETH_LEN, 24));
+
+		in[5][ETH_LEN + 10] = (uint8_t)(c >> 8);
+		in[5][ETH_LEN + 11] = (uint8_t)c;
+	}
+	ck_assert_uint_eq(len[2], ETH_LEN + 20 + 24);
+	for (int i = 0; i < 6; i++) {
+		uint64_t before = stat(SG_BPF_challenges);
+
+		ck_assert_uint_eq(run_hook(in[i], len[i], xout, &xlen, false), XDP_TX_);
+		ck_assert_uint_eq(run_hook(in[i], len[i], tout, &tlen, true), TC_ACT_REDIRECT_);
+		ck_assert_uint_eq(tlen, xlen);
+		ck_assert_mem_eq(tout, xout, xlen);
+		assert_synack(in[i], len[i], tout, tlen, l2[i]);
+		ck_assert_uint_eq(stat(SG_BPF_challenges), before + 2);
+	}
+}
+END_TEST
+
+/* What the TC program does not decide goes on untouched (TC_ACT_OK),
+ * counted as by the XDP one; a denied source's SYN is dropped. */
+static void assert_tc_passed(const uint8_t *in, size_t len, enum sg_bpf_stat counter)
+{
+	uint8_t out[FRAME_MAX];
+	size_t outlen;
+	uint64_t before = stat(counter);
+
+	ck_assert_uint_eq(run_hook(in, len, out, &outlen, true), TC_ACT_OK_);
+	ck_assert_uint_eq(outlen, len);
+	ck_assert_mem_eq(out, in, len);
+	ck_assert_uint_eq(stat(counter), before + 1);
+}
+
+START_TEST(accel_tc_passes_and_drops)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len, outlen;
+	uint64_t malformed;
+
+	len = syn_frame(in, AF_INET, 43100, 1);
+	in[len - 1] ^= 1;
+	assert_tc_passed(in, len, SG_BPF_bad_checksum);
+	len = syn_frame(in, AF_INET6, 43101, 1);
+	in[ETH_LEN + 6] = 44;
+	assert_tc_passed(in, len, SG_BPF_fragments);
+	len = syn_frame(in, AF_INET, 43102, 1);
+	assert_tc_passed(in, len - 10, SG_BPF_malformed);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 43103, .dport = 8090 });
+	assert_tc_passed(in, len, SG_BPF_syn_passed);
+	/* A data segment longer than the bytes sg_tc pulls before parsing
+	 * (linear here, not on a NIC): the IP length is checked against the
+	 * skb's, so it is not malformed, only not a SYN. */
+	{
+		struct pkt_out o = { .family = AF_INET, .src = client4, .dst = server4, .sport = 43104,
+				     .dport = 8080, .flags = PKT_TH_ACK, .window = 502,
+				     .wscale = PKT_NO_WSCALE };
+		uint8_t big[FRAME_MAX] = { 0 };
+
+		ck_assert_uint_eq(eth_frame(big, &o), ETH_LEN + 40);
+		big[ETH_LEN + 2] = (FRAME_MAX - ETH_LEN) >> 8;	/* tot_len: 498, payload zeros */
+		big[ETH_LEN + 3] = (FRAME_MAX - ETH_LEN) & 0xff;
+		big[ETH_LEN + 10] = big[ETH_LEN + 11] = 0;
+		{
+			uint16_t c = pkt_csum_fold(pkt_csum_add(0, big + ETH_LEN, 20));
+
+			big[ETH_LEN + 10] = (uint8_t)(c >> 8);
+			big[ETH_LEN + 11] = (uint8_t)c;
+		}
+		malformed = stat(SG_BPF_malformed);
+		assert_tc_passed(big, FRAME_MAX, SG_BPF_packets);
+		ck_assert_uint_eq(stat(SG_BPF_malformed), malformed);
+	}
+	/* The client's RST echoing the cookie, at TC too (its own conntrack
+	 * lookup): dropped, verified, handed over; a wrong one dropped. */
+	{
+		uint32_t c = challenge(AF_INET, 43106);
+		struct seen seen = { 0 };
+
+		len = rst_frame(in, AF_INET, 43106, c ^ 2);
+		ck_assert_uint_eq(run_hook(in, len, out, &outlen, true), TC_ACT_SHOT_);
+		ck_assert_uint_eq(stat(SG_BPF_rst_invalid), 1);
+		len = rst_frame(in, AF_INET, 43106, c);
+		ck_assert_uint_eq(run_hook(in, len, out, &outlen, true), TC_ACT_SHOT_);
+		ck_assert_uint_eq(stat(SG_BPF_rst_valid), 1);
+		ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
+		len = syn_frame(in, AF_INET, 43107, 1);
+		assert_tc_passed(in, len, SG_BPF_syn_verified);
+		ck_assert_int_eq(accel_forget_verified(acc, AF_INET, client4), 0);
+	}
+	ck_assert_int_eq(accel_set_listed(acc, 1, AF_INET, client4, 32), 0);
+	len = syn_frame(in, AF_INET, 43105, 1);
+	ck_assert_uint_eq(run_hook(in, len, out, &outlen, true), TC_ACT_SHOT_);
+	ck_assert_uint_eq(stat(SG_BPF_syn_denied), 1);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("accel");
@@ -899,6 +1053,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_reflection_limits);
 	tcase_add_test(tc, accel_reflection_limit_holds_across_cpus);
 	tcase_add_test(tc, accel_nothing_answered_without_keys);
+	tcase_add_test(tc, accel_tc_synack_is_the_xdp_one);
+	tcase_add_test(tc, accel_tc_passes_and_drops);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -593,8 +593,8 @@ static const struct err_case path_cases[] = {
 	  IFACES_EXPECTED },
 	{ "accel_interfaces = a b c d e f g h i", "t.conf:1: invalid value 'a b c d e f g h i' for "
 	  "'accel_interfaces': " IFACES_EXPECTED },
-	{ "accel_mode = tc", "t.conf:1: invalid value 'tc' for 'accel_mode': expected auto, xdp, "
-	  "xdp-generic or off\n" },
+	{ "accel_mode = tcx", "t.conf:1: invalid value 'tcx' for 'accel_mode': expected auto, xdp, "
+	  "xdp-generic, tc or off\n" },
 	{ "accel_object = lib/x.o", "t.conf:1: invalid value 'lib/x.o' for 'accel_object': "
 	  "expected an absolute path of at most 255 bytes, or empty\n" },
 };
@@ -796,6 +796,9 @@ START_TEST(conf_accel_keys)
 	run_ok(&c, "accel_interfaces = \naccel_mode = off\n");
 	ck_assert_str_eq(c.accel_interfaces, "");
 	ck_assert_int_eq(c.accel_mode, CONF_ACCEL_OFF);
+	conf_free(&c);
+	run_ok(&c, "accel_mode = tc\n");
+	ck_assert_int_eq(c.accel_mode, CONF_ACCEL_TC);
 	conf_free(&c);
 }
 END_TEST
