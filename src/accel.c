@@ -36,6 +36,8 @@ struct accel {
 	int gen, staging;
 	struct sg_bpf_cfg cfg[SG_BPF_GENS];	/* as last written; lists, svc_addr ours */
 	uint8_t ports_set[SG_BPF_GENS][65536 / 8];	/* sg_ports entries written */
+	int catchall_ports;		/* sg_catchall_ports */
+	uint64_t catchall_bits[SG_BPF_GENS][SG_BPF_PORT_WORDS];	/* as written */
 	int retrans_passed, svc_stats;
 	uint64_t fp_k0, fp_k1;		/* the program's fingerprint keys */
 	uint32_t retrans_mask, victim_mask;	/* the tables' sizes, less one */
@@ -80,13 +82,14 @@ static int find_maps(struct accel *a)
 	a->cfg_fd = map_fd(a, "sg_cfg");
 	a->ports = map_fd(a, "sg_ports");
 	a->services = map_fd(a, "sg_services");
+	a->catchall_ports = map_fd(a, "sg_catchall_ports");
 	a->verified4 = map_fd(a, "sg_verified4");
 	a->verified6 = map_fd(a, "sg_verified6");
 	a->stats = map_fd(a, "sg_stats");
 	a->retrans_passed = map_fd(a, "sg_retrans_passed");
 	a->svc_stats = map_fd(a, "sg_svc_stats");
 	return bad || a->keys < 0 || a->active < 0 || a->cfg_fd < 0 || a->ports < 0 ||
-	       a->services < 0 || a->verified4 < 0 || a->verified6 < 0 || a->stats < 0 ||
+	       a->services < 0 || a->catchall_ports < 0 || a->verified4 < 0 || a->verified6 < 0 || a->stats < 0 ||
 	       a->retrans_passed < 0 || a->svc_stats < 0 ? -1 : 0;
 }
 
@@ -498,12 +501,48 @@ static void clear_map(int fd, size_t keysize)
 		bpf_map_delete_elem(fd, key);
 }
 
+/* The words of the catch-all's port bitmap that differ from bits. */
+static int put_catchall(struct accel *a, int g, const uint64_t *bits)
+{
+	int rc = 0;
+
+	for (uint32_t w = 0; w < SG_BPF_PORT_WORDS; w++) {
+		uint32_t key = (uint32_t)g * SG_BPF_PORT_WORDS + w;
+
+		if (a->catchall_bits[g][w] == bits[w])
+			continue;
+		if (bpf_map_update_elem(a->catchall_ports, &key, &bits[w], BPF_ANY))
+			rc = -1;
+		else
+			a->catchall_bits[g][w] = bits[w];
+	}
+	return rc;
+}
+
+int accel_set_catchall_port(struct accel *a, unsigned lo, unsigned hi)
+{
+	int g = target(a);
+	uint64_t bits[SG_BPF_PORT_WORDS];
+
+	if (lo < 1 || hi > 65535 || lo > hi) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(bits, a->catchall_bits[g], sizeof(bits));
+	for (unsigned p = lo; p <= hi; p++)
+		bits[p / 64] |= 1ULL << (p % 64);
+	return put_catchall(a, g, bits);
+}
+
 void accel_clear_services(struct accel *a)
 {
 	int g = target(a);
 	struct sg_bpf_svc_key key, next;
 	struct sg_bpf_svc none = { 0 };
+	uint64_t zero[SG_BPF_PORT_WORDS] = { 0 };
 	void *prev = NULL;
+
+	put_catchall(a, g, zero);
 
 	for (uint32_t port = 0; port < 65536; port++)
 		if (a->ports_set[g][port / 8] & 1 << port % 8) {

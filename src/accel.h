@@ -51,7 +51,11 @@ void accel_stage(struct accel *a);
 int accel_commit(struct accel *a);
 int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg);
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v);
-/* Empty the services, or the four lists (before writing new ones). */
+/* Ports lo..hi are the catch-all's (accel_ports): the program judges SYNs
+ * and RSTs to destinations no service names only on those. */
+int accel_set_catchall_port(struct accel *a, unsigned lo, unsigned hi);
+/* Empty the services (the catch-all's ports too), or the four lists
+ * (before writing new ones). */
 void accel_clear_services(struct accel *a);
 void accel_clear_lists(struct accel *a);
 /* Source prefix addr (masked as the program masks it) verified until

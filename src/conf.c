@@ -44,6 +44,7 @@ enum conf_type {
 	CONF_T_PATH,		/* absolute path, at most sizeof(field) - 1 bytes */
 	CONF_T_NAME,		/* group name or number: [A-Za-z0-9_.-], not starting with '-' */
 	CONF_T_IFACES,		/* interface names separated by blanks, kept one blank apart */
+	CONF_T_PORTS,		/* TCP ports and ranges "80,443,8000:8080", kept without blanks */
 	CONF_T_RATE,		/* token bucket: "off", "N/s" or "N/s burst M" */
 	CONF_T_SERVICE,		/* "NAME ADDRESS:PORT" (a list key) */
 	CONF_T_CIDRS,		/* CIDR prefixes separated by blanks (a list key) */
@@ -168,6 +169,7 @@ enum conf_when { CONF_W_LIVE, CONF_W_RESTART };
 	X(accel_mode,       accel_mode,        ENUM,     0, 0, 0, accel_names, RESTART, "auto") \
 	X(accel_object,     accel_object,      PATH,     CONF_F_EMPTY_OK, 0, 0, NULL, RESTART, "") \
 	X(accel_pin_dir,    accel_pin_dir,     PATH,     CONF_F_EMPTY_OK, 0, 0, NULL, RESTART, "/sys/fs/bpf/synguard") \
+	X(accel_ports,      accel_ports,       PORTS,    CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(service,          services,          SERVICE,  CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(allow,            allow,             CIDRS,    CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(allow_file,       allow,             CIDRFILE, CONF_F_LIST | CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
@@ -358,7 +360,8 @@ static void fmt_value(const struct conf *c, const struct conf_key *k, char *buf,
 {
 	if (k->type == CONF_T_RATE)
 		fmt_rate((const struct conf_rate *)(const void *)((const char *)c + k->off), buf, size);
-	else if (k->type == CONF_T_PATH || k->type == CONF_T_NAME || k->type == CONF_T_IFACES)
+	else if (k->type == CONF_T_PATH || k->type == CONF_T_NAME || k->type == CONF_T_IFACES ||
+		 k->type == CONF_T_PORTS)
 		snprintf(buf, size, "%s", (const char *)c + k->off);
 	else if (k->type == CONF_T_ENUM)
 		snprintf(buf, size, "%s", enum_name(k->names, field_load(c, k)));
@@ -426,6 +429,10 @@ static void fmt_expected(const struct conf_key *k, char *buf, size_t size)
 		snprintf(buf, size, "up to %d interface names separated by blanks (letters, digits, "
 			 "'_', '.', '-', '@'; at most %d bytes each), or empty", CONF_IFACES_MAX,
 			 CONF_IFNAME_MAX - 1);
+		break;
+	case CONF_T_PORTS:
+		snprintf(buf, size, "up to %d TCP ports 1..65535 or ranges LOW:HIGH separated by "
+			 "commas (e.g. 80,443,8000:8080), or empty", CONF_PORTS_MAX);
 		break;
 	case CONF_T_RATE:
 		snprintf(buf, size, "'off' or 'RATE/s [burst BURST]' with RATE %s and BURST "
@@ -496,7 +503,8 @@ static bool field_differs(const struct conf *a, const struct conf *b, const stru
 {
 	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
 
-	if (k->type == CONF_T_PATH || k->type == CONF_T_NAME || k->type == CONF_T_IFACES)
+	if (k->type == CONF_T_PATH || k->type == CONF_T_NAME || k->type == CONF_T_IFACES ||
+	    k->type == CONF_T_PORTS)
 		return strcmp(fa, fb) != 0;
 	return memcmp(fa, fb, k->size) != 0;
 }
@@ -714,6 +722,71 @@ static bool set_ifaces(struct parser *p, const struct conf_key *k, const char *v
 	}
 	memcpy((char *)p->c + k->off, out, strlen(out) + 1);
 	return true;
+}
+
+/* Ports and LOW:HIGH ranges separated by commas (blanks around them
+ * allowed), stored without blanks. */
+static bool set_ports(struct parser *p, const struct conf_key *k, const char *value)
+{
+	char out[CONF_PORTS_LEN] = "";
+	size_t used = 0;
+
+	if (conf_ports_each(value, NULL, NULL) < 0) {
+		error_invalid(p, k, value);
+		return false;
+	}
+	for (const char *s = value; *s; s++) {
+		if (*s == ' ' || *s == '\t')
+			continue;
+		if (used + 1 >= sizeof(out)) {
+			error_invalid(p, k, value);
+			return false;
+		}
+		out[used++] = *s;
+	}
+	out[used] = 0;
+	memcpy((char *)p->c + k->off, out, used + 1);
+	return true;
+}
+
+int conf_ports_each(const char *ports, void (*fn)(void *arg, unsigned lo, unsigned hi), void *arg)
+{
+	int n = 0;
+	const char *s = ports;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return 0;
+	for (;;) {
+		unsigned long lo, hi;
+		char *end;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s < '0' || *s > '9')
+			return -1;
+		lo = strtoul(s, &end, 10);
+		hi = lo;
+		s = end;
+		if (*s == ':') {
+			s++;
+			if (*s < '0' || *s > '9')
+				return -1;
+			hi = strtoul(s, &end, 10);
+			s = end;
+		}
+		if (lo < 1 || hi > 65535 || lo > hi || ++n > CONF_PORTS_MAX)
+			return -1;
+		if (fn)
+			fn(arg, (unsigned)lo, (unsigned)hi);
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			return n;
+		if (*s++ != ',')
+			return -1;
+	}
 }
 
 /* "off" | "0" | "N/s" | "N/s burst M" */
@@ -1002,6 +1075,8 @@ static bool set_value(struct parser *p, const struct conf_key *k, const char *va
 		return set_name(p, k, value);
 	case CONF_T_IFACES:
 		return set_ifaces(p, k, value);
+	case CONF_T_PORTS:
+		return set_ports(p, k, value);
 	default:
 		return set_number(p, k, value);
 	}

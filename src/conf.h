@@ -14,6 +14,8 @@
 #define CONF_SOCKET_MAX 108	/* sizeof(sun_path) */
 #define CONF_NAME_MAX 32	/* group names */
 #define CONF_IFACES_MAX 8	/* accel_interfaces */
+#define CONF_PORTS_MAX 32	/* accel_ports: ports and ranges */
+#define CONF_PORTS_LEN (CONF_PORTS_MAX * 12)
 #define CONF_IFNAME_MAX 16	/* an interface name with its NUL (IFNAMSIZ) */
 #define CONF_DEFAULT_STATE "/var/lib/synguard/verified.state"
 #define CONF_SERVICES_MAX 64	/* declared services; one more slot is the catch-all */
@@ -108,6 +110,7 @@ struct conf {
 	enum conf_accel accel_mode;
 	char accel_object[CONF_PATH_MAX];	/* "" = the one installed with synguardd */
 	char accel_pin_dir[CONF_PATH_MAX];	/* "" = nothing pinned */
+	char accel_ports[CONF_PORTS_LEN];	/* "80,443,8000:8080": the catch-all's, "" none */
 	/* lists: services (first match wins), allow and deny CIDRs */
 	unsigned nservices;
 	struct conf_service services[CONF_SERVICES_MAX];
@@ -140,6 +143,10 @@ int conf_load(struct conf *c, const char *path, FILE *errs);
 /* Print the effective configuration in canonical form (every key, one per
  * line, parseable by conf_parse_text). */
 void conf_print(const struct conf *c, FILE *out);
+/* Each port range of an accel_ports value: fn(arg, lo, hi) (fn may be
+ * NULL: a check).  Returns how many, or -1 if the text is not a valid
+ * list (ports 1..65535, LOW <= HIGH, at most CONF_PORTS_MAX). */
+int conf_ports_each(const char *ports, void (*fn)(void *arg, unsigned lo, unsigned hi), void *arg);
 
 /* For a reload: each restart-only key whose value in next differs from the
  * running one gets the running value back, and its name is appended to

@@ -238,6 +238,13 @@ static void sync_lists(struct fastpath *fp, const struct policy_ctx *pc)
 		log_warn("kernel fast path: the allow list did not fit: %s", strerror(errno));
 }
 
+static void catchall_range(void *arg, unsigned lo, unsigned hi)
+{
+	if (accel_set_catchall_port(arg, lo, hi) < 0)
+		log_rl_at(LOG_WARNING, "kernel fast path: cannot write accel_ports: %s",
+			  strerror(errno));
+}
+
 void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 {
 	const struct conf *c = pc->conf;
@@ -268,6 +275,11 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 		log_rl_at(LOG_WARNING, "kernel fast path: cannot write its settings: %s",
 			  strerror(errno));
 	fastpath_sync_services(fp, pc);
+	/* The catch-all only where the rules protect it: the program never
+	 * challenges a port nobody asked it to. */
+	if (conf_ports_each(c->accel_ports, catchall_range, fp->accel) <= 0 && !c->nservices)
+		log_warn("kernel fast path: no service and no accel_ports: the program judges "
+			 "nothing, every SYN goes on to the rules");
 	sync_lists(fp, pc);
 	if (accel_commit(fp->accel) < 0)
 		log_rl_at(LOG_WARNING, "kernel fast path: cannot switch to the new settings: %s",
@@ -316,6 +328,7 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 	st->accel_challenges += delta(fp, SG_BPF_challenges);
 	st->accel_syn_verified += delta(fp, SG_BPF_syn_verified);
 	st->accel_syn_passed += delta(fp, SG_BPF_syn_passed);
+	st->accel_unprotected += delta(fp, SG_BPF_unprotected);
 	st->accel_trips += delta(fp, SG_BPF_trips);
 	st->accel_syn_allowed += delta(fp, SG_BPF_syn_allowed);
 	st->accel_syn_denied += delta(fp, SG_BPF_syn_denied);

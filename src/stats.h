@@ -70,6 +70,7 @@
 	X(accel_challenges,    "kernel fast path: cookie SYN+ACKs sent from the kernel") \
 	X(accel_syn_verified,  "kernel fast path: SYNs of verified sources passed on") \
 	X(accel_syn_passed,    "kernel fast path: SYNs to services not challenging passed on") \
+	X(accel_unprotected,   "kernel fast path: SYNs and RSTs to ports no service or accel_ports names, passed untouched") \
 	X(accel_trips,         "kernel fast path: adaptive services its tripwire turned to challenging") \
 	X(accel_syn_allowed,   "kernel fast path: SYNs of allowed sources passed on") \
 	X(accel_syn_denied,    "kernel fast path: SYNs of denied sources dropped") \

@@ -148,6 +148,14 @@ struct sg_bpf_svc_key {
  * challenged, and the daemon is told (SG_BPF_EV_TRIPPED): its detector
  * takes the attack over and decides when it ends. */
 #define SG_BPF_SVC_TRIP 2
+/* Not protected: a destination no service names, on a port accel_ports
+ * does not give the catch-all.  Passed untouched, counted apart. */
+#define SG_BPF_SVC_NONE 3
+
+/* sg_catchall_ports[gen * 1024 + port / 64], bit port % 64: the ports of
+ * the catch-all (accel_ports).  The program judges only what the daemon's
+ * rules protect: the services, and these. */
+#define SG_BPF_PORT_WORDS 1024
 
 struct sg_bpf_svc {
 	__u32 index;		/* the daemon's service index */
@@ -182,6 +190,7 @@ struct sg_bpf_svc_stats {
 #define SG_BPF_STATS(X) \
 	X(packets, "packets the program saw") \
 	X(not_tcp, "not IPv4/IPv6 TCP: passed") \
+	X(unprotected, "SYNs and RSTs to destinations neither a service nor accel_ports names: passed") \
 	X(malformed, "truncated or malformed: passed to the daemon") \
 	X(fragments, "fragments: passed to the daemon") \
 	X(bad_checksum, "bad IP or TCP checksum: passed to the daemon") \

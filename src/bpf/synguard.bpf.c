@@ -78,6 +78,7 @@ MAP(sg_active, BPF_MAP_TYPE_ARRAY, 1, __u32, __u32);
 MAP(sg_cfg, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS, __u32, struct sg_bpf_cfg);
 MAP(sg_ports, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS * 65536, __u32, struct sg_bpf_svc);
 MAP(sg_services, BPF_MAP_TYPE_HASH, SG_BPF_GENS * 256, struct sg_bpf_svc_key, struct sg_bpf_svc);
+MAP(sg_catchall_ports, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS * SG_BPF_PORT_WORDS, __u32, __u64);
 /* Verified source prefixes -> until when (ns). */
 MAP(sg_verified4, BPF_MAP_TYPE_LRU_HASH, 1 << 20, __u32, __u64);
 MAP(sg_verified6, BPF_MAP_TYPE_LRU_HASH, 1 << 20, struct sg_bpf_v6key, __u64);
@@ -545,14 +546,22 @@ static __always_inline struct sg_bpf_svc *service_entry(const struct sg_bpf_cfg 
 	return s;
 }
 
-/* The service of the SYN's destination, the catch-all's if none. */
+/* The service of the SYN's destination: the catch-all's on its ports,
+ * else none (SG_BPF_SVC_NONE). */
 static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg, __u32 gen,
 						    const struct conn *c)
 {
 	struct sg_bpf_svc *s = service_entry(cfg, gen, c),
 			  all = { .index = cfg->catchall_index, .action = cfg->catchall };
+	__u32 word = gen * SG_BPF_PORT_WORDS + c->dport / 64;
+	__u64 *bits;
 
-	return s ? *s : all;
+	if (s)
+		return *s;
+	bits = bpf_map_lookup_elem(&sg_catchall_ports, &word);
+	if (!bits || !(*bits & 1ULL << (c->dport % 64)))
+		all.action = SG_BPF_SVC_NONE;
+	return all;
 }
 
 /* --- the answer ----------------------------------------------------------------- */
@@ -820,11 +829,14 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 	}
 	*now = bpf_ktime_get_coarse_ns();
 	svc = service_of(cfg, gen, c);
+	if (svc.action == SG_BPF_SVC_NONE) {
+		count(SG_BPF_unprotected);
+		return V_PASS;
+	}
 	if (c->rst) {
 		/* <SEQ=cookie><CTL=RST>, the answer to a cookie SYN+ACK, comes
-		 * to a service (or to the catch-all while it challenges). */
-		if (!svc.set && svc.action == SG_BPF_SVC_PASS)
-			return V_PASS;
+		 * to a protected destination (challenging or not: the cookie
+		 * may be older than the attack's end). */
 		count(SG_BPF_rst);
 		return V_RST;
 	}

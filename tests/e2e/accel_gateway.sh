@@ -53,6 +53,19 @@ sg_wait_log "kernel fast path: $IF_GS already has an XDP program; left as it is"
 [ "$(xdp_prog "$IF_GS")" = "$foreign" ] || sg_die "the foreign program on $IF_GS was replaced"
 [ -n "$(xdp_prog "$IF_GC")" ] && [ -n "$(xdp_prog "$IF_GA")" ] || sg_die "our program is missing"
 
+# A port nobody protects (no service, not in accel_ports) is not the
+# program's: a client with full checksums reaches it unchallenged.
+lab_server_start 8099
+lab_exec "$LAB_C" ethtool -K "$IF_C" tx off >/dev/null
+sleep 1.2
+ch0=$(sg_stat accel_challenges) unp0=$(sg_stat accel_unprotected)
+line=$(lab_connect 4 8099 3 -T 3000)
+connects_ok "$line" "client of an unprotected port"
+sleep 1.2
+[ "$(sg_stat accel_challenges)" = "$ch0" ] || sg_die "the program challenged a port nobody protects"
+lab_num "$(sg_stat accel_unprotected)" ">=" "$((unp0 + 3))" || sg_die "the unprotected SYNs were not counted"
+lab_exec "$LAB_C" ethtool -K "$IF_C" tx on >/dev/null
+
 # --- 2. full-rate floods: answered in the kernel --------------------------------
 for fam in 4 6; do
 	sg_accel_flood "$fam" "$PORT"

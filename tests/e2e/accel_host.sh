@@ -9,7 +9,7 @@ FLOOD_MAX_S=${FLOOD_MAX_S:-60}
 lab_server_start "$PORT"
 
 conf=$(sg_conf host "mode = always" "accel_interfaces = $IF_S" "accel_mode = xdp-generic" \
-	"accel_object = $top_builddir/src/bpf/synguard.bpf.o")
+	"accel_object = $top_builddir/src/bpf/synguard.bpf.o" "accel_ports = $PORT")
 sg_rules "$LAB_S" apply -m host -p "$PORT" -c "$conf"
 sg_start "$LAB_S" "$conf"
 sg_wait_log "kernel fast path on $IF_S \(xdp-generic\)" 5 >/dev/null

@@ -30,7 +30,8 @@ daemon() {
 	sg_rules "$LAB_G" apply -m gateway -p "$PORT" -4 -c "$conf"
 	sg_start "$LAB_G" "$conf"
 }
-fast=("accel_interfaces = $IF_GC" "accel_mode = xdp-generic" "accel_object = $OBJ")
+fast=("accel_interfaces = $IF_GC" "accel_mode = xdp-generic" "accel_object = $OBJ"
+	"accel_ports = $PORT")
 syn() {		# syn SPORT: the cookie of the SYN+ACK that answers it
 	local out
 	out=$(lab_exec "$LAB_C" "$PROBE" syn -s "$CLIENT4" -d "$SERVER4" -p "$PORT" -P "$1") ||

@@ -142,7 +142,8 @@ sg_accel_start() {
 	shift
 	ifs="$*"
 	ACCEL_CONF=$(sg_conf accel "mode = always" "accel_interfaces = $ifs" "accel_mode = $mode" \
-		"accel_object = $top_builddir/src/bpf/synguard.bpf.o" ${SG_ACCEL_EXTRA[@]+"${SG_ACCEL_EXTRA[@]}"})
+		"accel_object = $top_builddir/src/bpf/synguard.bpf.o" "accel_ports = $PORT" \
+		${SG_ACCEL_EXTRA[@]+"${SG_ACCEL_EXTRA[@]}"})
 	sg_rules "$LAB_G" apply -m gateway -p "$PORT" -c "$ACCEL_CONF"
 	sg_start "$LAB_G" "$ACCEL_CONF"
 	sg_wait_log "kernel fast path on $IF_GC \($mode\)" 5 >/dev/null

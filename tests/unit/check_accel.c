@@ -344,8 +344,12 @@ START_TEST(accel_verified_allowed_denied_not_challenging)
 	len = syn_frame(in, AF_INET, 40402, 1);
 	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
 
-	/* Another port: no service, and the catch-all passes. */
+	/* Another port: no service, not the catch-all's: not ours. */
 	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40404, .dport = 8090 });
+	assert_passed(in, len, SG_BPF_unprotected);
+	/* Given to the catch-all (accel_ports), which is not challenging. */
+	ck_assert_int_eq(accel_set_catchall_port(acc, 8085, 8095), 0);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40405, .dport = 8090 });
 	assert_passed(in, len, SG_BPF_syn_passed);
 
 	/* The allow list passes, the deny list drops (before verification). */
@@ -752,7 +756,8 @@ START_TEST(accel_tripwire)
 	ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
 	ck_assert_int_eq(seen.type, SG_BPF_EV_TRIPPED);
 	ck_assert_uint_eq(seen.svc, 4);
-	/* Another port: the catch-all, its own budget. */
+	/* Another port: the catch-all's (accel_ports), its own budget. */
+	ck_assert_int_eq(accel_set_catchall_port(acc, 9999, 9999), 0);
 	for (int i = 0; i < 3; i++) {
 		len = frame(in, &(struct seg){ .family = AF_INET, .sport = (uint16_t)(41700 + i),
 					       .dport = 9999, .isn = 1 });
@@ -977,7 +982,7 @@ START_TEST(accel_tc_passes_and_drops)
 	len = syn_frame(in, AF_INET, 43102, 1);
 	assert_tc_passed(in, len - 10, SG_BPF_malformed);
 	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 43103, .dport = 8090 });
-	assert_tc_passed(in, len, SG_BPF_syn_passed);
+	assert_tc_passed(in, len, SG_BPF_unprotected);
 	/* A data segment longer than the bytes sg_tc pulls before parsing
 	 * (linear here, not on a NIC): the IP length is checked against the
 	 * skb's, so it is not malformed, only not a SYN. */

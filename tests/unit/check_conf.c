@@ -19,7 +19,7 @@
 #include "conf.h"
 #include "unit.h"
 
-#define NKEYS 56
+#define NKEYS 57
 
 /* Parse text into *c (set to defaults first); *errs gets the messages. */
 static int run(struct conf *c, const char *text, char **errs)
@@ -192,6 +192,7 @@ static const char rest_text[] =
 	"accel_mode = xdp-generic\n"
 	"accel_object = /opt/sg/synguard.bpf.o\n"
 	"accel_pin_dir = /run/sg-bpf\n"
+	"accel_ports = 80, 443,8000:8080\n"
 	"service = web 192.0.2.10:80 challenge=proxy mss=1400 wscale=7 sack=yes\n"
 	"service = v6 [2001:db8::1]:443 wscale=none\n";
 
@@ -597,6 +598,15 @@ static const struct err_case path_cases[] = {
 	  "xdp-generic, tc or off\n" },
 	{ "accel_object = lib/x.o", "t.conf:1: invalid value 'lib/x.o' for 'accel_object': "
 	  "expected an absolute path of at most 255 bytes, or empty\n" },
+#define PORTS_EXPECTED "expected up to 32 TCP ports 1..65535 or ranges LOW:HIGH separated " \
+	"by commas (e.g. 80,443,8000:8080), or empty\n"
+	{ "accel_ports = 0", "t.conf:1: invalid value '0' for 'accel_ports': " PORTS_EXPECTED },
+	{ "accel_ports = 80,65536", "t.conf:1: invalid value '80,65536' for 'accel_ports': "
+	  PORTS_EXPECTED },
+	{ "accel_ports = 90:80", "t.conf:1: invalid value '90:80' for 'accel_ports': " PORTS_EXPECTED },
+	{ "accel_ports = 80,,443", "t.conf:1: invalid value '80,,443' for 'accel_ports': "
+	  PORTS_EXPECTED },
+	{ "accel_ports = http", "t.conf:1: invalid value 'http' for 'accel_ports': " PORTS_EXPECTED },
 };
 
 /* retransmit_max must exceed retransmit_min: checked after the whole file,
@@ -756,6 +766,7 @@ START_TEST(conf_print_defaults)
 		"accel_mode = auto\n"
 		"accel_object =\n"
 		"accel_pin_dir = /sys/fs/bpf/synguard\n"
+		"accel_ports =\n"
 		"# allow: 0 prefixes, deny: 0 prefixes (inline and from files)\n");
 	free(text);
 }
@@ -792,6 +803,7 @@ START_TEST(conf_accel_keys)
 	ck_assert_int_eq(c.accel_mode, CONF_ACCEL_XDP_GENERIC);
 	ck_assert_str_eq(c.accel_object, "/opt/sg/synguard.bpf.o");
 	ck_assert_str_eq(c.accel_pin_dir, "/run/sg-bpf");
+	ck_assert_str_eq(c.accel_ports, "80,443,8000:8080");	/* without blanks */
 	conf_free(&c);
 	run_ok(&c, "accel_interfaces = \naccel_mode = off\n");
 	ck_assert_str_eq(c.accel_interfaces, "");
@@ -923,6 +935,7 @@ START_TEST(conf_keys_listed)
 		"stats_interval", "census_interval", "census_max", "service", "allow", "allow_file",
 		"deny", "deny_file", "challenge", "proxy_max", "proxy_timeout", "proxy_early_data",
 		"accel_interfaces", "accel_mode", "accel_object", "accel_pin_dir",
+		"accel_ports",
 	};
 	int seen[NKEYS] = { 0 };
 	size_t i, j;
