@@ -230,3 +230,8 @@ sg_wait_log() {
 	done
 	sg_die "no '$1' in the daemon log within $2 s"
 }
+
+# sg_rss_kb: the running daemon's resident set (VmRSS, kB).
+sg_rss_kb() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$SG_PID/status"
+}

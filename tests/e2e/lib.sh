@@ -509,3 +509,22 @@ lab_attacker_received() {
 	[ -n "$v" ] || fail "no drop rule for $spoof in the attacker ns"
 	echo "$v"
 }
+
+# lab_attacker_count_synacks FAMILY: SYN+ACKs that arrived in the attacker ns
+# for the spoofed range (whoever sent them: the server, a SYNPROXY, synguardd
+# or its kernel fast path). The counter-only rule goes in front of the
+# silencing DROP on the first call, which echoes 0.
+lab_attacker_count_synacks() {
+	local cmd=iptables spoof=$SPOOF4 rule v
+	[ "$1" = 6 ] && cmd=ip6tables spoof=$SPOOF6
+	rule=(-p tcp --tcp-flags SYN,ACK SYN,ACK -d "$spoof" -m comment --comment sg-synack)
+	if ! lab_exec "$LAB_A" "$cmd" -w -t raw -C PREROUTING "${rule[@]}" 2>/dev/null; then
+		lab_exec "$LAB_A" "$cmd" -w -t raw -I PREROUTING 1 "${rule[@]}"
+		echo 0
+		return 0
+	fi
+	v=$(lab_exec "$LAB_A" "$cmd" -w -t raw -nvxL PREROUTING |
+		awk 'index($0, "/* sg-synack */") { print $1; exit }')
+	[ -n "$v" ] || fail "no sg-synack counter rule for IPv$1 in the attacker ns"
+	echo "$v"
+}
