@@ -695,6 +695,24 @@ static bool set_name(struct parser *p, const struct conf_key *k, const char *val
 	return set_path(p, k, value);	/* the length check and the copy */
 }
 
+/* Whether name is one of the blank-separated words of list. */
+static bool iface_listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *s = list; *s;) {
+		const char *e = strchr(s, ' ');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == len && strncmp(s, name, len) == 0)
+			return true;
+		if (!e)
+			break;
+		s = e + 1;
+	}
+	return false;
+}
+
 /* Blank-separated interface names, stored one blank apart. */
 static bool set_ifaces(struct parser *p, const struct conf_key *k, const char *value)
 {
@@ -714,6 +732,11 @@ static bool set_ifaces(struct parser *p, const struct conf_key *k, const char *v
 		    strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@")
 		    != len) {
 			error_invalid(p, k, value);
+			return false;
+		}
+		if (iface_listed(out, w)) {
+			parse_error(p, p->line, "interface '%s' given twice in '%s': expected each "
+				    "interface once", w, k->name);
 			return false;
 		}
 		if (n > 1)

@@ -588,6 +588,8 @@ static const struct err_case path_cases[] = {
 	"digits, '_', '.', '-', '@'; at most 15 bytes each), or empty\n"
 	{ "accel_interfaces = eth0 a/b", "t.conf:1: invalid value 'eth0 a/b' for "
 	  "'accel_interfaces': " IFACES_EXPECTED },
+	{ "accel_interfaces = eth0 eth1 eth0", "t.conf:1: interface 'eth0' given twice in "
+	  "'accel_interfaces': expected each interface once\n" },
 	{ "accel_interfaces = a234567890123456", "t.conf:1: invalid value 'a234567890123456' for "
 	  "'accel_interfaces': " IFACES_EXPECTED },
 	{ "accel_interfaces = -x", "t.conf:1: invalid value '-x' for 'accel_interfaces': "
