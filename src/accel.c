@@ -790,6 +790,26 @@ static void remember(struct accel *a, int ifindex, uint32_t flags, bool qdisc)
 	pin_prog(a, !flags);
 }
 
+/* A program a killed synguardd left in the other XDP mode (it ran with
+ * another accel_mode): REPLACE cannot cross modes, so it is detached first
+ * (for that instant SYNs pass on to the queue) and ours attached.  o holds
+ * its fd.  0 or -errno. */
+static int replace_across_modes(struct accel *a, int ifindex, uint32_t flags,
+				const struct bpf_xdp_attach_opts *o)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	uint32_t mode;
+
+	if (bpf_xdp_query(ifindex, 0, &q) < 0 || !q.prog_id)
+		return -EEXIST;
+	mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	if (flags & mode)
+		return -EEXIST;		/* the same mode: not this case */
+	if (bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, o) < 0)
+		return -EEXIST;
+	return bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+}
+
 static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *replaced)
 {
 	/* UPDATE_IF_NOEXIST: a foreign program is never replaced; one a
@@ -803,6 +823,8 @@ static int attach_flags(struct accel *a, int ifindex, uint32_t flags, bool *repl
 		if (old >= 0)
 			adopt_verified(a, old);
 		rc = old < 0 ? -EEXIST : bpf_xdp_attach(ifindex, a->prog, flags | XDP_FLAGS_REPLACE, &o);
+		if (old >= 0 && rc < 0)
+			rc = replace_across_modes(a, ifindex, flags, &o);
 		if (old >= 0)
 			close(old);
 		*replaced = rc == 0;

@@ -11,7 +11,9 @@
 #    clients connect.
 # 3. A client with full checksums (transmit offload off) is answered by the
 #    program itself, through its own peer's program, and verified by its RST.
-# 4. At stop the program is detached.
+# 4. kill -9, and a daemon restarted in generic XDP: it replaces the
+#    native program the killed one left (across modes) and keeps answering.
+# 5. At stop the program is detached.
 set -eu
 . "$top_srcdir/tests/e2e/prelude.sh"
 command -v ethtool >/dev/null || fail "ethtool missing (scripts/deps installs it)"
@@ -59,7 +61,22 @@ done
 # --- 3. a client the program answers itself ------------------------------------
 sg_accel_answers_client
 
-# --- 4. stop ------------------------------------------------------------------------
+# --- 4. kill -9, restarted in the other XDP mode ---------------------------------
+native=$(xdp_prog "$IF_GA")
+kill -KILL "$SG_PID"
+wait "$SG_PID" 2>/dev/null || true
+lab_untrack_pid "$SG_PID"
+SG_PID=""
+[ "$(xdp_prog "$IF_GA")" = "$native" ] || fail "the native program went with the killed daemon"
+sg_accel_start xdp-generic "$IF_GC" "$IF_GA"
+sg_wait_log "kernel fast path on $IF_GA \(xdp-generic\), replacing the one a stopped synguardd left" 5 \
+	>/dev/null
+lab_exec "$LAB_G" ip -d link show dev "$IF_GA" | grep -q "xdpgeneric" ||
+	sg_die "not attached generically to $IF_GA after the restart"
+[ "$(xdp_prog "$IF_GA")" != "$native" ] || sg_die "the native program is still there"
+sg_accel_flood 4 "$PORT"
+
+# --- 5. stop ------------------------------------------------------------------------
 sg_stop
 [ -z "$(xdp_prog "$IF_GA")" ] && [ -z "$(xdp_prog "$IF_GC")" ] ||
 	fail "the program is still attached after the stop"
