@@ -94,10 +94,7 @@ lab_exec "$LAB_C" iptables -w -D $STRICT
 # --- 4. kill -9 ---------------------------------------------------------------------
 "$SG_BIN/synguardctl" -s "$SG_SOCK" verify "$CLIENT4" >/dev/null || sg_die "verify $CLIENT4 failed"
 ours=$(xdp_prog "$IF_GA")
-kill -KILL "$SG_PID"
-wait "$SG_PID" 2>/dev/null || true
-lab_untrack_pid "$SG_PID"
-SG_PID=""
+sg_kill9
 [ "$(xdp_prog "$IF_GA")" = "$ours" ] || fail "the program went with the killed daemon"
 [ -e "$PINS/sg_verified4" ] && [ -e "$PINS/sg_xdp" ] || fail "nothing pinned in $PINS: $(ls "$PINS" 2>&1)"
 spoof0=$(lab_server_count_spoofed 4)

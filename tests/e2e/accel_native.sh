@@ -63,10 +63,7 @@ sg_accel_answers_client
 
 # --- 4. kill -9, restarted in the other XDP mode ---------------------------------
 native=$(xdp_prog "$IF_GA")
-kill -KILL "$SG_PID"
-wait "$SG_PID" 2>/dev/null || true
-lab_untrack_pid "$SG_PID"
-SG_PID=""
+sg_kill9
 [ "$(xdp_prog "$IF_GA")" = "$native" ] || fail "the native program went with the killed daemon"
 sg_accel_start xdp-generic "$IF_GC" "$IF_GA"
 sg_wait_log "kernel fast path on $IF_GA \(xdp-generic\), replacing the one a stopped synguardd left" 5 \

@@ -66,10 +66,7 @@ has_clsact "$IF_GA" || fail "the clsact qdisc the test made on $IF_GA is gone"
 sg_start "$LAB_G" "$conf"
 [ -n "$(ours_on "$IF_GA")" ] || sg_die "not attached again"
 ours=$(ours_on "$IF_GA")
-kill -KILL "$SG_PID"
-wait "$SG_PID" 2>/dev/null || true
-lab_untrack_pid "$SG_PID"
-SG_PID=""
+sg_kill9
 [ "$(ours_on "$IF_GA")" = "$ours" ] || fail "the filter went with the killed daemon"
 sg_start "$LAB_G" "$conf"
 sg_wait_log "kernel fast path on $IF_GA \(tc\), replacing the one a stopped synguardd left" 5 \
@@ -79,10 +76,7 @@ now=$(ours_on "$IF_GA")
 # Killed again, restarted in another mode: the filter left behind would go
 # on answering with maps nobody updates; it goes, its sources taken over.
 "$SG_BIN/synguardctl" -s "$SG_SOCK" verify "$CLIENT4" >/dev/null || sg_die "verify $CLIENT4 failed"
-kill -KILL "$SG_PID"
-wait "$SG_PID" 2>/dev/null || true
-lab_untrack_pid "$SG_PID"
-SG_PID=""
+sg_kill9
 sed -i 's/^accel_mode = tc$/accel_mode = xdp-generic/' "$conf"
 sg_start "$LAB_G" "$conf"
 sg_wait_log "kernel fast path on $IF_GA \(xdp-generic\), replacing the one a stopped synguardd left" 5 \

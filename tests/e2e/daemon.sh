@@ -119,6 +119,15 @@ sg_dump_proxy() {
 	lab_exec "$LAB_G" sh -c 'sed "s/^/    /" /proc/net/netfilter/nfnetlink_queue; ip -s link' >&2 || true
 }
 
+# sg_kill9: kill -9 the running daemon (nothing of its own cleanup runs) and
+# reap it.
+sg_kill9() {
+	kill -KILL "$SG_PID"
+	wait "$SG_PID" 2>/dev/null || true
+	lab_untrack_pid "$SG_PID"
+	SG_PID=""
+}
+
 # sg_connect_during_flood FAMILY PORT PPS COUNT TIMEOUT_MS: a flood at PPS
 # (0 = full rate), COUNT client connects once it runs, the flood stopped;
 # sets CONNECT_LINE and FLOOD_LINE (their summaries), and waits until the

@@ -16,10 +16,7 @@ lab_log "before kill: $before"
 connects_ok "$before" "before the kill"
 spoof0=$(lab_server_count_spoofed 4)
 [ "$spoof0" = 0 ] || fail "spoofed SYNs reached the server while protected"
-kill -KILL "$SG_PID"
-wait "$SG_PID" 2>/dev/null || true
-lab_untrack_pid "$SG_PID"
-SG_PID=""
+sg_kill9
 sleep 0.5	# let the flood run unqueued for a while
 after=$(lab_connect 4 "$PORT" 50 -T 3000)
 lab_flood_running || fail "the flood ended before the check; raise its 60 s"
