@@ -468,6 +468,14 @@ int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg)
 	return put_cfg(a, g);
 }
 
+int accel_set_catchall(struct accel *a, uint8_t action)
+{
+	int g = target(a);
+
+	a->cfg[g].catchall = action;
+	return put_cfg(a, g);
+}
+
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v)
 {
 	int g = target(a);

@@ -111,20 +111,28 @@ static uint8_t prefix_len(const struct fastpath *fp, int family)
 	return family == AF_INET6 ? fp->conf->verified_prefix6 : fp->conf->verified_prefix4;
 }
 
-void fastpath_verified(struct fastpath *fp, int family, const uint8_t *addr, uint64_t ttl_ms)
+/* The source into the kernel set, and into the program's map unless the
+ * program verified it itself (it wrote the map already). */
+static void verified_in_kernel(struct fastpath *fp, int family, const uint8_t *addr,
+			       uint64_t ttl_ms, bool to_accel)
 {
 	uint8_t key[POLICY_SRCKEY_LEN];
 	/* Rounded up: a timeout of 0 would make the kernel entry permanent. */
 	uint64_t ttl_s = (ttl_ms + 999) / 1000;
 
 	policy_source_key(fp->conf, family, addr, key);
-	if (fp->accel)
+	if (fp->accel && to_accel)
 		accel_set_verified(fp->accel, family, key + 1,
 				   clock_mono_us() * 1000 + ttl_ms * 1000000);
 	if (!fp->set)
 		return;
 	ipset_add(fp->set, family, key + 1, prefix_len(fp, family),
 		  (uint32_t)(ttl_s > UINT32_MAX ? UINT32_MAX : ttl_s ? ttl_s : 1));
+}
+
+void fastpath_verified(struct fastpath *fp, int family, const uint8_t *addr, uint64_t ttl_ms)
+{
+	verified_in_kernel(fp, family, addr, ttl_ms, true);
 }
 
 void fastpath_forget(struct fastpath *fp, int family, const uint8_t *addr)
@@ -191,6 +199,9 @@ void fastpath_sync_services(struct fastpath *fp, const struct policy_ctx *pc)
 
 	if (!fp->accel)
 		return;
+	if (accel_set_catchall(fp->accel, action(pc, POLICY_SVC_CATCHALL)) < 0)
+		log_rl_at(LOG_WARNING, "kernel fast path: cannot write the catch-all's action: %s",
+			  strerror(errno));
 	for (unsigned i = c->nservices; i-- > 0;) {
 		const struct conf_service *s = &c->services[i];
 		struct sg_bpf_svc_key k = { .family = (uint8_t)s->family, .port = s->port };
@@ -361,7 +372,7 @@ static void on_event(void *arg, const struct sg_bpf_event *ev)
 
 	if (ev->type == SG_BPF_EV_VERIFIED) {
 		policy_verify_source(e->pc, ev->family, ev->addr, e->now_ms);
-		fastpath_verified(e->fp, ev->family, ev->addr, e->fp->conf->verified_ttl_ms);
+		verified_in_kernel(e->fp, ev->family, ev->addr, e->fp->conf->verified_ttl_ms, false);
 	} else if (ev->type == SG_BPF_EV_TRIPPED && ev->svc < POLICY_SVC_MAX && e->trip) {
 		e->trip(e->trip_arg, ev->svc);
 	}

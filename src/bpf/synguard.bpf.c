@@ -652,9 +652,22 @@ static __always_inline int rewrite(struct frame *f, const struct conn *c,
  * time *tat: a SYN+ACK may go when now >= tat - (burst - 1) * interval,
  * and then tat advances by one interval.  A bucket the other CPUs keep
  * changing under us counts as empty: the bound is never exceeded. */
+/* How far GCRA's theoretical arrival time may run ahead of now while a
+ * token is left: (burst - 1) intervals. */
+static __always_inline __u64 bucket_tau(__u32 rate, __u32 burst)
+{
+	return (__u64)(burst ? burst - 1 : 0) * (1000000000ULL / rate);
+}
+
+/* Whether the bucket has no token left (without taking one). */
+static __always_inline int bucket_empty(const __u64 *tat, __u32 rate, __u32 burst, __u64 now)
+{
+	return *tat > now + bucket_tau(rate, burst);
+}
+
 static __always_inline int bucket_take(__u64 *tat, __u32 rate, __u32 burst, __u64 now)
 {
-	__u64 interval = 1000000000ULL / rate, tau = (burst ? burst - 1 : 0) * interval;
+	__u64 interval = 1000000000ULL / rate, tau = bucket_tau(rate, burst);
 
 #pragma unroll
 	for (int i = 0; i < CAS_TRIES; i++) {
@@ -956,9 +969,7 @@ static __always_inline enum verdict judge_rst(const struct conn *c, const struct
 	if (cfg->rst_rate) {
 		slot = victim_slot(k, cfg, c);
 		tat = bpf_map_lookup_elem(&sg_rst_limits, &slot);
-		/* Empty: taking a token would fail. */
-		if (tat && *tat > now + (__u64)(cfg->rst_burst ? cfg->rst_burst - 1 : 0) *
-					   (1000000000ULL / cfg->rst_rate)) {
+		if (tat && bucket_empty(tat, cfg->rst_rate, cfg->rst_burst, now)) {
 			count(SG_BPF_rst_limited);
 			return V_DROP;
 		}

@@ -770,6 +770,10 @@ START_TEST(accel_tripwire)
 	ck_assert_uint_eq(stat(SG_BPF_trips), 2);
 	ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
 	ck_assert_uint_eq(seen.svc, 127);
+	/* The daemon's word at the attack's end is the catch-all's again. */
+	ck_assert_int_eq(accel_set_catchall(acc, SG_BPF_SVC_PASS), 0);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 41712, .dport = 9999, .isn = 1 });
+	assert_passed(in, len, SG_BPF_syn_passed);
 }
 END_TEST
 
