@@ -185,15 +185,16 @@ sg_accel_answers_client() {
 # sg_accel_flood FAMILY PORT: the kernel fast path on a gateway under a
 # full-rate spoofed flood with 50 client connects during it.  Asserts what
 # it promises on any machine: every client connects, the flood ran at
-# >= 100 kpps, the kernel answered or held back (SYN+ACK limits) >= 90 % of
-# it (some SYNs are lost before the program, in the receiving device's
-# backlog), <= 1000 SYNs reached the daemon, the queue dropped none, no
+# >= 100 kpps, the program answered or held back (SYN+ACK limits) every SYN
+# it saw and saw >= 70 % of the flood (the rest is lost before it, in the
+# receiving device's backlog), <= 1000 SYNs reached the daemon, the queue dropped none, no
 # spoofed SYN reached the server.  Sets ACCEL_SENT (the flood's SYNs),
 # ACCEL_ANSWERED (the program's SYN+ACKs) and ACCEL_RECEIVED (SYN+ACKs that
 # reached the attacker ns).
 sg_accel_flood() {
-	local fam=$1 port=$2 qdrop0 syn0 ch0 lim0 spoof0 rx0 limited queued qdrop spoof line flood
+	local fam=$1 port=$2 qdrop0 syn0 ch0 lim0 spoof0 rx0 seen0 seen limited queued qdrop spoof line flood
 	qdrop0=$(lab_queue_dropped "$LAB_G" 0)
+	seen0=$(sg_stat accel_syn)
 	syn0=$(sg_stat syn)
 	ch0=$(sg_stat accel_challenges)
 	lim0=$(sg_stat accel_limited)
@@ -205,16 +206,24 @@ sg_accel_flood() {
 	ACCEL_ANSWERED=$(( $(sg_stat accel_challenges) - ch0 ))
 	ACCEL_RECEIVED=$(( $(lab_attacker_received "$fam") - rx0 ))
 	limited=$(( $(sg_stat accel_limited) - lim0 ))
+	seen=$(( $(sg_stat accel_syn) - seen0 ))
 	queued=$(( $(sg_stat syn) - syn0 ))
 	qdrop=$(( $(lab_queue_dropped "$LAB_G" 0) - qdrop0 ))
 	spoof=$(( $(lab_server_count_spoofed "$fam") - spoof0 ))
-	lab_log "IPv$fam: $flood; the kernel answered $ACCEL_ANSWERED, held back $limited (SYN+ACK" \
+	lab_log "IPv$fam: $flood; the program saw $seen SYNs, answered $ACCEL_ANSWERED, held back $limited (SYN+ACK" \
 		"limits), $ACCEL_RECEIVED SYN+ACKs reached the attacker; $queued SYNs reached the" \
 		"daemon, queue drops $qdrop; client $line"
 	connects_ok "$line" "IPv$fam client during a full-rate flood"
 	lab_num "$(lab_flood_field "$flood" pps)" ">=" 100000 || sg_die "IPv$fam: not a full-rate flood: $flood"
-	lab_num "$((ACCEL_ANSWERED + limited))" ">=" "$((ACCEL_SENT * 90 / 100))" ||
-		sg_die "IPv$fam: the kernel handled $((ACCEL_ANSWERED + limited)) of $ACCEL_SENT spoofed SYNs"
+	# Every SYN the program saw is answered or held back (a few of the
+	# clients' own aside); some of the flood is lost before it, in the
+	# receiving device's backlog, the more the faster the generator runs
+	# (86-99 % reached it here at 400-550 kpps): the lab's limit, not the
+	# defence's.
+	lab_num "$((ACCEL_ANSWERED + limited))" ">=" "$((seen - 100))" ||
+		sg_die "IPv$fam: the program handled $((ACCEL_ANSWERED + limited)) of the $seen SYNs it saw"
+	lab_num "$seen" ">=" "$((ACCEL_SENT * 70 / 100))" ||
+		sg_die "IPv$fam: only $seen of $ACCEL_SENT spoofed SYNs reached the program"
 	lab_num "$queued" "<=" 1000 || sg_die "IPv$fam: $queued SYNs reached the daemon"
 	[ "$qdrop" = 0 ] || sg_die "IPv$fam: the SYN queue dropped $qdrop packets"
 	[ "$spoof" = 0 ] || sg_die "IPv$fam: $spoof spoofed SYNs reached the server"
