@@ -298,6 +298,16 @@ static uint32_t pow2(uint32_t n)
 	return p;
 }
 
+/* The program's fallback entries for the daemon's retransmit_table:
+ * SG_BPF_RETRANS_SLACK times as many, at most SG_BPF_RETRANS_MAX (sg_bpf.h
+ * says why). */
+static uint32_t retrans_entries(uint32_t table)
+{
+	uint64_t n = (uint64_t)table * SG_BPF_RETRANS_SLACK;
+
+	return n > SG_BPF_RETRANS_MAX ? SG_BPF_RETRANS_MAX : (uint32_t)n;
+}
+
 /* The tables' sizes from sz (the daemon's caps), before the kernel
  * allocates them; 0 or a positive errno. */
 static int size_maps(struct accel *a, const struct accel_sizes *sz)
@@ -307,7 +317,7 @@ static int size_maps(struct accel *a, const struct accel_sizes *sz)
 	struct bpf_map *m;
 
 	if (sz) {
-		sets = pow2(sz->retrans / SG_BPF_RETRANS_WAYS);
+		sets = pow2(retrans_entries(sz->retrans) / SG_BPF_RETRANS_WAYS);
 		slots = pow2(sz->victims);
 		for (int i = 0; i < 2; i++) {
 			m = bpf_object__find_map_by_name(a->obj, verified[i]);

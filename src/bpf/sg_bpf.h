@@ -121,9 +121,15 @@ struct sg_bpf_event {
  * is one u64: the fingerprint's high 32 bits, and when the SYN was first
  * challenged (milliseconds of bpf_ktime_get_ns, modulo 2^32).  A new SYN
  * takes its set's free or oldest entry: an entry lives until eight newer
- * SYNs fell into its set (2M entries: at 400 kpps, 1 s later 99.9 % of
- * them are still there).  A lost entry costs one more challenge, never a
- * wrong pass. */
+ * SYNs fell into its set.  Sets fill unevenly (Poisson), so the table has
+ * SG_BPF_RETRANS_SLACK times the daemon's retransmit_table: with the
+ * default 1Mi, at 600 kpps a set takes 1.1 SYNs a second on average and
+ * a SYN is still there at its retransmission 1 s later with a chance of
+ * 1 - P(Poisson(1.1) >= 8) > 99.99 % (2.3 per set with twice the table:
+ * 99.8 %; 4.6 with the same size: 91 %).  A lost entry costs one more
+ * challenge (the client gets in a second later), never a wrong pass. */
+#define SG_BPF_RETRANS_SLACK 4
+#define SG_BPF_RETRANS_MAX (64u << 20)	/* entries: 512 MB */
 #define SG_BPF_RETRANS_SETS (1 << 18)	/* the object's; the loader resizes */
 #define SG_BPF_RETRANS_WAYS 8
 struct sg_bpf_retrans_set {
