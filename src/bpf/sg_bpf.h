@@ -199,7 +199,7 @@ struct sg_bpf_svc_stats {
 	X(unprotected, "SYNs and RSTs to destinations neither a service nor accel_ports names: passed") \
 	X(malformed, "truncated or malformed: passed to the daemon") \
 	X(fragments, "fragments: passed to the daemon") \
-	X(bad_checksum, "bad IP or TCP checksum: passed to the daemon") \
+	X(bad_checksum, "SYN or RST with a bad IP or TCP checksum: passed to the daemon") \
 	X(syn, "pure SYNs") \
 	X(syn_denied, "SYNs from the deny list: dropped") \
 	X(syn_allowed, "SYNs from the allow list: passed") \
