@@ -356,15 +356,16 @@ lab_queue_dropped() {
 }
 
 # lab_flood FAMILY PORT SECONDS [PPS [synflood args...]]: background flood from
-# the attacker ns at the server. lab_flood_wait reaps it and echoes its summary.
+# the attacker ns at the server (on CPU LAB_FLOOD_CPU if set). lab_flood_wait
+# reaps it and echoes its summary.
 lab_flood() {
 	local family=$1 port=$2 secs=$3 pps=${4:-0} dst
 	shift $(($# < 4 ? $# : 4))
 	dst=$(lab_addr server "$family")
 	LAB_FLOOD_N=$((${LAB_FLOOD_N:-0} + 1))
 	LAB_FLOOD_OUT=$LAB_TMP/synflood.$LAB_FLOOD_N.out
-	ip netns exec "$LAB_A" "$LAB_TOOLS/synflood" -d "$dst" -p "$port" -t "$secs" -r "$pps" "$@" \
-		>"$LAB_FLOOD_OUT" 2>&1 &
+	ip netns exec "$LAB_A" ${LAB_FLOOD_CPU:+taskset -c "$LAB_FLOOD_CPU"} \
+		"$LAB_TOOLS/synflood" -d "$dst" -p "$port" -t "$secs" -r "$pps" "$@" >"$LAB_FLOOD_OUT" 2>&1 &
 	LAB_FLOOD_PID=$!
 	lab_track_pid "$LAB_FLOOD_PID"
 	lab_log "flood pid $LAB_FLOOD_PID: IPv$family -> [$dst]:$port for ${secs}s at ${pps} pps (0 = max)"
