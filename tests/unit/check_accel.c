@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "accel.h"
 #include "cookie.h"
@@ -851,6 +852,20 @@ START_TEST(accel_pinned_tables_survive)
 	ck_assert_msg(a, "%s", err);
 	ck_assert_ptr_null(accel_pin_error(a));
 	ck_assert_uint_eq(accel_adopted(a), 0);
+	{
+		/* The fallback's sets hold 4 x retransmit_table (sg_bpf.h). */
+		char path[128];
+		struct bpf_map_info info = { 0 };
+		uint32_t len = sizeof(info);
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/sg_retrans", pins);
+		fd = bpf_obj_get(path);
+		ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+		ck_assert_int_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+		ck_assert_uint_eq(info.max_entries, 1024 * SG_BPF_RETRANS_SLACK / SG_BPF_RETRANS_WAYS);
+		close(fd);
+	}
 	ck_assert_int_eq(accel_set_verified(a, AF_INET, client4, UINT64_MAX), 0);
 	accel_close(a);		/* as a crash: the pins stay */
 	a = accel_open(object_path(), &sz, err, sizeof(err));
