@@ -39,6 +39,7 @@ struct accel {
 	int catchall_ports;		/* sg_catchall_ports */
 	uint64_t catchall_bits[SG_BPF_GENS][SG_BPF_PORT_WORDS];	/* as written */
 	int retrans_passed, svc_stats;
+	int qdiscs;			/* sg_qdiscs */
 	uint64_t fp_k0, fp_k1;		/* the program's fingerprint keys */
 	uint32_t retrans_mask, victim_mask;	/* the tables' sizes, less one */
 	struct ring_buffer *events;	/* sg_events */
@@ -88,9 +89,10 @@ static int find_maps(struct accel *a)
 	a->stats = map_fd(a, "sg_stats");
 	a->retrans_passed = map_fd(a, "sg_retrans_passed");
 	a->svc_stats = map_fd(a, "sg_svc_stats");
+	a->qdiscs = map_fd(a, "sg_qdiscs");
 	return bad || a->keys < 0 || a->active < 0 || a->cfg_fd < 0 || a->ports < 0 ||
 	       a->services < 0 || a->catchall_ports < 0 || a->verified4 < 0 || a->verified6 < 0 || a->stats < 0 ||
-	       a->retrans_passed < 0 || a->svc_stats < 0 ? -1 : 0;
+	       a->retrans_passed < 0 || a->svc_stats < 0 || a->qdiscs < 0 ? -1 : 0;
 }
 
 static void count_one(void *arg, int family, const uint8_t addr[16], uint64_t until_ns)
@@ -101,7 +103,7 @@ static void count_one(void *arg, int family, const uint8_t addr[16], uint64_t un
 /* The tables pinned: state a crash must not lose. */
 static const char *const pinned_maps[] = {
 	"sg_verified4", "sg_verified6", "sg_retrans", "sg_retrans_passed",
-	"sg_victims", "sg_total", "sg_rst_limits", "sg_trip",
+	"sg_victims", "sg_total", "sg_rst_limits", "sg_trip", "sg_qdiscs",
 };
 #define NPINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -917,6 +919,40 @@ static int tc_filters(int ifindex)
 	return n;
 }
 
+/* Whether a synguardd (this one, or a killed one before it) made the
+ * clsact qdisc on ifindex; qdisc_mark records it or forgets it. */
+static bool qdisc_ours(const struct accel *a, int ifindex)
+{
+	uint32_t k = (uint32_t)ifindex;
+	uint8_t v;
+
+	return bpf_map_lookup_elem(a->qdiscs, &k, &v) == 0 && v;
+}
+
+static void qdisc_mark(struct accel *a, int ifindex, bool ours)
+{
+	uint32_t k = (uint32_t)ifindex;
+	uint8_t v = 1;
+
+	if (ours)
+		bpf_map_update_elem(a->qdiscs, &k, &v, BPF_ANY);
+	else
+		bpf_map_delete_elem(a->qdiscs, &k);
+}
+
+/* The clsact qdisc on ifindex removed if a synguardd made it and no
+ * filter (anyone's) is left in it. */
+static void qdisc_drop(struct accel *a, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	if (tc_filters(ifindex) != 0)
+		return;
+	bpf_tc_hook_destroy(&hook);
+	qdisc_mark(a, ifindex, false);
+}
+
 /* Our filter at ACCEL_TC_HANDLE/ACCEL_TC_PRIORITY in the device's clsact
  * qdisc (made if there is none).  A filter at that slot is never replaced,
  * except one a killed synguardd left: its verified sources are taken over. */
@@ -949,6 +985,10 @@ static int attach_tc(struct accel *a, int ifindex, bool *replaced)
 		errno = -rc;
 		return -1;
 	}
+	if (created)
+		qdisc_mark(a, ifindex, true);
+	else
+		created = qdisc_ours(a, ifindex);	/* a killed synguardd's */
 	remember(a, ifindex, 0, created);
 	return 0;
 }
@@ -964,10 +1004,8 @@ static void detach_tc(struct accel *a, int ifindex, bool qdisc)
 		o.prog_id = 0;
 		bpf_tc_detach(&hook, &o);
 	}
-	if (qdisc && tc_filters(ifindex) == 0) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
+	if (qdisc)
+		qdisc_drop(a, ifindex);
 }
 
 /* A program a killed synguardd left in the other hook (it ran in another
@@ -986,6 +1024,8 @@ static void drop_stale_other(struct accel *a, int ifindex, bool tc, bool *replac
 	adopt_verified(a, old);
 	if (!tc) {
 		*replaced |= bpf_tc_detach(&hook, &o) == 0;
+		if (qdisc_ours(a, ifindex))
+			qdisc_drop(a, ifindex);
 	} else if (bpf_xdp_query(ifindex, 0, &q) == 0) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, x, .old_prog_fd = old);
 		uint32_t mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE

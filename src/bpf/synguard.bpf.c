@@ -96,6 +96,10 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SG_BPF_EVENTS_BYTES);
 } sg_events SEC(".maps");
+/* The devices (ifindex) whose clsact qdisc a synguardd made for its TC
+ * filter.  The program never reads it: pinned, it tells the daemon that
+ * follows a killed one which qdisc it may remove. */
+MAP(sg_qdiscs, BPF_MAP_TYPE_HASH, 64, __u32, __u8);
 /* The retransmission fallback's challenged SYNs, and those it passed on
  * (fingerprint -> when): the daemon accepts the SYN it then meets instead
  * of challenging it again. */

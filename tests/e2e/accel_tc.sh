@@ -11,7 +11,9 @@
 # 4. kill -9: the filter stays; the restarted daemon replaces it (a program
 #    named sg_tc is taken for a stopped synguardd's).  Killed again and
 #    restarted in XDP mode, the daemon removes the filter left behind and
-#    takes over its verified sources; the stop detaches everything.
+#    takes over its verified sources, and removes the clsact qdisc the
+#    killed one made (a pinned map says so), not the one the test made; the
+#    stop detaches everything.
 # 5. accel_mode = auto on an interface whose driver has no XDP (a bridge) uses
 #    TC, and says so.
 set -eu
@@ -39,6 +41,12 @@ lab_exec "$LAB_G" tc filter add dev "$IF_GS" ingress pref "$PRIO" handle "$HANDL
 foreign=$(tc_filters "$IF_GS")
 [ -n "$foreign" ] || fail "could not put a foreign filter on $IF_GS"
 lab_exec "$LAB_G" tc qdisc add dev "$IF_GA" clsact
+# The pins' bpffs (what a killed daemon leaves for the next): the test's own.
+BPFFS=$LAB_TMP/bpffs
+mkdir -p "$BPFFS"
+mount -t bpf bpf "$BPFFS" || fail "cannot mount a bpffs on $BPFFS"
+lab_at_exit umount "$BPFFS"
+SG_ACCEL_EXTRA=("accel_pin_dir = $BPFFS/synguard")
 sg_accel_start tc "$IF_GC" "$IF_GA" "$IF_GS"
 conf=$ACCEL_CONF
 sg_wait_log "kernel fast path: $IF_GS already has a TC ingress filter at synguard's handle" 5 >/dev/null
@@ -88,6 +96,8 @@ sg_stop
 lab_exec "$LAB_G" ip -d link show dev "$IF_GA" | grep -q "prog/xdp" &&
 	fail "the XDP program is still attached after the stop"
 [ "$(tc_filters "$IF_GS")" = "$foreign" ] || fail "the foreign filter on $IF_GS is gone"
+! has_clsact "$IF_GC" || fail "the clsact qdisc a killed daemon made on $IF_GC is still there"
+has_clsact "$IF_GA" || fail "the clsact qdisc the test made on $IF_GA is gone"
 sg_rules "$LAB_G" remove -m gateway -c "$conf"
 
 # --- 5. auto on a driver without XDP (a bridge): TC, said in the log -------------
