@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/pkt_sched.h>
@@ -57,6 +58,9 @@ struct accel {
 	bool reused;			/* the pinned tables were taken over */
 	/* The programs a killed synguardd pinned (sg_xdp, sg_tc), 0: none. */
 	uint32_t stale_xdp_id, stale_tc_id;
+	/* Their fds, from the pins (-1: none): a daemon without CAP_SYS_ADMIN
+	 * (the systemd unit's) cannot open a program by its id. */
+	int stale_xdp_fd, stale_tc_fd;
 };
 
 static int map_fd(struct accel *a, const char *name)
@@ -128,22 +132,26 @@ static bool same_map(int fd, const struct bpf_map *m)
 	       info.max_entries == bpf_map__max_entries(m);
 }
 
-/* The id of the program (name) a synguardd pinned in pin_dir, 0 if none. */
-static uint32_t pinned_prog_id(const struct accel *a, const char *name)
+/* The program (name) a synguardd pinned in pin_dir: its fd and *id, or
+ * -1 (and 0) if none. */
+static int pinned_prog(const struct accel *a, const char *name, uint32_t *id)
 {
 	struct bpf_prog_info info;
-	uint32_t len = sizeof(info), id = 0;
+	uint32_t len = sizeof(info);
 	char path[320];
 	int fd;
 
+	*id = 0;
 	if (!a->pin_dir[0] || pin_path(a, name, path, sizeof(path)) < 0 ||
 	    (fd = bpf_obj_get(path)) < 0)
-		return 0;
+		return -1;
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-		id = info.id;
-	close(fd);
-	return id;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+		close(fd);
+		return -1;
+	}
+	*id = info.id;
+	return fd;
 }
 
 /* Before load: take over the tables a killed synguardd pinned in dir (or
@@ -170,8 +178,9 @@ static void pin_reuse(struct accel *a, const char *dir)
 		a->pin_dir[0] = 0;
 		return;
 	}
-	a->stale_xdp_id = pinned_prog_id(a, "sg_xdp");	/* before ours take the pins */
-	a->stale_tc_id = pinned_prog_id(a, "sg_tc");
+	/* Before ours take the pins. */
+	a->stale_xdp_fd = pinned_prog(a, "sg_xdp", &a->stale_xdp_id);
+	a->stale_tc_fd = pinned_prog(a, "sg_tc", &a->stale_tc_id);
 	for (size_t i = 0; i < NPINNED; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(a->obj, pinned_maps[i]);
 		char path[320];
@@ -364,6 +373,7 @@ struct accel *accel_open(const char *path, const struct accel_sizes *sz, char *e
 		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
+	a->stale_xdp_fd = a->stale_tc_fd = -1;
 	libbpf_set_print(NULL);	/* errors come back as codes, reported once */
 	a->obj = bpf_object__open_file(path, NULL);
 	if (!a->obj) {
@@ -412,6 +422,10 @@ void accel_close(struct accel *a)
 	if (!a)
 		return;
 	accel_detach_all(a);
+	if (a->stale_xdp_fd >= 0)
+		close(a->stale_xdp_fd);
+	if (a->stale_tc_fd >= 0)
+		close(a->stale_tc_fd);
 	ring_buffer__free(a->events);
 	bpf_object__close(a->obj);
 	free(a->percpu);
@@ -717,13 +731,20 @@ static bool is_veth(const char *name)
 	return rc == 0 && strcmp(info.driver, "veth") == 0;
 }
 
-/* The fd of program id if it is a synguardd's (its type and name), else -1. */
-static int own_by_id(uint32_t id, enum bpf_prog_type type, const char *name, uint32_t pinned)
+/* The fd of program id (a new one: the caller closes it) if it is a
+ * synguardd's, else -1: the one pinned (pinned: its id, pinned_fd), or
+ * without a pin one of our type and name.  The pin's fd needs no
+ * CAP_SYS_ADMIN; opening a program by id does (measured: EPERM with the
+ * unit's capabilities), so a daemon without it knows its own by the pin. */
+static int own_by_id(uint32_t id, enum bpf_prog_type type, const char *name, uint32_t pinned,
+		     int pinned_fd)
 {
 	struct bpf_prog_info info;
 	uint32_t len = sizeof(info);
 	int fd;
 
+	if (id && pinned && id == pinned && pinned_fd >= 0)
+		return fcntl(pinned_fd, F_DUPFD_CLOEXEC, 0);
 	if (!id || (fd = bpf_prog_get_fd_by_id(id)) < 0)
 		return -1;
 	memset(&info, 0, sizeof(info));
@@ -743,7 +764,7 @@ static int stale_own(const struct accel *a, int ifindex)
 
 	if (bpf_xdp_query_id(ifindex, 0, &id) < 0)
 		return -1;
-	return own_by_id(id, BPF_PROG_TYPE_XDP, "sg_xdp", a->stale_xdp_id);
+	return own_by_id(id, BPF_PROG_TYPE_XDP, "sg_xdp", a->stale_xdp_id, a->stale_xdp_fd);
 }
 
 /* Copy the unexpired entries of one map into another of the same layout. */
@@ -867,7 +888,8 @@ static int stale_tc(const struct accel *a, const struct bpf_tc_hook *hook)
 
 	if (bpf_tc_query(hook, &q) < 0)
 		return -1;
-	return own_by_id(q.prog_id, BPF_PROG_TYPE_SCHED_CLS, "sg_tc", a->stale_tc_id);
+	return own_by_id(q.prog_id, BPF_PROG_TYPE_SCHED_CLS, "sg_tc", a->stale_tc_id,
+			 a->stale_tc_fd);
 }
 
 /* The filters (anyone's) in the clsact qdisc on ifindex, at ingress and

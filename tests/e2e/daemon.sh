@@ -33,7 +33,9 @@ sg_start() {
 	# ip netns exec and env exec the daemon: $! is synguardd itself (a
 	# shell function in the background would put a subshell in between).
 	# shellcheck disable=SC2086 # SG_ENV holds VAR=value words for env
-	ip netns exec "$ns" env ${SG_ENV:-} "$SG_BIN/synguardd" -c "$conf" >>"$SG_LOG" 2>&1 &
+	# SG_WRAP: words that exec it with other credentials (setpriv).
+	ip netns exec "$ns" ${SG_WRAP[@]+"${SG_WRAP[@]}"} env ${SG_ENV:-} "$SG_BIN/synguardd" -c "$conf" \
+		>>"$SG_LOG" 2>&1 &
 	SG_PID=$!
 	lab_track_pid "$SG_PID"
 	lab_wait_until 5 sg_ctl ping || { cat "$SG_LOG" >&2; fail "synguardd did not come up"; }
