@@ -322,6 +322,30 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
 	return true;
 }
 
+/* A segment without SYN to a proxied service that belongs to no
+ * connection: conntrack does not know it (the proxy rules queue only
+ * those), neither direction of it is a proxied handshake, and it carried
+ * no valid proxy cookie (proxy_ack said so).  Counted and dropped, as
+ * SYNPROXY drops what conntrack calls INVALID: a spoofed ACK, FIN or
+ * RST+ACK flood never reaches the server.  true if it was that. */
+static bool proxy_stray(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
+			struct policy_result *r)
+{
+	struct sg_tuple t;
+
+	if (!pc->proxy || !proxying(pc, policy_service_of(pc->conf, p->family, p->dst, p->dport)))
+		return false;
+	pkt_tuple(p, &t);
+	if (proxy_find(pc->proxy, &t, now_us))
+		return false;	/* the client's, of a proxied handshake */
+	pkt_tuple_from_server(p, &t);
+	if (proxy_find(pc->proxy, &t, now_us))
+		return false;	/* the server's, to a proxied client */
+	pc->stats->proxy_invalid++;
+	drop(pc, r);
+	return true;
+}
+
 /* The server's SYN+ACK or RST for a proxied attempt.  true if handled. */
 static bool proxy_server(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 			 struct policy_result *r)
@@ -500,7 +524,8 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	 * with ACK answers something else (an unknown connection's data, a
 	 * refused SYN+ACK elsewhere): not ours to judge. */
 	if (p->flags & PKT_TH_ACK) {
-		pc->stats->rst_other++;
+		if (!proxy_stray(pc, p, now_us, r))
+			pc->stats->rst_other++;
 		return;
 	}
 	/* A prefix that spent its budget of wrong guesses gets no more checks:
@@ -570,6 +595,8 @@ static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	}
 	if (st == HO_NONE && pc->proxy && proxy_ack(pc, p, now_us, r))
 		return;
+	if (st == HO_NONE && proxy_stray(pc, p, now_us, r))
+		return;
 	pc->stats->tcp_other++;
 	/* Not (or no longer) followed, e.g. after a restart: stop queueing it. */
 	if (st == HO_NONE && pc->halfopen)
@@ -629,6 +656,6 @@ void policy_decide(struct policy_ctx *pc, enum pkt_status st, const struct pkt *
 		decide_synack(pc, p, now_us, r);
 	else if (f == PKT_TH_ACK)
 		decide_ack(pc, p, now_us, r);
-	else
+	else if (!proxy_stray(pc, p, now_us, r))	/* FIN alone, no flags... */
 		pc->stats->tcp_other++;
 }

@@ -51,6 +51,7 @@
 	X(attacks_ended,       "attack ends detected (all services)") \
 	X(proxy_synacks,       "proxy cookie SYN+ACKs built (challenges of proxied services)") \
 	X(proxy_started,       "proxied handshakes started: valid proxy cookie, SYN sent to the server") \
+	X(proxy_invalid,       "segments without SYN of no connection to a proxied service, no valid cookie (dropped)") \
 	X(proxy_completed,     "proxied handshakes handed over to the kernel (conntrack entry with seqadj)") \
 	X(proxy_failed_refused,"proxied handshakes the server refused (RST): client reset") \
 	X(proxy_failed_timeout,"proxied handshakes the server did not answer in proxy_timeout: client reset") \

@@ -130,15 +130,18 @@ sg_kill9() {
 	SG_PID=""
 }
 
-# sg_connect_during_flood FAMILY PORT PPS COUNT TIMEOUT_MS: a flood at PPS
-# (0 = full rate), COUNT client connects once it runs, the flood stopped;
-# sets CONNECT_LINE and FLOOD_LINE (their summaries), and waits until the
-# daemon folded the kernel fast path's counters (once a second).
+# sg_connect_during_flood FAMILY PORT PPS COUNT TIMEOUT_MS [synflood args]:
+# a flood at PPS (0 = full rate), COUNT client connects once it runs, the
+# flood stopped; sets CONNECT_LINE and FLOOD_LINE (their summaries), and
+# waits until the daemon folded the kernel fast path's counters (once a
+# second).
 sg_connect_during_flood() {
-	lab_flood "$1" "$2" "${FLOOD_MAX_S:-60}" "$3"
+	local fam=$1 port=$2 pps=$3 n=$4 ms=$5
+	shift 5
+	lab_flood "$fam" "$port" "${FLOOD_MAX_S:-60}" "$pps" "$@"
 	sleep 1
-	CONNECT_LINE=$(lab_connect "$1" "$2" "$4" -T "$5")
-	lab_flood_running || sg_die "IPv$1: the clients outlasted the flood; raise FLOOD_MAX_S"
+	CONNECT_LINE=$(lab_connect "$fam" "$port" "$n" -T "$ms")
+	lab_flood_running || sg_die "IPv$fam: the clients outlasted the flood; raise FLOOD_MAX_S"
 	lab_flood_stop >"$LAB_TMP/flood.sum"	# main shell: it reaps the flood
 	FLOOD_LINE=$(cat "$LAB_TMP/flood.sum")
 	sleep 1.2

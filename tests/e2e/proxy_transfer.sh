@@ -260,7 +260,10 @@ done
 sleep 3.5	# proxy_timeout (3 s) for any leftover attempt to show
 "$SG_BIN/synguardctl" -s "$SG_SOCK" stats | grep -E '^(packets|tcp_other|proxy_|svc_server_)' |
 	sed 's/^/    /' >&2
-for k in proxy_failed_refused proxy_failed_timeout proxy_failed_ct proxy_evicted proxy_send_errors; do
+# proxy_invalid: no segment of these real connections (retransmissions and
+# losses included) was taken for a stray and dropped.
+for k in proxy_failed_refused proxy_failed_timeout proxy_failed_ct proxy_evicted proxy_send_errors \
+	proxy_invalid; do
 	[ "$(sg_stat "$k")" = 0 ] || problem "$k = $(sg_stat "$k")"
 done
 [ "$(sg_stat proxy_started)" = "$(sg_stat proxy_completed)" ] ||

@@ -2,7 +2,9 @@
  * synflood — spoofed TCP SYN flood generator for synguard's namespace labs.
  *
  * Valid SYNs (correct IP and TCP checksums, a Linux-like option set) from random
- * sources of a benchmark range, sent through a header-including raw socket with
+ * sources of a benchmark range, or with -f other segments of no connection
+ * (ACK, RST, FIN, SYN+ACK: random sequence and acknowledgment numbers, the
+ * timestamp option), sent through a header-including raw socket with
  * sendmmsg. A safety guard refuses destinations outside the documentation ranges
  * and sources outside 198.18.0.0/15 and 2001:db8:ff00::/40, and every run is
  * bounded in time (default 5 s, at most 120 s). SIGTERM/SIGINT end it early,
@@ -55,7 +57,14 @@ struct flood {
 	double seconds;
 	uint64_t count;  /* 0 = unlimited */
 	int batch;
+	uint8_t flags;   /* the TCP flags byte: 0x02 (SYN) unless -f */
 	uint64_t rng;
+};
+
+/* -f's names and their TCP flags. */
+static const struct { const char *name; uint8_t flags; } kinds[] = {
+	{ "syn", 0x02 }, { "ack", 0x10 }, { "rst", 0x04 }, { "rstack", 0x14 },
+	{ "fin", 0x11 }, { "synack", 0x12 },
 };
 
 /* Ranges the guard allows. Destinations: documentation ranges (RFC 5737, 3849);
@@ -70,7 +79,7 @@ static const char *const src_allowed[] = {
 static void usage(void)
 {
 	fprintf(stderr, "usage: synflood -d DSTADDR -p PORT [-s SRC_CIDR] [-r PPS] "
-		"[-t SECONDS] [-n COUNT] [-b BATCH]\n");
+		"[-t SECONDS] [-n COUNT] [-b BATCH] [-f syn|ack|rst|rstack|fin|synack]\n");
 	exit(2);
 }
 
@@ -228,13 +237,34 @@ static void src_random(struct flood *f, uint8_t *out)
 }
 
 /* TCP SYN header with the option set Linux sends: MSS, SACK-permitted,
- * timestamps, NOP, window scale 7. Checksum left zero. */
+ * timestamps, NOP, window scale 7; another kind of segment (-f) has a
+ * random acknowledgment number where it carries ACK and only the
+ * timestamps (NOP-padded).  Checksum left zero. */
 static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
 {
 	static const uint8_t opts_tmpl[20] = {
 		2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7,
 	};
+	static const uint8_t opts_ts[20] = {
+		1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+	};
 	uint64_t r = rng_next(&f->rng);
+
+	if (f->flags != 0x02) {
+		memset(t, 0, 20);
+		put16(t, (uint16_t)(1024 + (r % 64512)));
+		put16(t + 2, f->port);
+		put32(t + 4, (uint32_t)(r >> 32));
+		if (f->flags & 0x10)
+			put32(t + 8, (uint32_t)rng_next(&f->rng));
+		t[12] = (TCP_HLEN / 4) << 4;
+		t[13] = f->flags;
+		put16(t + 14, 502);
+		memcpy(t + 20, opts_ts, sizeof(opts_ts));
+		put32(t + 24, (uint32_t)rng_next(&f->rng)); /* TSval */
+		put32(t + 28, (uint32_t)rng_next(&f->rng)); /* TSecr */
+		return;
+	}
 
 	memset(t, 0, 20);
 	put16(t, (uint16_t)(1024 + (r % 64512)));   /* source port 1024..65535 */
@@ -333,7 +363,8 @@ static void parse_args(int argc, char **argv, struct flood *f)
 	memset(f, 0, sizeof(*f));
 	f->seconds = 5;
 	f->batch = 64;
-	while ((c = getopt(argc, argv, "d:p:s:r:t:n:b:h")) != -1) {
+	f->flags = 0x02;
+	while ((c = getopt(argc, argv, "d:p:s:r:t:n:b:f:h")) != -1) {
 		switch (c) {
 		case 'd': dst = optarg; break;
 		case 'p': f->port = (uint16_t)parse_num(optarg, 1, 65535, "port"); break;
@@ -342,6 +373,17 @@ static void parse_args(int argc, char **argv, struct flood *f)
 		case 't': f->seconds = parse_num(optarg, 0.001, MAX_SECONDS, "seconds"); break;
 		case 'n': f->count = (uint64_t)parse_num(optarg, 1, 1e12, "count"); break;
 		case 'b': f->batch = (int)parse_num(optarg, 1, MAX_BATCH, "batch"); break;
+		case 'f': {
+			size_t k;
+
+			for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+				if (strcmp(optarg, kinds[k].name) == 0)
+					break;
+			if (k == sizeof(kinds) / sizeof(kinds[0]))
+				die("-f: unknown segment kind (syn, ack, rst, rstack, fin, synack)");
+			f->flags = kinds[k].flags;
+			break;
+		}
 		default: usage();
 		}
 	}

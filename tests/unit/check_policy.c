@@ -565,13 +565,17 @@ START_TEST(policy_proxy_handshake_decisions)
 	memcpy(t.server, s.dst, 16);
 	ck_assert_int_eq(cookie_proxy_check(&w->f->cookies, &t, 5000, r.synack_seq, &co),
 			 COOKIE_VALID_CURRENT);
-	/* A wrong ACK is nobody's: accepted, not proxied. */
+	/* A wrong ACK is nobody's: dropped, not proxied. */
 	ack = s;
 	ack.flags = PKT_TH_ACK;
 	ack.seq = 5001;
 	ack.ack = r.synack_seq + 2;
-	ck_assert_int_eq(decide(w->f, &ack, 1).proxy_action, PROXY_NONE);
+	r = decide(w->f, &ack, 1);
+	ck_assert_int_eq(r.proxy_action, PROXY_NONE);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert_uint_eq(w->f->stats.proxy_invalid, 1);
 	ck_assert_uint_eq(w->f->stats.proxy_started, 0);
+	r = decide(w->f, &s, 1);	/* the SYN again: the same cookie */
 	/* The client's ACK: connect to the server with its options. */
 	ack.ack = r.synack_seq + 1;
 	ack.window = 502;
@@ -636,6 +640,75 @@ START_TEST(policy_proxy_handshake_decisions)
 }
 END_TEST
 
+/* Segments without SYN of no connection to a proxied service (a spoofed
+ * ACK, FIN or RST+ACK flood) are dropped and counted; a proxied
+ * handshake's own, either direction, are not; neither are those to a
+ * service that is not proxied, nor anything in monitor mode. */
+START_TEST(policy_proxy_drops_strays)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
+	struct proxy_table pt;
+	struct siphash_key k = { 25, 26 };
+	struct pkt s = syn4(70, 42000, 7000), ack, fin, rsta, srv, other;
+	struct policy_result r;
+	static const uint8_t kinds[] = { PKT_TH_ACK, PKT_TH_ACK | PKT_TH_FIN,
+					 PKT_TH_ACK | PKT_TH_RST, PKT_TH_FIN, 0 };
+
+	ck_assert_int_eq(proxy_init(&pt, 64, 4096, &k), 0);
+	w->f->pc.proxy = &pt;
+	w->f->conf.nservices = 1;
+	strcpy(w->f->conf.services[0].name, "web");
+	w->f->conf.services[0].family = AF_INET;
+	memcpy(w->f->conf.services[0].addr, s.dst, 4);
+	w->f->conf.services[0].port = 80;
+	w->f->conf.services[0].challenge = CONF_CHALLENGE_PROXY;
+	w->f->conf.services[0].mss = CONF_OPT_UNSET;
+	w->f->conf.services[0].wscale = CONF_OPT_UNSET;
+	w->f->conf.services[0].sack = CONF_OPT_UNSET;
+	for (size_t i = 0; i < sizeof(kinds); i++) {
+		struct pkt x = s;
+
+		x.flags = kinds[i];
+		x.seq = 123456;
+		x.ack = 654321;
+		r = decide(w->f, &x, 0);
+		ck_assert_msg(r.verdict == POLICY_DROP, "flags %#x accepted", kinds[i]);
+	}
+	ck_assert_uint_eq(w->f->stats.proxy_invalid, sizeof(kinds));
+	ck_assert_uint_eq(w->f->stats.tcp_other + w->f->stats.rst_other, 0);
+	/* A proxied handshake: its client's data and the server's packets pass. */
+	r = decide(w->f, &s, 1);
+	ack = s;
+	ack.flags = PKT_TH_ACK;
+	ack.seq = s.seq + 1;
+	ack.ack = r.synack_seq + 1;
+	ck_assert_int_eq(decide(w->f, &ack, 2).proxy_action, PROXY_CONNECT);
+	srv = reply_of(&s, PKT_TH_ACK);
+	srv.seq = 1;
+	srv.ack = s.seq + 1;
+	ck_assert_int_eq(decide(w->f, &srv, 3).verdict, POLICY_ACCEPT);
+	fin = ack;
+	fin.flags = PKT_TH_ACK | PKT_TH_FIN;
+	ck_assert_ptr_nonnull(decide(w->f, &fin, 3).conn);	/* its own: the handshake's */
+	ck_assert_uint_eq(w->f->stats.proxy_invalid, sizeof(kinds));
+	/* Another service, auth: an ACK of no connection goes on. */
+	other = s;
+	other.dport = 22;
+	other.flags = PKT_TH_ACK;
+	other.ack = 1;
+	ck_assert_int_eq(decide(w->f, &other, 3).verdict, POLICY_ACCEPT);
+	/* Monitor mode counts, drops nothing. */
+	w->f->conf.mode = CONF_MODE_MONITOR;
+	rsta = s;
+	rsta.sport = 42001;
+	rsta.flags = PKT_TH_ACK | PKT_TH_RST;
+	ck_assert_int_eq(decide(w->f, &rsta, 4).verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(w->f->stats.proxy_invalid, sizeof(kinds) + 1);
+	proxy_free(&pt);
+	wfix_free(w);
+}
+END_TEST
+
 START_TEST(policy_proxy_per_service_and_auth_elsewhere)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
@@ -687,6 +760,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, policy_services_are_separated);
 	tcase_add_test(tc, policy_proxy_handshake_decisions);
 	tcase_add_test(tc, policy_proxy_per_service_and_auth_elsewhere);
+	tcase_add_test(tc, policy_proxy_drops_strays);
 	suite_add_tcase(s, tc);
 	return s;
 }
