@@ -535,6 +535,23 @@ END_TEST
 
 /* --- the full SYN proxy ---------------------------------------------------- */
 
+/* One service, "web": p's destination address, port 80, challenge ch,
+ * no option overrides. */
+static void web_service(struct wfix *w, const struct pkt *p, enum conf_challenge ch)
+{
+	struct conf_service *sv = &w->f->conf.services[0];
+
+	w->f->conf.nservices = 1;
+	strcpy(sv->name, "web");
+	sv->family = AF_INET;
+	memcpy(sv->addr, p->dst, 4);
+	sv->port = 80;
+	sv->challenge = ch;
+	sv->mss = CONF_OPT_UNSET;
+	sv->wscale = CONF_OPT_UNSET;
+	sv->sack = CONF_OPT_UNSET;
+}
+
 START_TEST(policy_proxy_handshake_decisions)
 {
 	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
@@ -656,15 +673,7 @@ START_TEST(policy_proxy_drops_strays)
 
 	ck_assert_int_eq(proxy_init(&pt, 64, 4096, &k), 0);
 	w->f->pc.proxy = &pt;
-	w->f->conf.nservices = 1;
-	strcpy(w->f->conf.services[0].name, "web");
-	w->f->conf.services[0].family = AF_INET;
-	memcpy(w->f->conf.services[0].addr, s.dst, 4);
-	w->f->conf.services[0].port = 80;
-	w->f->conf.services[0].challenge = CONF_CHALLENGE_PROXY;
-	w->f->conf.services[0].mss = CONF_OPT_UNSET;
-	w->f->conf.services[0].wscale = CONF_OPT_UNSET;
-	w->f->conf.services[0].sack = CONF_OPT_UNSET;
+	web_service(w, &s, CONF_CHALLENGE_PROXY);
 	for (size_t i = 0; i < sizeof(kinds); i++) {
 		struct pkt x = s;
 
@@ -718,15 +727,8 @@ START_TEST(policy_proxy_per_service_and_auth_elsewhere)
 
 	ck_assert_int_eq(proxy_init(&pt, 64, 0, &k), 0);
 	w->f->pc.proxy = &pt;
-	w->f->conf.nservices = 1;
-	strcpy(w->f->conf.services[0].name, "web");
-	w->f->conf.services[0].family = AF_INET;
-	memcpy(w->f->conf.services[0].addr, web.dst, 4);
-	w->f->conf.services[0].port = 80;
-	w->f->conf.services[0].challenge = CONF_CHALLENGE_AUTO;
-	w->f->conf.services[0].mss = CONF_OPT_UNSET;
+	web_service(w, &web, CONF_CHALLENGE_AUTO);
 	w->f->conf.services[0].wscale = 9;
-	w->f->conf.services[0].sack = CONF_OPT_UNSET;
 	web.opt.has_wscale = true;
 	other.dport = 22;
 	ck_assert(decide(w->f, &web, 0).proxy);
