@@ -494,11 +494,12 @@ int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg)
 	return put_cfg(a, g);
 }
 
-int accel_set_catchall(struct accel *a, uint8_t action)
+int accel_set_catchall(struct accel *a, uint8_t action, bool proxied)
 {
 	int g = target(a);
 
 	a->cfg[g].catchall = action;
+	a->cfg[g].catchall_proxied = proxied;
 	return put_cfg(a, g);
 }
 

@@ -51,10 +51,11 @@ void accel_stage(struct accel *a);
 int accel_commit(struct accel *a);
 int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg);
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v);
-/* What the program does with the catch-all's SYNs (SG_BPF_SVC_*): its
- * part of the services, rewritten with them at every attack start and end
- * (the tripwire turns it to AUTH in the kernel). */
-int accel_set_catchall(struct accel *a, uint8_t action);
+/* What the program does with the catch-all's SYNs (SG_BPF_SVC_*), and
+ * whether it is proxied (sg_bpf_svc.proxied): its part of the services,
+ * rewritten with them at every attack start and end (the tripwire turns
+ * it to AUTH in the kernel). */
+int accel_set_catchall(struct accel *a, uint8_t action, bool proxied);
 /* Ports lo..hi are the catch-all's (accel_ports): the program judges SYNs
  * and RSTs to destinations no service names only on those. */
 int accel_set_catchall_port(struct accel *a, unsigned lo, unsigned hi);

@@ -179,6 +179,15 @@ void fastpath_keys(struct fastpath *fp, const struct cookie_ctx *c, const struct
  * where the daemon would challenge with SYN authentication; in adaptive
  * mode before an attack, passes them while its tripwire's budget lasts.
  * The proxy's cookies are the daemon's alone. */
+/* Whether service svc's segments of no connection are judged in the
+ * kernel as the daemon's proxy_stray judges them: proxied, where the
+ * daemon drops. */
+static bool proxied(const struct policy_ctx *pc, unsigned svc)
+{
+	return conf_service_challenge(pc->conf, svc) != CONF_CHALLENGE_AUTH &&
+	       (pc->conf->mode == CONF_MODE_ADAPTIVE || pc->conf->mode == CONF_MODE_ALWAYS);
+}
+
 static uint8_t action(const struct policy_ctx *pc, unsigned svc)
 {
 	if (conf_service_challenge(pc->conf, svc) != CONF_CHALLENGE_AUTH)
@@ -199,13 +208,14 @@ void fastpath_sync_services(struct fastpath *fp, const struct policy_ctx *pc)
 
 	if (!fp->accel)
 		return;
-	if (accel_set_catchall(fp->accel, action(pc, POLICY_SVC_CATCHALL)) < 0)
+	if (accel_set_catchall(fp->accel, action(pc, POLICY_SVC_CATCHALL),
+			       proxied(pc, POLICY_SVC_CATCHALL)) < 0)
 		log_rl_at(LOG_WARNING, "kernel fast path: cannot write the catch-all's action: %s",
 			  strerror(errno));
 	for (unsigned i = c->nservices; i-- > 0;) {
 		const struct conf_service *s = &c->services[i];
 		struct sg_bpf_svc_key k = { .family = (uint8_t)s->family, .port = s->port };
-		struct sg_bpf_svc v = { .index = i, .action = action(pc, i) };
+		struct sg_bpf_svc v = { .index = i, .action = action(pc, i), .proxied = proxied(pc, i) };
 
 		if (s->family)
 			memcpy(k.addr, s->addr, s->family == AF_INET6 ? 16 : 4);
@@ -262,6 +272,7 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 	const struct sg_bpf_cfg cfg = {
 		.prefix4 = c->verified_prefix4, .prefix6 = c->verified_prefix6,
 		.catchall = action(pc, POLICY_SVC_CATCHALL), .catchall_index = POLICY_SVC_CATCHALL,
+		.catchall_proxied = proxied(pc, POLICY_SVC_CATCHALL),
 		.mss4 = 1460, .mss6 = 1440, .window = 65535,	/* as the daemon's (daemon.c) */
 		.retransmit_min_ms = c->retransmit_min_ms, .retransmit_max_ms = c->retransmit_max_ms,
 		.limit_prefix4 = c->limit_prefix4, .limit_prefix6 = c->limit_prefix6,
@@ -353,6 +364,9 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 	st->accel_rst_invalid += delta(fp, SG_BPF_rst_invalid);
 	st->accel_rst_limited += delta(fp, SG_BPF_rst_limited);
 	st->accel_rst_passed += delta(fp, SG_BPF_rst_conn);
+	st->accel_ack_invalid += delta(fp, SG_BPF_ack_invalid);
+	st->accel_ack_cookie += delta(fp, SG_BPF_ack_cookie);
+	st->accel_stray_conn += delta(fp, SG_BPF_stray_conn);
 	st->accel_events_lost += delta(fp, SG_BPF_events_lost);
 	for (unsigned i = 0; i < POLICY_SVC_MAX; i++)
 		fold_service(fp, pc, i);

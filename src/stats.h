@@ -84,6 +84,9 @@
 	X(accel_rst_invalid,   "kernel fast path: RSTs of no connection with a wrong cookie (dropped)") \
 	X(accel_rst_limited,   "kernel fast path: RSTs of a prefix out of limit_rst_source (dropped unchecked)") \
 	X(accel_rst_passed,    "kernel fast path: RSTs of connections conntrack knows (passed on)") \
+	X(accel_ack_invalid,   "kernel fast path: segments without SYN of no connection to proxied services, no valid cookie (dropped)") \
+	X(accel_ack_cookie,    "kernel fast path: ACKs to proxied services with a valid proxy cookie (passed to the daemon)") \
+	X(accel_stray_conn,    "kernel fast path: segments without SYN to proxied services of connections conntrack knows (passed)") \
 	X(accel_events_lost,   "kernel fast path: sources it verified that the daemon missed (ring buffer full)")
 
 struct stats {

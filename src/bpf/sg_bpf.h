@@ -66,7 +66,8 @@ struct sg_bpf_cfg {
 	__u8 catchall_index;	/* the daemon's index of them (sg_svc_stats) */
 	__u8 lists;		/* SG_BPF_LIST_* bits: which list maps hold entries */
 	__u8 svc_addr;		/* a service names an address: look in sg_services */
-	__u8 pad0[2];
+	__u8 catchall_proxied;	/* the catch-all is proxied (sg_bpf_svc.proxied) */
+	__u8 pad0;
 	__u16 mss4, mss6;	/* MSS option of the cookie SYN+ACK */
 	__u16 window;
 	__u16 pad2;
@@ -166,7 +167,11 @@ struct sg_bpf_svc_key {
 struct sg_bpf_svc {
 	__u32 index;		/* the daemon's service index */
 	__u16 action;		/* SG_BPF_SVC_* */
-	__u16 set;		/* 1: a service (sg_ports' zeroed entries are none) */
+	__u8 set;		/* 1: a service (sg_ports' zeroed entries are none) */
+	/* 1: the full SYN proxy's (challenge = proxy or auto, where the
+	 * daemon enforces): a segment without SYN that conntrack does not
+	 * know is dropped unless it acknowledges a valid proxy cookie. */
+	__u8 proxied;
 };
 
 /* sg_verified4/6: a verified source prefix (masked) -> when it expires,
@@ -217,6 +222,9 @@ struct sg_bpf_svc_stats {
 	X(rst_invalid, "RSTs of no connection with a wrong cookie: dropped") \
 	X(rst_limited, "RSTs of a prefix out of limit_rst_source: dropped unchecked") \
 	X(events_lost, "verified sources the daemon was not told of (ring buffer full)") \
+	X(stray_conn, "segments without SYN to proxied services that conntrack knows: passed") \
+	X(ack_cookie, "ACKs to proxied services acknowledging a valid proxy cookie: passed to the daemon") \
+	X(ack_invalid, "segments without SYN to proxied services of no connection, no valid cookie: dropped") \
 	X(tx_errors, "SYN+ACKs that could not be built: passed")
 
 enum sg_bpf_stat {

@@ -194,8 +194,11 @@ struct conn {
 	__u8 src[16], dst[16];		/* client and server, network order */
 	__u16 sport, dport;		/* host order */
 	__u32 seq;			/* the client's ISN (a RST's: the cookie), host order */
+	__u32 ack;			/* a stray's acknowledgment number, host order */
 	__u16 mss;			/* the SYN+ACK's MSS option */
 	__u8 rst;			/* a pure RST, not a SYN */
+	__u8 stray;			/* no SYN (but a SYN+ACK), not a pure RST */
+	__u8 flags;			/* a stray's TCP flags */
 };
 
 /* SipHash-2-4 of the tuple as src/tuple.h's sg_tuple_put lays it out
@@ -245,6 +248,62 @@ static __always_inline __u32 auth_cookie(const struct sg_bpf_keys *k, const stru
 	if (c1 != c->seq + 1)
 		return c1;
 	return c0 ^ 1;
+}
+
+/* The proxy cookie's MAC (src/cookie.c's proxy_mac): SipHash-2-4 of the
+ * tag "sg-proxy", the tuple as tuple_mac lays it out, the client's ISN
+ * (big-endian) and the options byte; its top 24 bits.  The message is put
+ * together on the stack and read back in words: 26 bytes for IPv4, 50 for
+ * IPv6 (alen, a constant where it is inlined). */
+static __always_inline __u32 proxy_mac_len(__u64 k0, __u64 k1, const struct conn *c, __u32 isn,
+					   __u8 opts, const __u32 alen)
+{
+	__u8 m[56] = { 's', 'g', '-', 'p', 'r', 'o', 'x', 'y' };
+	struct sip s = sip_init(k0, k1);
+	const __u32 n = 9 + 2 * alen, len = n + 9;
+	__u64 w;
+
+	m[8] = (__u8)alen;
+	__builtin_memcpy(m + 9, c->src, alen);
+	__builtin_memcpy(m + 9 + alen, c->dst, alen);
+	m[n] = (__u8)(c->sport >> 8);
+	m[n + 1] = (__u8)c->sport;
+	m[n + 2] = (__u8)(c->dport >> 8);
+	m[n + 3] = (__u8)c->dport;
+	m[n + 4] = (__u8)(isn >> 24);
+	m[n + 5] = (__u8)(isn >> 16);
+	m[n + 6] = (__u8)(isn >> 8);
+	m[n + 7] = (__u8)isn;
+	m[n + 8] = opts;
+#pragma unroll
+	for (__u32 i = 0; i < len / 8; i++) {
+		__builtin_memcpy(&w, m + 8 * i, 8);
+		sip_word(&s, w);
+	}
+	/* 26 and 50 bytes both leave two for the last word. */
+	w = (__u64)m[len - 2] | (__u64)m[len - 1] << 8;
+	return (__u32)(sip_final(&s, (__u64)len << 56 | w) >> 40);
+}
+
+static __always_inline __u32 proxy_mac(__u64 k0, __u64 k1, const struct conn *c, __u32 isn,
+				       __u8 opts)
+{
+	if (c->alen == 16)
+		return proxy_mac_len(k0, k1, c, isn, opts, 16);
+	return proxy_mac_len(k0, k1, c, isn, opts, 4);
+}
+
+/* Whether a stray's acknowledgment is a valid proxy cookie (ack - 1, for
+ * the client's ISN seq - 1): the epoch its parity bit names. */
+static __always_inline int proxy_cookie_valid(const struct sg_bpf_keys *k, const struct conn *c)
+{
+	__u32 cookie = c->ack - 1;
+	__u8 opts = (__u8)cookie;
+	int current = ((opts >> 7) & 1) == (int)k->parity;
+	__u32 mac = current ? proxy_mac(k->cur_k0, k->cur_k1, c, c->seq - 1, opts)
+			    : proxy_mac(k->prev_k0, k->prev_k1, c, c->seq - 1, opts);
+
+	return mac == cookie >> 8;
 }
 
 /* The SYN's fingerprint (sg_bpf.h): the key of the retransmission
@@ -321,7 +380,7 @@ static __always_inline __u64 pseudo_sum(const struct conn *c, __u32 tcplen)
 
 /* --- parsing ------------------------------------------------------------------ */
 
-enum verdict { V_PASS, V_DROP, V_CHALLENGE, V_RST };
+enum verdict { V_PASS, V_DROP, V_CHALLENGE, V_RST, V_STRAY };
 
 struct frame {
 	void *data, *end;
@@ -439,6 +498,7 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
 {
 	struct tcphdr *th;
 	__u32 hlen, seglen;
+	__u8 flags, kind;
 	__s64 sum;
 
 	if (f->l4 > 4096)
@@ -450,9 +510,23 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
 	seglen = iplen;
 	if (hlen < 20 || hlen > seglen)
 		return SG_BPF_malformed;
-	if ((((__u8 *)th)[13] & (TH_SYN_ | TH_ACK_ | TH_RST_ | TH_FIN_)) != TH_SYN_ &&
-	    (((__u8 *)th)[13] & (TH_SYN_ | TH_ACK_ | TH_RST_ | TH_FIN_)) != TH_RST_)
-		return -1;		/* not a pure SYN or RST: the daemon's */
+	flags = ((__u8 *)th)[13];
+	kind = flags & (TH_SYN_ | TH_ACK_ | TH_RST_ | TH_FIN_);
+	if (kind != TH_SYN_ && kind != TH_RST_) {
+		if ((flags & TH_SYN_) && !(flags & TH_ACK_))
+			return -1;	/* SYN with RST or FIN: the daemon's */
+		/* Any other segment (an ACK, data, a FIN, a RST with ACK, a
+		 * SYN+ACK): a stray if it is to a proxied service and
+		 * conntrack does not know it.  Its checksums are not looked
+		 * at: it is passed untouched or dropped, never answered. */
+		c->stray = 1;
+		c->flags = flags;
+		c->sport = bpf_ntohs(th->source);
+		c->dport = bpf_ntohs(th->dest);
+		c->seq = bpf_ntohl(th->seq);
+		c->ack = bpf_ntohl(th->ack_seq);
+		return 0;
+	}
 	if (seglen != hlen)
 		return -1;		/* SYN with data: the daemon's */
 	if (c->family == AF_INET) {
@@ -582,7 +656,8 @@ static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg
 						    const struct conn *c)
 {
 	struct sg_bpf_svc *s = service_entry(cfg, gen, c),
-			  all = { .index = cfg->catchall_index, .action = cfg->catchall };
+			  all = { .index = cfg->catchall_index, .action = cfg->catchall,
+				  .proxied = cfg->catchall_proxied };
 	__u32 word = gen * SG_BPF_PORT_WORDS + c->dport / 64;
 	__u64 *bits;
 
@@ -870,8 +945,10 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 			count(rc);
 		return V_PASS;
 	}
-	*now = bpf_ktime_get_coarse_ns();
 	svc = service_of(cfg, gen, c);
+	if (c->stray)	/* ordinary traffic unless to a proxied service */
+		return svc.action != SG_BPF_SVC_NONE && svc.proxied ? V_STRAY : V_PASS;
+	*now = bpf_ktime_get_coarse_ns();
 	if (svc.action == SG_BPF_SVC_NONE) {
 		count(SG_BPF_unprotected);
 		return V_PASS;
@@ -1025,6 +1102,32 @@ static __always_inline enum verdict judge_rst(const struct conn *c, const struct
 	return V_DROP;
 }
 
+/* A segment without SYN to a proxied service, as the daemon's policy
+ * judges it (proxy_stray): a connection's goes on; so does an ACK whose
+ * acknowledgment is a valid proxy cookie (the daemon hands it over); the
+ * rest is dropped. */
+static __always_inline enum verdict judge_stray(const struct conn *c, int has_conn)
+{
+	__u32 zero = 0;
+	struct sg_bpf_keys *k;
+
+	if (has_conn) {
+		count(SG_BPF_stray_conn);
+		return V_PASS;
+	}
+	k = bpf_map_lookup_elem(&sg_keys, &zero);
+	if (!k || !k->valid) {
+		count(SG_BPF_no_keys);
+		return V_PASS;
+	}
+	if ((c->flags & (TH_ACK_ | TH_RST_ | TH_SYN_)) == TH_ACK_ && proxy_cookie_valid(k, c)) {
+		count(SG_BPF_ack_cookie);
+		return V_PASS;
+	}
+	count(SG_BPF_ack_invalid);
+	return V_DROP;
+}
+
 /* --- the entry points ----------------------------------------------------------- */
 
 /* What the program answers a challenged SYN with, and what it counts that
@@ -1111,6 +1214,8 @@ int sg_xdp(struct xdp_md *ctx)
 
 	if (v == V_RST)
 		v = judge_rst(&c, a.cfg, a.now, conntrack_has_xdp(ctx, &c));
+	else if (v == V_STRAY)
+		v = judge_stray(&c, conntrack_has_xdp(ctx, &c));
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? XDP_DROP : XDP_PASS;
 	if (bpf_xdp_adjust_tail(ctx, (int)synack_len(&f, &c) - (int)f.len)) {
@@ -1169,6 +1274,8 @@ int sg_tc(struct __sk_buff *skb)
 	v = judge(&f, &c, &a);
 	if (v == V_RST)
 		v = judge_rst(&c, a.cfg, a.now, conntrack_has_tc(skb, &c));
+	else if (v == V_STRAY)
+		v = judge_stray(&c, conntrack_has_tc(skb, &c));
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 	if (tc_resize(skb, &f, synack_len(&f, &c)) < 0) {

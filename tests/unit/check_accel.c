@@ -698,29 +698,163 @@ START_TEST(accel_rst_limit_and_passes)
 }
 END_TEST
 
-/* A RST of a connection conntrack knows is the stack's: passed, even with
- * a cookie's value.  The test runs in a network namespace of its own with
- * the entry created through ctnetlink. */
-START_TEST(accel_rst_of_a_connection_passes)
+/* A conntrack entry (made through ctnetlink) for the connection of the
+ * segment in frame in, in the caller's network namespace (one of the
+ * test's own); ct_ctl_close removes it with the namespace. */
+static struct ct_ctl *conntrack_entry(const uint8_t *in, size_t len)
 {
 	struct ct_proxy p = { .server_isn = 1, .proxy_isn = 1, .client_wscale = CT_NO_WSCALE,
 			      .server_wscale = CT_NO_WSCALE, .timeout_s = 60 };
+	struct ct_ctl *ctl;
+	struct pkt seg;
+
+	ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &seg), PKT_OK);
+	pkt_tuple(&seg, &p.tuple);
+	ctl = ct_ctl_open();
+	ck_assert_ptr_nonnull(ctl);
+	ck_assert_int_eq(ct_ctl_create(ctl, &p), 0);
+	return ctl;
+}
+
+/* A RST of a connection conntrack knows is the stack's: passed, even with
+ * a cookie's value.  The test runs in a network namespace of its own. */
+START_TEST(accel_rst_of_a_connection_passes)
+{
 	uint8_t in[FRAME_MAX];
 	struct ct_ctl *ctl;
 	uint32_t c;
 	size_t len;
-	struct pkt rst;
 
 	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
 	c = challenge(AF_INET, 41500);
 	len = rst_frame(in, AF_INET, 41500, c);
-	ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &rst), PKT_OK);
-	pkt_tuple(&rst, &p.tuple);
-	ctl = ct_ctl_open();
-	ck_assert_ptr_nonnull(ctl);
-	ck_assert_int_eq(ct_ctl_create(ctl, &p), 0);
+	ctl = conntrack_entry(in, len);
 	assert_passed(in, len, SG_BPF_rst_conn);
 	ck_assert_uint_eq(stat(SG_BPF_rst_valid), 0);
+	ct_ctl_close(ctl);
+}
+END_TEST
+
+/* --- segments without SYN to a proxied service ------------------------------- */
+
+#define PROXIED_PORT 8081
+
+/* Port 8081 proxied on both servers (as fastpath.c sets a proxy or auto
+ * service where the daemon enforces). */
+static void proxied_service(void)
+{
+	struct sg_bpf_svc_key k4 = { .family = AF_INET, .port = PROXIED_PORT },
+			      k6 = { .family = AF_INET6, .port = PROXIED_PORT };
+	struct sg_bpf_svc v = { .index = 1, .action = SG_BPF_SVC_PASS, .proxied = 1 };
+
+	memcpy(k4.addr, server4, 4);
+	memcpy(k6.addr, server6, 16);
+	ck_assert_int_eq(accel_set_service(acc, &k4, &v), 0);
+	ck_assert_int_eq(accel_set_service(acc, &k6, &v), 0);
+}
+
+/* A frame from the client to port dport with these flags, seq and ack. */
+static size_t seg_frame(uint8_t *f, int family, uint16_t sport, uint16_t dport, uint8_t flags,
+			uint32_t seq, uint32_t ack)
+{
+	int v6 = family == AF_INET6;
+	struct pkt_out o = {
+		.family = family, .src = v6 ? client6 : client4, .dst = v6 ? server6 : server4,
+		.sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
+		.window = 502, .wscale = PKT_NO_WSCALE,
+	};
+
+	return eth_frame(f, &o);
+}
+
+/* The proxy cookie the daemon puts in its SYN+ACK for that client. */
+static uint32_t proxy_cookie(const struct cookie_ctx *ctx, int family, uint16_t sport,
+			     uint32_t isn)
+{
+	struct sg_tuple t = { .family = family, .client_port = sport, .server_port = PROXIED_PORT };
+	struct cookie_opts o = { .mss = 1400, .wscale = 7, .sack = true };
+
+	memcpy(t.client, family == AF_INET6 ? client6 : client4, family == AF_INET6 ? 16 : 4);
+	memcpy(t.server, family == AF_INET6 ? server6 : server4, family == AF_INET6 ? 16 : 4);
+	return cookie_proxy_make(ctx, &t, isn, &o);
+}
+
+static void assert_dropped(const uint8_t *in, size_t len, enum sg_bpf_stat counter)
+{
+	uint8_t out[FRAME_MAX];
+	size_t outlen;
+	uint64_t before = stat(counter);
+
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(counter), before + 1);
+}
+
+/* The client's ACK of a proxy cookie (the daemon's, this epoch or the last)
+ * goes on to the daemon, data or not; any other segment without SYN of no
+ * connection to the proxied service is dropped (ACK, FIN, RST+ACK,
+ * SYN+ACK), also with a cookie for another client or ISN; to a service
+ * that is not proxied it all goes on.  The cookie is checked for 2000
+ * tuples of each family. */
+START_TEST(accel_ack_screening)
+{
+	struct cookie_ctx older = cookies;
+	uint8_t in[FRAME_MAX];
+	size_t len;
+
+	proxied_service();
+	ck_assert(cookie_set_epoch(&older, cookies.epoch - 1));
+	for (uint32_t i = 0; i < 4000; i++) {
+		int family = i & 1 ? AF_INET6 : AF_INET;
+		uint16_t sport = (uint16_t)(1024 + i * 13);
+		uint32_t isn = i * 2654435761u, k = proxy_cookie(i & 2 ? &older : &cookies, family,
+								 sport, isn);
+
+		len = seg_frame(in, family, sport, PROXIED_PORT, PKT_TH_ACK, isn + 1, k + 1);
+		assert_passed(in, len, SG_BPF_ack_cookie);
+		len = seg_frame(in, family, sport, PROXIED_PORT, PKT_TH_ACK, isn + 2, k + 1);
+		assert_dropped(in, len, SG_BPF_ack_invalid);	/* another ISN */
+		len = seg_frame(in, family, sport + 1, PROXIED_PORT, PKT_TH_ACK, isn + 1, k + 1);
+		assert_dropped(in, len, SG_BPF_ack_invalid);	/* another client port */
+		len = seg_frame(in, family, sport, PROXIED_PORT, PKT_TH_ACK, isn + 1, (k ^ 0x100) + 1);
+		assert_dropped(in, len, SG_BPF_ack_invalid);	/* one MAC bit */
+	}
+	for (int v6 = 0; v6 < 2; v6++) {
+		int family = v6 ? AF_INET6 : AF_INET;
+		static const uint8_t kinds[] = { PKT_TH_ACK, PKT_TH_ACK | PKT_TH_FIN,
+						 PKT_TH_ACK | PKT_TH_RST, PKT_TH_SYN | PKT_TH_ACK,
+						 PKT_TH_FIN, PKT_TH_ACK | PKT_TH_PSH };
+
+		for (size_t j = 0; j < sizeof(kinds); j++) {
+			len = seg_frame(in, family, 42000, PROXIED_PORT, kinds[j], 7, 99);
+			assert_dropped(in, len, SG_BPF_ack_invalid);
+			/* Not proxied (8080: auth): untouched, nothing counted. */
+			len = seg_frame(in, family, 42000, 8080, kinds[j], 7, 99);
+			assert_passed(in, len, SG_BPF_packets);
+		}
+		/* A RST+ACK echoing a valid cookie is no hand-off: dropped. */
+		len = seg_frame(in, family, 42001, PROXIED_PORT, PKT_TH_ACK | PKT_TH_RST, 8,
+				proxy_cookie(&cookies, family, 42001, 7) + 1);
+		assert_dropped(in, len, SG_BPF_ack_invalid);
+	}
+	ck_assert_uint_eq(stat(SG_BPF_stray_conn), 0);
+}
+END_TEST
+
+/* A segment of a connection conntrack knows is passed unchecked (an
+ * entry created through ctnetlink, in a network namespace of the
+ * test's own). */
+START_TEST(accel_ack_of_a_connection_passes)
+{
+	uint8_t in[FRAME_MAX];
+	struct ct_ctl *ctl;
+	size_t len;
+
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	proxied_service();
+	len = seg_frame(in, AF_INET, 42100, PROXIED_PORT, PKT_TH_ACK, 5, 6);
+	assert_dropped(in, len, SG_BPF_ack_invalid);
+	ctl = conntrack_entry(in, len);
+	assert_passed(in, len, SG_BPF_stray_conn);
 	ct_ctl_close(ctl);
 }
 END_TEST
@@ -772,7 +906,7 @@ START_TEST(accel_tripwire)
 	ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
 	ck_assert_uint_eq(seen.svc, 127);
 	/* The daemon's word at the attack's end is the catch-all's again. */
-	ck_assert_int_eq(accel_set_catchall(acc, SG_BPF_SVC_PASS), 0);
+	ck_assert_int_eq(accel_set_catchall(acc, SG_BPF_SVC_PASS, false), 0);
 	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 41712, .dport = 9999, .isn = 1 });
 	assert_passed(in, len, SG_BPF_syn_passed);
 }
@@ -1079,6 +1213,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_nothing_answered_without_keys);
 	tcase_add_test(tc, accel_tc_synack_is_the_xdp_one);
 	tcase_add_test(tc, accel_tc_passes_and_drops);
+	tcase_add_test(tc, accel_ack_screening);
+	tcase_add_test(tc, accel_ack_of_a_connection_passes);
 	suite_add_tcase(s, tc);
 	return s;
 }
