@@ -178,6 +178,7 @@ static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uin
 	enum pkt_status st = pkt_parse(buf, len, &p);
 	uint64_t now_us = clock_mono_us();
 
+	p.mark = *mark;
 	policy_decide(&sg->policy, st, &p, now_us, &r);
 	if (r.challenge)
 		send_challenge(sg, &p, &r, tag);

@@ -34,6 +34,7 @@ struct pkt_tcpopt {
 };
 
 struct pkt {
+	uint32_t mark;		/* the packet's mark: not parsed, the queue's (0 if none) */
 	int family;		/* AF_INET or AF_INET6 */
 	uint8_t src[16];	/* IPv4 uses the first 4 bytes */
 	uint8_t dst[16];

@@ -324,8 +324,10 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
 
 /* A segment without SYN to a proxied service that belongs to no
  * connection: conntrack does not know it (the proxy rules queue only
- * those), neither direction of it is a proxied handshake, and it carried
- * no valid proxy cookie (proxy_ack said so).  Counted and dropped, as
+ * those; a handshake the daemon follows carries the track bit in its mark,
+ * from the rules that queue it, and is never one, also once its entry here
+ * expired or after a restart), neither direction of it is a proxied
+ * handshake, and it carried no valid proxy cookie (proxy_ack said so).  Counted and dropped, as
  * SYNPROXY drops what conntrack calls INVALID: a spoofed ACK, FIN or
  * RST+ACK flood never reaches the server.  true if it was that. */
 static bool proxy_stray(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
@@ -333,7 +335,8 @@ static bool proxy_stray(struct policy_ctx *pc, const struct pkt *p, uint64_t now
 {
 	struct sg_tuple t;
 
-	if (!pc->proxy || !proxying(pc, policy_service_of(pc->conf, p->family, p->dst, p->dport)))
+	if (!pc->proxy || (p->mark & pc->conf->track_mark) ||
+	    !proxying(pc, policy_service_of(pc->conf, p->family, p->dst, p->dport)))
 		return false;
 	pkt_tuple(p, &t);
 	if (proxy_find(pc->proxy, &t, now_us))

@@ -685,6 +685,14 @@ START_TEST(policy_proxy_drops_strays)
 	}
 	ck_assert_uint_eq(w->f->stats.proxy_invalid, sizeof(kinds));
 	ck_assert_uint_eq(w->f->stats.tcp_other + w->f->stats.rst_other, 0);
+	/* A followed handshake's (the track bit from the rules), its entry
+	 * gone (expired, or a restart): passed on, not a stray. */
+	other = s;
+	other.flags = PKT_TH_ACK;
+	other.ack = 654321;
+	other.mark = w->f->conf.track_mark;
+	ck_assert_int_eq(decide(w->f, &other, 0).verdict, POLICY_ACCEPT);
+	ck_assert_uint_eq(w->f->stats.tcp_other, 1);
 	/* A proxied handshake: its client's data and the server's packets pass. */
 	r = decide(w->f, &s, 1);
 	ack = s;
