@@ -163,7 +163,8 @@ int main(int argc, char **argv)
 		.synack_dest_rate = 100, .synack_dest_burst = 200,
 		.synack_total_rate = 10000000, .synack_total_burst = 10000000,
 	};
-	struct sg_bpf_svc auth = { .action = SG_BPF_SVC_AUTH };
+	struct sg_bpf_svc auth = { .action = SG_BPF_SVC_AUTH },
+			  proxied = { .action = SG_BPF_SVC_PASS, .proxied = 1 };
 	struct sg_bpf_svc_key k = { .port = 8080 };
 	/* The daemon's default verified_max, retransmit_table, limit_table. */
 	struct accel_sizes sizes = { .verified = 1 << 20, .retrans = 1 << 20, .victims = 1 << 18 };
@@ -212,6 +213,14 @@ int main(int argc, char **argv)
 	}
 	load_frames(&w, AF_INET, PKT_TH_SYN, verified);
 	measure(&w, a, null, "IPv4 SYN, verified source -> pass", runs);
+	/* Port 8080 proxied: an ACK of no connection (conntrack looked up,
+	 * nothing found) whose acknowledgment is no proxy cookie: dropped. */
+	if (accel_set_service(a, &k, &proxied) < 0)
+		die("accelbench: map update");
+	load_frames(&w, AF_INET, PKT_TH_ACK, FRAMES);
+	measure(&w, a, null, "IPv4 ACK, proxied, no conn. -> drop", runs);
+	load_frames(&w, AF_INET6, PKT_TH_ACK, FRAMES);
+	measure(&w, a, null, "IPv6 ACK, proxied, no conn. -> drop", runs);
 	bpf_object__close(w.obj);
 	accel_close(a);
 	return 0;
