@@ -175,22 +175,21 @@ void fastpath_keys(struct fastpath *fp, const struct cookie_ctx *c, const struct
 			  strerror(errno));
 }
 
-/* What the program does with unverified SYNs of service svc: answers them
- * where the daemon would challenge with SYN authentication; in adaptive
- * mode before an attack, passes them while its tripwire's budget lasts.
- * The proxy's cookies are the daemon's alone. */
 /* Whether service svc's segments of no connection are judged in the
  * kernel as the daemon's proxy_stray judges them: proxied, where the
  * daemon drops. */
 static bool proxied(const struct policy_ctx *pc, unsigned svc)
 {
-	return conf_service_challenge(pc->conf, svc) != CONF_CHALLENGE_AUTH &&
-	       (pc->conf->mode == CONF_MODE_ADAPTIVE || pc->conf->mode == CONF_MODE_ALWAYS);
+	return policy_proxying(pc, svc) && policy_enforcing(pc);
 }
 
+/* What the program does with unverified SYNs of service svc: answers them
+ * where the daemon would challenge with SYN authentication; in adaptive
+ * mode before an attack, passes them while its tripwire's budget lasts.
+ * The proxy's SYN+ACKs are the daemon's alone. */
 static uint8_t action(const struct policy_ctx *pc, unsigned svc)
 {
-	if (conf_service_challenge(pc->conf, svc) != CONF_CHALLENGE_AUTH)
+	if (policy_proxying(pc, svc))
 		return SG_BPF_SVC_PASS;
 	if (policy_challenging(pc, svc))
 		return SG_BPF_SVC_AUTH;
@@ -252,7 +251,7 @@ static void sync_lists(struct fastpath *fp, const struct policy_ctx *pc)
 	struct list_put deny = { fp->accel, 1 }, allow = { fp->accel, 0 };
 
 	/* Denied sources are dropped only where the daemon enforces. */
-	if (c->deny && (c->mode == CONF_MODE_ALWAYS || c->mode == CONF_MODE_ADAPTIVE) &&
+	if (c->deny && policy_enforcing(pc) &&
 	    acl_walk(c->deny, put_prefix, &deny) < 0)
 		log_warn("kernel fast path: the deny list did not fit: %s", strerror(errno));
 	if (c->allow && acl_walk(c->allow, put_prefix, &allow) < 0)

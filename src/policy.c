@@ -150,8 +150,7 @@ bool policy_challenging(const struct policy_ctx *pc, unsigned svc)
 	}
 }
 
-/* Drops happen in adaptive and always; off and monitor only count. */
-static bool enforcing(const struct policy_ctx *pc)
+bool policy_enforcing(const struct policy_ctx *pc)
 {
 	return pc->conf->mode == CONF_MODE_ADAPTIVE || pc->conf->mode == CONF_MODE_ALWAYS;
 }
@@ -160,7 +159,7 @@ static bool enforcing(const struct policy_ctx *pc)
 
 static void drop(struct policy_ctx *pc, struct policy_result *r)
 {
-	if (enforcing(pc))
+	if (policy_enforcing(pc))
 		r->verdict = POLICY_DROP;
 }
 
@@ -198,7 +197,7 @@ static bool syn_limits_ok(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 	}
 	s->limited++;
 	/* off and monitor count what a limit would have dropped, and let it in. */
-	if (!enforcing(pc))
+	if (!policy_enforcing(pc))
 		return true;
 	r->verdict = POLICY_DROP;
 	return false;
@@ -206,7 +205,7 @@ static bool syn_limits_ok(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 
 /* --- the full SYN proxy ------------------------------------------------------ */
 
-static bool proxying(const struct policy_ctx *pc, unsigned svc)
+bool policy_proxying(const struct policy_ctx *pc, unsigned svc)
 {
 	return pc->proxy && conf_service_challenge(pc->conf, svc) != CONF_CHALLENGE_AUTH;
 }
@@ -327,16 +326,17 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
  * those; a handshake the daemon follows carries the track bit in its mark,
  * from the rules that queue it, and is never one, also once its entry here
  * expired or after a restart), neither direction of it is a proxied
- * handshake, and it carried no valid proxy cookie (proxy_ack said so).  Counted and dropped, as
- * SYNPROXY drops what conntrack calls INVALID: a spoofed ACK, FIN or
- * RST+ACK flood never reaches the server.  true if it was that. */
+ * handshake, and it carried no valid proxy cookie (proxy_ack said so).
+ * Counted and dropped, as SYNPROXY drops what conntrack calls INVALID: a
+ * spoofed ACK, FIN or RST+ACK flood never reaches the server.  true if it
+ * was that. */
 static bool proxy_stray(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
 			struct policy_result *r)
 {
 	struct sg_tuple t;
 
 	if (!pc->proxy || (p->mark & pc->conf->track_mark) ||
-	    !proxying(pc, policy_service_of(pc->conf, p->family, p->dst, p->dport)))
+	    !policy_proxying(pc, policy_service_of(pc->conf, p->family, p->dst, p->dport)))
 		return false;
 	pkt_tuple(p, &t);
 	if (proxy_find(pc->proxy, &t, now_us))
@@ -408,7 +408,7 @@ static void challenge(struct policy_ctx *pc, const struct pkt *p, uint64_t now_m
 	r->challenge = true;
 	pc->svc[r->svc].challenges++;
 	pc->svc[r->svc].win_challenges++;
-	if (proxying(pc, r->svc)) {
+	if (policy_proxying(pc, r->svc)) {
 		proxy_synack(pc, p, &t, r);
 		return;
 	}
@@ -445,7 +445,7 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	s->win_syn++;
 	if (listed(pc->conf->deny, p)) {
 		pc->stats->syn_denied++;
-		if (enforcing(pc)) {
+		if (policy_enforcing(pc)) {
 			r->verdict = POLICY_DROP;
 			return;
 		}
@@ -470,7 +470,7 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	} else if (policy_challenging(pc, r->svc)) {
 		/* The proxy's SYN+ACK is valid: every stack answers it, so the
 		 * retransmission fallback (and its replay risk) is not needed. */
-		if (proxying(pc, r->svc) || !retransmission_ok(pc, p, now_ms)) {
+		if (policy_proxying(pc, r->svc) || !retransmission_ok(pc, p, now_ms)) {
 			challenge(pc, p, now_ms, r);
 			return;
 		}

@@ -125,4 +125,12 @@ void policy_server_opts(const struct policy_ctx *pc, unsigned svc, int family,
 /* Whether SYNs of service svc from unverified sources are challenged now. */
 bool policy_challenging(const struct policy_ctx *pc, unsigned svc);
 
+/* Whether the daemon drops anything (adaptive and always mode; off and
+ * monitor only count). */
+bool policy_enforcing(const struct policy_ctx *pc);
+
+/* Whether service svc is behind the full SYN proxy (challenge = proxy or
+ * auto, and a proxy table). */
+bool policy_proxying(const struct policy_ctx *pc, unsigned svc);
+
 #endif

@@ -490,10 +490,11 @@ static __always_inline int ip4_sum_ok(const struct frame *f)
 	return fold(sum) == 0xffff ? 0 : SG_BPF_bad_checksum;
 }
 
-/* The TCP header of a pure SYN or RST without payload, its checksums (and
- * the IPv4 header's) verified; anything else is passed on without a look
- * at its checksums (-1: the stack checks them, the program changes
- * nothing). */
+/* The TCP header: a pure SYN or RST without payload, its checksums (and
+ * the IPv4 header's) verified; or any other segment but a SYN without ACK
+ * (c->stray), whose checksums are not looked at (it is passed untouched or
+ * dropped, never answered); -1: the daemon's (a SYN with data, RST or FIN),
+ * else 0 or the counter to bump. */
 static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iplen)
 {
 	struct tcphdr *th;
@@ -512,18 +513,16 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
 		return SG_BPF_malformed;
 	flags = ((__u8 *)th)[13];
 	kind = flags & (TH_SYN_ | TH_ACK_ | TH_RST_ | TH_FIN_);
+	c->sport = bpf_ntohs(th->source);
+	c->dport = bpf_ntohs(th->dest);
+	c->seq = bpf_ntohl(th->seq);
 	if (kind != TH_SYN_ && kind != TH_RST_) {
 		if ((flags & TH_SYN_) && !(flags & TH_ACK_))
 			return -1;	/* SYN with RST or FIN: the daemon's */
-		/* Any other segment (an ACK, data, a FIN, a RST with ACK, a
-		 * SYN+ACK): a stray if it is to a proxied service and
-		 * conntrack does not know it.  Its checksums are not looked
-		 * at: it is passed untouched or dropped, never answered. */
+		/* An ACK, data, a FIN, a RST with ACK, a SYN+ACK: a stray if
+		 * it is to a proxied service and conntrack does not know it. */
 		c->stray = 1;
 		c->flags = flags;
-		c->sport = bpf_ntohs(th->source);
-		c->dport = bpf_ntohs(th->dest);
-		c->seq = bpf_ntohl(th->seq);
 		c->ack = bpf_ntohl(th->ack_seq);
 		return 0;
 	}
@@ -535,10 +534,7 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
 		if (rc)
 			return rc;
 	}
-	c->rst = (((__u8 *)th)[13] & TH_RST_) != 0;
-	c->sport = bpf_ntohs(th->source);
-	c->dport = bpf_ntohs(th->dest);
-	c->seq = bpf_ntohl(th->seq);
+	c->rst = kind == TH_RST_;
 	sum = sum_hdr(th, hlen, f->end);
 	if (sum < 0)
 		return SG_BPF_malformed;

@@ -91,7 +91,12 @@ phase() {
 		"program: $answered answered, $held held back"
 	lab_num "$total" "<=" "$(awk -v b="$burst" -v r="$rate" -v s="$span" 'BEGIN { printf "%d", b + r * s }')" ||
 		fail "$name: $total SYN+ACKs in ${span}s: above $burst + $rate/s"
-	lab_num "$answered" "==" "$total" || fail "$name: the program answered $answered SYNs, $total SYN+ACKs landed"
+	# Every SYN+ACK that landed is the program's (none from elsewhere), and
+	# (nearly) every one it sent landed: a few may be lost on the way back
+	# in a receive backlog the floods keep busy.
+	lab_num "$total" "<=" "$answered" || fail "$name: $total SYN+ACKs landed, the program sent $answered"
+	lab_num "$total" ">=" "$((answered * 98 / 100))" ||
+		fail "$name: the program answered $answered SYNs, only $total SYN+ACKs landed"
 	lab_num "$win" "<=" "$((rate * 110 / 100))" || fail "$name: $win SYN+ACKs/s in the window, limit $rate/s"
 	lab_num "$win" ">=" "$((rate * 80 / 100))" || fail "$name: only $win SYN+ACKs/s in the window, limit $rate/s"
 	lab_num "$held" ">=" "$((sent / 2))" || fail "$name: the limit held back only $held of $sent SYNs"

@@ -535,6 +535,17 @@ END_TEST
 
 /* --- the full SYN proxy ---------------------------------------------------- */
 
+/* The client's ACK of the proxy SYN+ACK r answered its SYN with. */
+static struct pkt cookie_ack(const struct pkt *syn, const struct policy_result *r)
+{
+	struct pkt a = *syn;
+
+	a.flags = PKT_TH_ACK;
+	a.seq = syn->seq + 1;
+	a.ack = r->synack_seq + 1;
+	return a;
+}
+
 /* One service, "web": p's destination address, port 80, challenge ch,
  * no option overrides. */
 static void web_service(struct wfix *w, const struct pkt *p, enum conf_challenge ch)
@@ -644,10 +655,7 @@ START_TEST(policy_proxy_handshake_decisions)
 	s.sport = 41003;
 	s.opt.has_wscale = true;
 	r = decide(w->f, &s, 5);
-	ack = s;
-	ack.flags = PKT_TH_ACK;
-	ack.seq = s.seq + 1;
-	ack.ack = r.synack_seq + 1;
+	ack = cookie_ack(&s, &r);
 	ck_assert_int_eq(decide(w->f, &ack, 5).proxy_action, PROXY_CONNECT);
 	rst = reply_of(&s, PKT_TH_RST | PKT_TH_ACK);
 	rst.ack = s.seq + 1;
@@ -695,10 +703,7 @@ START_TEST(policy_proxy_drops_strays)
 	ck_assert_uint_eq(w->f->stats.tcp_other, 1);
 	/* A proxied handshake: its client's data and the server's packets pass. */
 	r = decide(w->f, &s, 1);
-	ack = s;
-	ack.flags = PKT_TH_ACK;
-	ack.seq = s.seq + 1;
-	ack.ack = r.synack_seq + 1;
+	ack = cookie_ack(&s, &r);
 	ck_assert_int_eq(decide(w->f, &ack, 2).proxy_action, PROXY_CONNECT);
 	srv = reply_of(&s, PKT_TH_ACK);
 	srv.seq = 1;
