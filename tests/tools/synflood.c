@@ -4,7 +4,8 @@
  * Valid SYNs (correct IP and TCP checksums, a Linux-like option set) from random
  * sources of a benchmark range, or with -f other segments of no connection
  * (ACK, RST, FIN, SYN+ACK: random sequence and acknowledgment numbers, the
- * timestamp option), sent through a header-including raw socket with
+ * timestamp option; -f all: every kind in turn), sent through a
+ * header-including raw socket with
  * sendmmsg. A safety guard refuses destinations outside the documentation ranges
  * and sources outside 198.18.0.0/15 and 2001:db8:ff00::/40, and every run is
  * bounded in time (default 5 s, at most 120 s). SIGTERM/SIGINT end it early,
@@ -57,7 +58,8 @@ struct flood {
 	double seconds;
 	uint64_t count;  /* 0 = unlimited */
 	int batch;
-	uint8_t flags;   /* the TCP flags byte: 0x02 (SYN) unless -f */
+	uint8_t flags;   /* the TCP flags byte: 0x02 (SYN) unless -f; 0: -f all */
+	unsigned next;   /* -f all: the kind of the next packet */
 	uint64_t rng;
 };
 
@@ -66,6 +68,7 @@ static const struct { const char *name; uint8_t flags; } kinds[] = {
 	{ "syn", 0x02 }, { "ack", 0x10 }, { "rst", 0x04 }, { "rstack", 0x14 },
 	{ "fin", 0x11 }, { "synack", 0x12 },
 };
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 /* Ranges the guard allows. Destinations: documentation ranges (RFC 5737, 3849);
  * sources: RFC 2544 benchmark range and the project's IPv6 spoof block. */
@@ -79,7 +82,7 @@ static const char *const src_allowed[] = {
 static void usage(void)
 {
 	fprintf(stderr, "usage: synflood -d DSTADDR -p PORT [-s SRC_CIDR] [-r PPS] "
-		"[-t SECONDS] [-n COUNT] [-b BATCH] [-f syn|ack|rst|rstack|fin|synack]\n");
+		"[-t SECONDS] [-n COUNT] [-b BATCH] [-f syn|ack|rst|rstack|fin|synack|all]\n");
 	exit(2);
 }
 
@@ -239,7 +242,8 @@ static void src_random(struct flood *f, uint8_t *out)
 /* TCP SYN header with the option set Linux sends: MSS, SACK-permitted,
  * timestamps, NOP, window scale 7; another kind of segment (-f) has a
  * random acknowledgment number where it carries ACK and only the
- * timestamps (NOP-padded).  Checksum left zero. */
+ * timestamps (NOP-padded); -f all sends every kind in turn, one packet
+ * each.  Checksum left zero. */
 static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
 {
 	static const uint8_t opts_tmpl[20] = {
@@ -249,16 +253,21 @@ static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
 		1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
 	};
 	uint64_t r = rng_next(&f->rng);
+	uint8_t flags = f->flags;
 
-	if (f->flags != 0x02) {
+	if (!flags) {
+		flags = kinds[f->next].flags;
+		f->next = (f->next + 1) % NKINDS;
+	}
+	if (flags != 0x02) {
 		memset(t, 0, 20);
 		put16(t, (uint16_t)(1024 + (r % 64512)));
 		put16(t + 2, f->port);
 		put32(t + 4, (uint32_t)(r >> 32));
-		if (f->flags & 0x10)
+		if (flags & 0x10)
 			put32(t + 8, (uint32_t)rng_next(&f->rng));
 		t[12] = (TCP_HLEN / 4) << 4;
-		t[13] = f->flags;
+		t[13] = flags;
 		put16(t + 14, 502);
 		memcpy(t + 20, opts_ts, sizeof(opts_ts));
 		put32(t + 24, (uint32_t)rng_next(&f->rng)); /* TSval */
@@ -376,11 +385,15 @@ static void parse_args(int argc, char **argv, struct flood *f)
 		case 'f': {
 			size_t k;
 
-			for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (strcmp(optarg, "all") == 0) {
+				f->flags = 0;
+				break;
+			}
+			for (k = 0; k < NKINDS; k++)
 				if (strcmp(optarg, kinds[k].name) == 0)
 					break;
-			if (k == sizeof(kinds) / sizeof(kinds[0]))
-				die("-f: unknown segment kind (syn, ack, rst, rstack, fin, synack)");
+			if (k == NKINDS)
+				die("-f: unknown segment kind (syn, ack, rst, rstack, fin, synack, all)");
 			f->flags = kinds[k].flags;
 			break;
 		}
