@@ -38,6 +38,7 @@ struct accel {
 	struct sg_bpf_cfg cfg[SG_BPF_GENS];	/* as last written; lists, svc_addr ours */
 	uint8_t ports_set[SG_BPF_GENS][65536 / 8];	/* sg_ports entries written */
 	int catchall_ports;		/* sg_catchall_ports */
+	int svc_opts;			/* sg_svc_opts */
 	uint64_t catchall_bits[SG_BPF_GENS][SG_BPF_PORT_WORDS];	/* as written */
 	int retrans_passed, svc_stats;
 	int qdiscs;			/* sg_qdiscs */
@@ -88,6 +89,7 @@ static int find_maps(struct accel *a)
 	a->ports = map_fd(a, "sg_ports");
 	a->services = map_fd(a, "sg_services");
 	a->catchall_ports = map_fd(a, "sg_catchall_ports");
+	a->svc_opts = map_fd(a, "sg_svc_opts");
 	a->verified4 = map_fd(a, "sg_verified4");
 	a->verified6 = map_fd(a, "sg_verified6");
 	a->stats = map_fd(a, "sg_stats");
@@ -96,7 +98,7 @@ static int find_maps(struct accel *a)
 	a->qdiscs = map_fd(a, "sg_qdiscs");
 	return bad || a->keys < 0 || a->active < 0 || a->cfg_fd < 0 || a->ports < 0 ||
 	       a->services < 0 || a->catchall_ports < 0 || a->verified4 < 0 || a->verified6 < 0 || a->stats < 0 ||
-	       a->retrans_passed < 0 || a->svc_stats < 0 || a->qdiscs < 0 ? -1 : 0;
+	       a->retrans_passed < 0 || a->svc_stats < 0 || a->qdiscs < 0 || a->svc_opts < 0 ? -1 : 0;
 }
 
 static void count_one(void *arg, int family, const uint8_t addr[16], uint64_t until_ns)
@@ -494,13 +496,24 @@ int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg)
 	return put_cfg(a, g);
 }
 
-int accel_set_catchall(struct accel *a, uint8_t action, bool proxied)
+int accel_set_catchall(struct accel *a, uint8_t action, uint8_t flags)
 {
 	int g = target(a);
 
 	a->cfg[g].catchall = action;
-	a->cfg[g].catchall_proxied = proxied;
+	a->cfg[g].catchall_flags = flags;
 	return put_cfg(a, g);
+}
+
+int accel_set_svc_opts(struct accel *a, unsigned index, const struct sg_bpf_svc_opts *o)
+{
+	uint32_t key = (uint32_t)target(a) * SG_BPF_SVC_MAX + index;
+
+	if (index >= SG_BPF_SVC_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bpf_map_update_elem(a->svc_opts, &key, o, BPF_ANY) ? -1 : 0;
 }
 
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v)

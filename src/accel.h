@@ -52,10 +52,12 @@ int accel_commit(struct accel *a);
 int accel_set_cfg(struct accel *a, const struct sg_bpf_cfg *cfg);
 int accel_set_service(struct accel *a, const struct sg_bpf_svc_key *k, const struct sg_bpf_svc *v);
 /* What the program does with the catch-all's SYNs (SG_BPF_SVC_*), and
- * whether it is proxied (sg_bpf_svc.proxied): its part of the services,
+ * its SG_BPF_SVCF_* (sg_bpf_svc.flags): its part of the services,
  * rewritten with them at every attack start and end (the tripwire turns
  * it to AUTH in the kernel). */
-int accel_set_catchall(struct accel *a, uint8_t action, bool proxied);
+int accel_set_catchall(struct accel *a, uint8_t action, uint8_t flags);
+/* The options of service index's proxy SYN+ACKs (sg_svc_opts). */
+int accel_set_svc_opts(struct accel *a, unsigned index, const struct sg_bpf_svc_opts *o);
 /* Ports lo..hi are the catch-all's (accel_ports): the program judges SYNs
  * and RSTs to destinations no service names only on those. */
 int accel_set_catchall_port(struct accel *a, unsigned lo, unsigned hi);

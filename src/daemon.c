@@ -142,20 +142,7 @@ static void send_challenge(struct synguard *sg, const struct pkt *p,
 		frame = tx_frame(sg->tx);
 	}
 	if (r->proxy) {
-		/* A valid SYN+ACK with the server's options.  Its window bounds
-		 * what the client sends before the server answered to what the
-		 * daemon can hold (proxy_early_data, headers included). */
-		uint32_t win = sg->conf.proxy_early_data * 3 / 4;
-		struct pkt_out o = {
-			.family = p->family, .src = p->dst, .dst = p->src,
-			.sport = p->dport, .dport = p->sport,
-			.seq = r->synack_seq, .ack = r->synack_ack,
-			.flags = PKT_TH_SYN | PKT_TH_ACK,
-			.window = (uint16_t)(win > 65535 ? 65535 : win < 536 ? 536 : win),
-			.mss = r->synack_mss, .wscale = r->synack_wscale, .sack_ok = r->synack_sack,
-		};
-
-		len = pkt_build(frame, TX_FRAME_MAX, &o);
+		len = policy_proxy_synack(frame, TX_FRAME_MAX, &sg->conf, p, r);
 	} else {
 		/* MSS 1460 (1440 for v6): any plausible value; the client only
 		 * answers this SYN+ACK with a RST. */

@@ -175,25 +175,61 @@ void fastpath_keys(struct fastpath *fp, const struct cookie_ctx *c, const struct
 			  strerror(errno));
 }
 
-/* Whether service svc's segments of no connection are judged in the
- * kernel as the daemon's proxy_stray judges them: proxied, where the
- * daemon drops. */
-static bool proxied(const struct policy_ctx *pc, unsigned svc)
+/* Service svc's SG_BPF_SVCF_*.  Where the daemon enforces, its segments
+ * of no connection are judged in the kernel as the daemon's proxy_stray
+ * and the rules' screen judge them (SCREEN); a proxied service's
+ * challenged SYNs get the proxy's SYN+ACK (PROXIED). */
+_Static_assert(POLICY_SVC_MAX <= SG_BPF_SVC_MAX, "the program's per-service tables are too small");
+
+static uint8_t svc_flags(const struct policy_ctx *pc, unsigned svc)
 {
-	return policy_proxying(pc, svc) && policy_enforcing(pc);
+	return (policy_enforcing(pc) ? SG_BPF_SVCF_SCREEN : 0) |
+	       (policy_proxying(pc, svc) ? SG_BPF_SVCF_PROXIED : 0);
 }
 
 /* What the program does with unverified SYNs of service svc: answers them
- * where the daemon would challenge with SYN authentication; in adaptive
- * mode before an attack, passes them while its tripwire's budget lasts.
- * The proxy's SYN+ACKs are the daemon's alone. */
+ * where the daemon would challenge them (with the auth or the proxy
+ * cookie: svc_flags); in adaptive mode before an attack, passes them
+ * while its tripwire's budget lasts. */
 static uint8_t action(const struct policy_ctx *pc, unsigned svc)
 {
-	if (policy_proxying(pc, svc))
-		return SG_BPF_SVC_PASS;
 	if (policy_challenging(pc, svc))
 		return SG_BPF_SVC_AUTH;
 	return pc->conf->mode == CONF_MODE_ADAPTIVE ? SG_BPF_SVC_TRIP : SG_BPF_SVC_PASS;
+}
+
+/* The options service svc's proxy SYN+ACKs announce (policy_server_opts,
+ * learned or configured), into the generation being written when they
+ * differ from what it has (force: whatever it has). */
+static void sync_svc_opts(struct fastpath *fp, const struct policy_ctx *pc, unsigned svc,
+			  bool force)
+{
+	struct policy_opts o4, o6;
+	struct sg_bpf_svc_opts o = { 0 };
+
+	policy_server_opts(pc, svc, AF_INET, &o4);
+	policy_server_opts(pc, svc, AF_INET6, &o6);
+	o.mss4 = o4.mss;
+	o.mss6 = o6.mss;
+	o.wscale = o4.wscale;	/* PKT_NO_WSCALE is SG_BPF_NO_WSCALE */
+	o.sack = o4.sack;
+	if (!force && fp->svc_opts_set[svc] && !memcmp(&fp->svc_opts[svc], &o, sizeof(o)))
+		return;
+	if (accel_set_svc_opts(fp->accel, svc, &o) < 0) {
+		log_rl_at(LOG_WARNING, "kernel fast path: cannot write the proxy options of a "
+			  "service: %s", strerror(errno));
+		fp->svc_opts_set[svc] = false;
+		return;
+	}
+	fp->svc_opts[svc] = o;
+	fp->svc_opts_set[svc] = true;
+}
+
+static void sync_all_svc_opts(struct fastpath *fp, const struct policy_ctx *pc, bool force)
+{
+	for (unsigned i = 0; i < pc->conf->nservices; i++)
+		sync_svc_opts(fp, pc, i, force);
+	sync_svc_opts(fp, pc, POLICY_SVC_CATCHALL, force);
 }
 
 /* The services, first match first: a service never matched by the daemon
@@ -208,13 +244,14 @@ void fastpath_sync_services(struct fastpath *fp, const struct policy_ctx *pc)
 	if (!fp->accel)
 		return;
 	if (accel_set_catchall(fp->accel, action(pc, POLICY_SVC_CATCHALL),
-			       proxied(pc, POLICY_SVC_CATCHALL)) < 0)
+			       svc_flags(pc, POLICY_SVC_CATCHALL)) < 0)
 		log_rl_at(LOG_WARNING, "kernel fast path: cannot write the catch-all's action: %s",
 			  strerror(errno));
 	for (unsigned i = c->nservices; i-- > 0;) {
 		const struct conf_service *s = &c->services[i];
 		struct sg_bpf_svc_key k = { .family = (uint8_t)s->family, .port = s->port };
-		struct sg_bpf_svc v = { .index = i, .action = action(pc, i), .proxied = proxied(pc, i) };
+		struct sg_bpf_svc v = { .index = i, .action = action(pc, i),
+					 .flags = svc_flags(pc, i) };
 
 		if (s->family)
 			memcpy(k.addr, s->addr, s->family == AF_INET6 ? 16 : 4);
@@ -271,8 +308,9 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 	const struct sg_bpf_cfg cfg = {
 		.prefix4 = c->verified_prefix4, .prefix6 = c->verified_prefix6,
 		.catchall = action(pc, POLICY_SVC_CATCHALL), .catchall_index = POLICY_SVC_CATCHALL,
-		.catchall_proxied = proxied(pc, POLICY_SVC_CATCHALL),
+		.catchall_flags = svc_flags(pc, POLICY_SVC_CATCHALL),
 		.mss4 = 1460, .mss6 = 1440, .window = 65535,	/* as the daemon's (daemon.c) */
+		.proxy_window = policy_proxy_window(c),
 		.retransmit_min_ms = c->retransmit_min_ms, .retransmit_max_ms = c->retransmit_max_ms,
 		.limit_prefix4 = c->limit_prefix4, .limit_prefix6 = c->limit_prefix6,
 		.synack_dest_rate = c->limit_synack_dest.rate,
@@ -296,6 +334,7 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 		log_rl_at(LOG_WARNING, "kernel fast path: cannot write its settings: %s",
 			  strerror(errno));
 	fastpath_sync_services(fp, pc);
+	sync_all_svc_opts(fp, pc, true);
 	/* The catch-all only where the rules protect it: the program never
 	 * challenges a port nobody asked it to. */
 	if (conf_ports_each(c->accel_ports, catchall_range, fp->accel) <= 0 && !c->nservices)
@@ -347,6 +386,8 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 	st->accel_packets += delta(fp, SG_BPF_packets);
 	st->accel_syn += delta(fp, SG_BPF_syn);
 	st->accel_challenges += delta(fp, SG_BPF_challenges);
+	st->accel_proxy_challenges += delta(fp, SG_BPF_proxy_challenges);
+	st->accel_syn_options += delta(fp, SG_BPF_syn_options);
 	st->accel_syn_verified += delta(fp, SG_BPF_syn_verified);
 	st->accel_syn_passed += delta(fp, SG_BPF_syn_passed);
 	st->accel_unprotected += delta(fp, SG_BPF_unprotected);
@@ -369,6 +410,8 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 	st->accel_events_lost += delta(fp, SG_BPF_events_lost);
 	for (unsigned i = 0; i < POLICY_SVC_MAX; i++)
 		fold_service(fp, pc, i);
+	/* What the daemon learned from the servers' SYN+ACKs this second. */
+	sync_all_svc_opts(fp, pc, false);
 }
 
 struct event_ctx {

@@ -28,6 +28,9 @@ struct fastpath {
 	struct stats *stats;		/* ipset_adds, ipset_errors, accel_* */
 	uint64_t accel_last[SG_BPF_NSTATS];	/* the program's counters, last folded */
 	struct sg_bpf_svc_stats svc_last[POLICY_SVC_MAX];
+	/* The proxy SYN+ACK options in the generation in use, as written. */
+	struct sg_bpf_svc_opts svc_opts[POLICY_SVC_MAX];
+	bool svc_opts_set[POLICY_SVC_MAX];
 };
 
 /* Create the kernel sets if missing and open a session; without them

@@ -230,6 +230,28 @@ void policy_server_opts(const struct policy_ctx *pc, unsigned svc, int family,
 		o->sack = cs->sack;
 }
 
+uint16_t policy_proxy_window(const struct conf *c)
+{
+	uint32_t win = c->proxy_early_data * 3 / 4;
+
+	return (uint16_t)(win > 65535 ? 65535 : win < 536 ? 536 : win);
+}
+
+size_t policy_proxy_synack(uint8_t *out, size_t outlen, const struct conf *c,
+			   const struct pkt *syn, const struct policy_result *r)
+{
+	struct pkt_out o = {
+		.family = syn->family, .src = syn->dst, .dst = syn->src,
+		.sport = syn->dport, .dport = syn->sport,
+		.seq = r->synack_seq, .ack = r->synack_ack,
+		.flags = PKT_TH_SYN | PKT_TH_ACK,
+		.window = policy_proxy_window(c),
+		.mss = r->synack_mss, .wscale = r->synack_wscale, .sack_ok = r->synack_sack,
+	};
+
+	return pkt_build(out, outlen, &o);
+}
+
 /* The scale our SYN+ACK announces: the server's, if the client scales. */
 static uint8_t proxy_wscale_for(const struct policy_opts *so, uint8_t client_wscale)
 {
@@ -561,7 +583,9 @@ static void decide_synack(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 		pc->stats->handshake_synacks++;
 		/* Learn the service's options from every server SYN+ACK we see. */
 		learn_server_opts(pc, policy_service_of(pc->conf, p->family, p->src, p->sport), p);
-	} else if (!proxy_server(pc, p, now_us, r)) {
+	} else if (!proxy_server(pc, p, now_us, r) && !proxy_stray(pc, p, now_us, r)) {
+		/* A SYN+ACK to a proxied service of no connection (a spoofed
+		 * SYN+ACK flood) is a stray: dropped, as the fast path drops it. */
 		pc->stats->tcp_other++;
 	}
 }

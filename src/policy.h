@@ -121,6 +121,15 @@ unsigned policy_service_of(const struct conf *c, int family, const uint8_t dst[1
  * configured ones, else the learned ones, else defaults. */
 void policy_server_opts(const struct policy_ctx *pc, unsigned svc, int family,
 			struct policy_opts *o);
+/* The window of the proxy's SYN+ACK: it bounds what the client sends
+ * before the server answered to what the daemon can hold
+ * (proxy_early_data, headers included). */
+uint16_t policy_proxy_window(const struct conf *c);
+/* The proxy's SYN+ACK for SYN syn that policy_decide challenged with r (a
+ * valid one: the server's options, no timestamps) into out; its length,
+ * or 0 if it does not fit. */
+size_t policy_proxy_synack(uint8_t *out, size_t outlen, const struct conf *c,
+			   const struct pkt *syn, const struct policy_result *r);
 
 /* Whether SYNs of service svc from unverified sources are challenged now. */
 bool policy_challenging(const struct policy_ctx *pc, unsigned svc);

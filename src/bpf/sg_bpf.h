@@ -66,11 +66,11 @@ struct sg_bpf_cfg {
 	__u8 catchall_index;	/* the daemon's index of them (sg_svc_stats) */
 	__u8 lists;		/* SG_BPF_LIST_* bits: which list maps hold entries */
 	__u8 svc_addr;		/* a service names an address: look in sg_services */
-	__u8 catchall_proxied;	/* the catch-all is proxied (sg_bpf_svc.proxied) */
+	__u8 catchall_flags;	/* the catch-all's SG_BPF_SVCF_* (sg_bpf_svc.flags) */
 	__u8 pad0;
-	__u16 mss4, mss6;	/* MSS option of the cookie SYN+ACK */
-	__u16 window;
-	__u16 pad2;
+	__u16 mss4, mss6;	/* MSS option of the auth cookie SYN+ACK */
+	__u16 window;		/* the auth cookie SYN+ACK's window */
+	__u16 proxy_window;	/* the proxy's (daemon.c: proxy_early_data's) */
 	/* The retransmission fallback: the same SYN again between these
 	 * (milliseconds after its first challenge) is a real stack's. */
 	__u32 retransmit_min_ms, retransmit_max_ms;
@@ -164,14 +164,33 @@ struct sg_bpf_svc_key {
  * rules protect: the services, and these. */
 #define SG_BPF_PORT_WORDS 1024
 
+/* sg_bpf_svc.flags.  SCREEN (where the daemon enforces): a segment
+ * without SYN that conntrack does not know (an ACK, FIN, RST+ACK or
+ * SYN+ACK of no connection) is dropped, unless the service is PROXIED and
+ * it acknowledges a valid proxy cookie.  PROXIED (challenge = proxy or
+ * auto): a challenged SYN is answered with the proxy cookie SYN+ACK, the
+ * server's options from sg_svc_opts. */
+#define SG_BPF_SVCF_SCREEN 1
+#define SG_BPF_SVCF_PROXIED 2
+
 struct sg_bpf_svc {
 	__u32 index;		/* the daemon's service index */
 	__u16 action;		/* SG_BPF_SVC_* */
 	__u8 set;		/* 1: a service (sg_ports' zeroed entries are none) */
-	/* 1: the full SYN proxy's (challenge = proxy or auto, where the
-	 * daemon enforces): a segment without SYN that conntrack does not
-	 * know is dropped unless it acknowledges a valid proxy cookie. */
-	__u8 proxied;
+	__u8 flags;		/* SG_BPF_SVCF_* */
+};
+
+/* sg_svc_opts[gen * SG_BPF_SVC_MAX + index]: the options the proxy's
+ * SYN+ACK announces for service index, the server's as the daemon learned
+ * or was told them (policy_server_opts), kept current by the daemon: MSS
+ * for IPv4 and IPv6 (0: no option), the window scale for a client that
+ * scales (SG_BPF_NO_WSCALE: none), SACK-permitted for a client that
+ * offers it. */
+#define SG_BPF_NO_WSCALE 0xff
+struct sg_bpf_svc_opts {
+	__u16 mss4, mss6;
+	__u8 wscale, sack;
+	__u16 pad;
 };
 
 /* sg_verified4/6: a verified source prefix (masked) -> when it expires,
@@ -211,7 +230,9 @@ struct sg_bpf_svc_stats {
 	X(syn_verified, "SYNs from verified sources: passed") \
 	X(syn_passed, "SYNs to services not challenging: passed") \
 	X(trips, "adaptive services the tripwire turned to challenging") \
-	X(challenges, "cookie SYN+ACKs sent") \
+	X(challenges, "cookie SYN+ACKs sent (auth and proxy)") \
+	X(proxy_challenges, "proxy cookie SYN+ACKs sent (of proxied services)") \
+	X(syn_options, "SYNs to proxied services with options the program does not read: passed to the daemon") \
 	X(syn_retransmit, "challenged SYNs seen again in the fallback window: passed") \
 	X(limited_synack_dest, "SYNs not answered: limit_synack_dest of their source's prefix") \
 	X(limited_synack_total, "SYNs not answered: limit_synack_total") \
@@ -222,9 +243,9 @@ struct sg_bpf_svc_stats {
 	X(rst_invalid, "RSTs of no connection with a wrong cookie: dropped") \
 	X(rst_limited, "RSTs of a prefix out of limit_rst_source: dropped unchecked") \
 	X(events_lost, "verified sources the daemon was not told of (ring buffer full)") \
-	X(stray_conn, "segments without SYN to proxied services that conntrack knows: passed") \
+	X(stray_conn, "segments without SYN to screened services that conntrack knows: passed") \
 	X(ack_cookie, "ACKs to proxied services acknowledging a valid proxy cookie: passed to the daemon") \
-	X(ack_invalid, "segments without SYN to proxied services of no connection, no valid cookie: dropped") \
+	X(ack_invalid, "segments without SYN to screened services of no connection, no valid cookie: dropped") \
 	X(tx_errors, "SYN+ACKs that could not be built: passed")
 
 enum sg_bpf_stat {

@@ -53,7 +53,13 @@ extern void bpf_ct_release(struct nf_conn *ct) __ksym;
 #define VLAN_MAX 2
 #define IP6_EXT_MAX 8
 #define TTL_OUT 64
+#define TCPOPT_EOL_ 0
+#define TCPOPT_NOP_ 1
 #define TCPOPT_MSS_ 2
+#define TCPOPT_WSCALE_ 3
+#define TCPOPT_SACK_PERM_ 4
+#define WSCALE_MAX 14		/* RFC 7323 2.3 */
+#define OPT_STEPS 16		/* options read of a proxied SYN, NOPs included */
 #define IP_DF_ 0x4000
 #define IP_OFFMASK_ 0x3fff	/* MF and the fragment offset */
 #define TH_FIN_ 0x01
@@ -79,6 +85,7 @@ MAP(sg_cfg, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS, __u32, struct sg_bpf_cfg);
 MAP(sg_ports, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS * 65536, __u32, struct sg_bpf_svc);
 MAP(sg_services, BPF_MAP_TYPE_HASH, SG_BPF_GENS * 256, struct sg_bpf_svc_key, struct sg_bpf_svc);
 MAP(sg_catchall_ports, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS * SG_BPF_PORT_WORDS, __u32, __u64);
+MAP(sg_svc_opts, BPF_MAP_TYPE_ARRAY, SG_BPF_GENS * SG_BPF_SVC_MAX, __u32, struct sg_bpf_svc_opts);
 /* Verified source prefixes -> until when (ns). */
 MAP(sg_verified4, BPF_MAP_TYPE_LRU_HASH, 1 << 20, __u32, __u64);
 MAP(sg_verified6, BPF_MAP_TYPE_LRU_HASH, 1 << 20, struct sg_bpf_v6key, __u64);
@@ -195,19 +202,34 @@ struct conn {
 	__u16 sport, dport;		/* host order */
 	__u32 seq;			/* the client's ISN (a RST's: the cookie), host order */
 	__u32 ack;			/* a stray's acknowledgment number, host order */
-	__u16 mss;			/* the SYN+ACK's MSS option */
+	__u16 mss;			/* the auth SYN+ACK's MSS option */
 	__u8 rst;			/* a pure RST, not a SYN */
 	__u8 stray;			/* no SYN (but a SYN+ACK), not a pure RST */
 	__u8 flags;			/* a stray's TCP flags */
+	__u8 hlen;			/* the TCP header's bytes */
+	__u8 svcf;			/* the service's SG_BPF_SVCF_* */
+	__u32 svc;			/* the daemon's index of the service */
+	/* A proxied SYN's options, as pkt.c reads them: MSS (0: none), window
+	 * scale (at most 14, SG_BPF_NO_WSCALE: none), SACK-permitted. */
+	__u16 cmss;
+	__u8 cwscale, csack;
 };
+
+/* The MACs are global functions: the verifier checks each once, on its
+ * own, instead of on every path that reaches it (the two programs' paths
+ * through judge are many: inlined, the MACs alone would take most of its
+ * budget of instructions). */
 
 /* SipHash-2-4 of the tuple as src/tuple.h's sg_tuple_put lays it out
  * (the address length, the client's and the server's addresses, the
  * client's and the server's ports in network order), its words put
  * together in registers: no message buffer. */
-static __always_inline __u64 tuple_mac(__u64 k0, __u64 k1, const struct conn *c)
+__attribute__((noinline)) __u64 sg_tuple_mac(__u64 k0, __u64 k1, const struct conn *c)
 {
 	struct sip s = sip_init(k0, k1);
+
+	if (!c)
+		return 0;
 	/* The ports' four bytes as they follow the addresses. */
 	__u64 ports = (__u64)(c->sport >> 8) | (__u64)(c->sport & 0xff) << 8 |
 		      (__u64)(c->dport >> 8) << 16 | (__u64)(c->dport & 0xff) << 24;
@@ -239,7 +261,7 @@ static __always_inline __u64 tuple_mac(__u64 k0, __u64 k1, const struct conn *c)
 static __always_inline __u32 auth_cookie(const struct sg_bpf_keys *k, const struct conn *c)
 {
 	__u32 parity = k->parity << 31, c0, c1;
-	__u64 mac = tuple_mac(k->cur_k0, k->cur_k1, c);
+	__u64 mac = sg_tuple_mac(k->cur_k0, k->cur_k1, c);
 
 	c0 = ((__u32)mac & COOKIE_MAC_MASK) | parity;
 	c1 = ((__u32)(mac >> 32) & COOKIE_MAC_MASK) | parity;
@@ -285,12 +307,40 @@ static __always_inline __u32 proxy_mac_len(__u64 k0, __u64 k1, const struct conn
 	return (__u32)(sip_final(&s, (__u64)len << 56 | w) >> 40);
 }
 
-static __always_inline __u32 proxy_mac(__u64 k0, __u64 k1, const struct conn *c, __u32 isn,
-				       __u8 opts)
+__attribute__((noinline)) __u32 sg_proxy_mac(__u64 k0, __u64 k1, const struct conn *c, __u32 isn,
+					     __u32 opts)
 {
+	if (!c)
+		return 0;
 	if (c->alen == 16)
 		return proxy_mac_len(k0, k1, c, isn, opts, 16);
 	return proxy_mac_len(k0, k1, c, isn, opts, 4);
+}
+
+/* The proxy cookie's low byte (src/cookie.c's proxy_encode_opts): the
+ * epoch's parity, the index of the client's MSS in the kernel's syncookie
+ * table of its family (536 1300 1440 1460; IPv6 1220 1420 1440 8940: the
+ * largest not above it, else the first), SACK, the window scale (15:
+ * none). */
+static __always_inline __u8 proxy_opts(const struct sg_bpf_keys *k, const struct conn *c)
+{
+	__u32 m = c->cmss, i;
+
+	if (c->family == AF_INET)
+		i = m >= 1460 ? 3 : m >= 1440 ? 2 : m >= 1300 ? 1 : 0;
+	else
+		i = m >= 8940 ? 3 : m >= 1440 ? 2 : m >= 1420 ? 1 : 0;
+	return (__u8)(k->parity << 7 | i << 5 | (c->csack ? 0x10 : 0) |
+		      (c->cwscale == SG_BPF_NO_WSCALE ? 15 : c->cwscale));
+}
+
+/* cookie_proxy_make: the MAC of the current epoch over the connection,
+ * the client's ISN and the low byte, above that byte. */
+static __always_inline __u32 proxy_cookie(const struct sg_bpf_keys *k, const struct conn *c)
+{
+	__u8 opts = proxy_opts(k, c);
+
+	return sg_proxy_mac(k->cur_k0, k->cur_k1, c, c->seq, opts) << 8 | opts;
 }
 
 /* Whether a stray's acknowledgment is a valid proxy cookie (ack - 1, for
@@ -300,8 +350,8 @@ static __always_inline int proxy_cookie_valid(const struct sg_bpf_keys *k, const
 	__u32 cookie = c->ack - 1;
 	__u8 opts = (__u8)cookie;
 	int current = ((opts >> 7) & 1) == (int)k->parity;
-	__u32 mac = current ? proxy_mac(k->cur_k0, k->cur_k1, c, c->seq - 1, opts)
-			    : proxy_mac(k->prev_k0, k->prev_k1, c, c->seq - 1, opts);
+	__u32 mac = current ? sg_proxy_mac(k->cur_k0, k->cur_k1, c, c->seq - 1, opts)
+			    : sg_proxy_mac(k->prev_k0, k->prev_k1, c, c->seq - 1, opts);
 
 	return mac == cookie >> 8;
 }
@@ -380,7 +430,7 @@ static __always_inline __u64 pseudo_sum(const struct conn *c, __u32 tcplen)
 
 /* --- parsing ------------------------------------------------------------------ */
 
-enum verdict { V_PASS, V_DROP, V_CHALLENGE, V_RST, V_STRAY };
+enum verdict { V_PASS, V_DROP, V_CHALLENGE, V_RST, V_STRAY, V_PROXY };
 
 struct frame {
 	void *data, *end;
@@ -516,6 +566,7 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
 	c->sport = bpf_ntohs(th->source);
 	c->dport = bpf_ntohs(th->dest);
 	c->seq = bpf_ntohl(th->seq);
+	c->hlen = (__u8)hlen;
 	if (kind != TH_SYN_ && kind != TH_RST_) {
 		if ((flags & TH_SYN_) && !(flags & TH_ACK_))
 			return -1;	/* SYN with RST or FIN: the daemon's */
@@ -543,21 +594,119 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
 	return 0;
 }
 
+/* A proxied SYN's MSS, window scale and SACK-permitted options, read as
+ * pkt.c's parse_tcpopt reads them (EOL ends the list, a kind's length is
+ * checked, a later option of a kind overrides an earlier one): 0, or -1
+ * where the program leaves the SYN to the daemon (malformed options, or
+ * more than OPT_STEPS of them).  The option bytes are copied into a
+ * per-CPU scratch buffer first and walked there with an index kept in
+ * 0..63 by a mask: no packet pointer in the walk, and every step begins in
+ * the same state, so the verifier checks each step's few paths once
+ * instead of every path through the list (and each hook's walk is a
+ * global function: once, not on every path to it).  len: the option
+ * bytes, 0..40, already in b. */
+static __always_inline int walk_opts(const __u8 *b, __u32 len, struct conn *c)
+{
+	__u32 i = 0;
+
+	for (int n = 0; n < OPT_STEPS; n++) {
+		__u32 kind, olen;
+
+		if (i >= len)
+			return 0;
+		kind = b[i & 63];
+		if (kind == TCPOPT_EOL_)
+			return 0;
+		if (kind == TCPOPT_NOP_) {
+			i = (i + 1) & 63;
+			continue;
+		}
+		if (len - i < 2)
+			return -1;
+		olen = b[(i + 1) & 63];
+		if (olen < 2 || olen > len - i)
+			return -1;
+		if (kind == TCPOPT_MSS_ && olen == 4)
+			c->cmss = (__u16)(b[(i + 2) & 63] << 8 | b[(i + 3) & 63]);
+		else if (kind == TCPOPT_WSCALE_ && olen == 3)
+			c->cwscale = b[(i + 2) & 63] > WSCALE_MAX ? WSCALE_MAX : b[(i + 2) & 63];
+		else if (kind == TCPOPT_SACK_PERM_ && olen == 2)
+			c->csack = 1;
+		i = (i + olen) & 63;	/* <= len <= 40: the mask changes nothing */
+	}
+	return i >= len ? 0 : -1;
+}
+
+struct opt_buf {
+	__u8 b[64];
+};
+MAP(sg_scratch, BPF_MAP_TYPE_PERCPU_ARRAY, 1, __u32, struct opt_buf);
+
+/* The option bytes' count (0..40), the scratch buffer in *b; -1: none. */
+static __always_inline int opts_prepare(struct conn *c, struct opt_buf **b)
+{
+	__u32 zero = 0;
+
+	if (!c || c->hlen < 20 || c->hlen > 60)
+		return -1;
+	c->cmss = 0;
+	c->cwscale = SG_BPF_NO_WSCALE;
+	c->csack = 0;
+	*b = bpf_map_lookup_elem(&sg_scratch, &zero);
+	return *b ? (int)(c->hlen - 20) : -1;
+}
+
+__attribute__((noinline)) int sg_xdp_opts(struct xdp_md *ctx, __u32 l4, struct conn *c)
+{
+	struct opt_buf *b;
+	int len = opts_prepare(c, &b);
+
+	if (len <= 0 || !ctx)
+		return len;
+	if (bpf_xdp_load_bytes(ctx, l4 + 20, b->b, (((__u32)len - 1) & 63) + 1))
+		return -1;
+	return walk_opts(b->b, (__u32)len, c);
+}
+
+__attribute__((noinline)) int sg_tc_opts(struct __sk_buff *skb, __u32 l4, struct conn *c)
+{
+	struct opt_buf *b;
+	int len = opts_prepare(c, &b);
+
+	if (len <= 0 || !skb)
+		return len;
+	if (bpf_skb_load_bytes(skb, l4 + 20, b->b, (((__u32)len - 1) & 63) + 1))
+		return -1;
+	return walk_opts(b->b, (__u32)len, c);
+}
+
 /* --- policy ------------------------------------------------------------------- */
 
-static __always_inline void mask(__u8 *a, __u32 alen, __u32 bits)
+/* The client's address, its first bits kept (a global function, as the
+ * MACs: inlined, its branch per byte would multiply the paths the
+ * verifier walks after it).  IPv4 in the first 4 bytes, the rest zero. */
+__attribute__((noinline)) int sg_masked(struct sg_bpf_v6key *out, const struct conn *c,
+					__u32 bits)
 {
-#pragma unroll
-	for (int i = 0; i < 16; i++) {
-		__u32 lo = i * 8;
+	__u64 w[2];
 
-		if (i >= alen)
-			break;
-		if (bits <= lo)
-			a[i] = 0;
-		else if (bits < lo + 8)
-			a[i] &= (__u8)(0xff << (lo + 8 - bits));
+	if (!out || !c)
+		return 0;
+	__builtin_memset(out->addr, 0, 16);
+	if (c->alen != 16) {
+		__u32 a;
+
+		__builtin_memcpy(&a, c->src, 4);
+		a &= bits >= 32 ? 0xffffffffU : bits ? bpf_htonl(0xffffffffU << (32 - bits)) : 0;
+		__builtin_memcpy(out->addr, &a, 4);
+		return 0;
 	}
+	/* Two big-endian halves: the first bits of each kept. */
+	__builtin_memcpy(w, c->src, 16);
+	w[0] &= bits >= 64 ? ~0ULL : bits ? bpf_cpu_to_be64(~0ULL << (64 - bits)) : 0;
+	w[1] &= bits >= 128 ? ~0ULL : bits > 64 ? bpf_cpu_to_be64(~0ULL << (128 - bits)) : 0;
+	__builtin_memcpy(out->addr, w, 16);
+	return 0;
 }
 
 /* Whether the source is on the deny (or allow) list of generation gen;
@@ -587,17 +736,16 @@ static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct c
 {
 	__u64 *until;
 
+	struct sg_bpf_v6key k;
+
 	if (c->family == AF_INET) {
-		__u32 k;
+		__u32 k4;
 
-		__builtin_memcpy(&k, c->src, 4);
-		mask((__u8 *)&k, 4, cfg->prefix4);
-		until = bpf_map_lookup_elem(&sg_verified4, &k);
+		sg_masked(&k, c, cfg->prefix4);
+		__builtin_memcpy(&k4, k.addr, 4);
+		until = bpf_map_lookup_elem(&sg_verified4, &k4);
 	} else {
-		struct sg_bpf_v6key k;
-
-		__builtin_memcpy(k.addr, c->src, 16);
-		mask(k.addr, 16, cfg->prefix6);
+		sg_masked(&k, c, cfg->prefix6);
 		until = bpf_map_lookup_elem(&sg_verified6, &k);
 	}
 	return until && *until > now;
@@ -606,17 +754,16 @@ static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct c
 /* The source's prefix verified until `until`, as the daemon's table has it. */
 static __always_inline void verify(const struct sg_bpf_cfg *cfg, const struct conn *c, __u64 until)
 {
+	struct sg_bpf_v6key k;
+
 	if (c->family == AF_INET) {
-		__u32 k;
+		__u32 k4;
 
-		__builtin_memcpy(&k, c->src, 4);
-		mask((__u8 *)&k, 4, cfg->prefix4);
-		bpf_map_update_elem(&sg_verified4, &k, &until, BPF_ANY);
+		sg_masked(&k, c, cfg->prefix4);
+		__builtin_memcpy(&k4, k.addr, 4);
+		bpf_map_update_elem(&sg_verified4, &k4, &until, BPF_ANY);
 	} else {
-		struct sg_bpf_v6key k;
-
-		__builtin_memcpy(k.addr, c->src, 16);
-		mask(k.addr, 16, cfg->prefix6);
+		sg_masked(&k, c, cfg->prefix6);
 		bpf_map_update_elem(&sg_verified6, &k, &until, BPF_ANY);
 	}
 }
@@ -653,7 +800,7 @@ static __always_inline struct sg_bpf_svc service_of(const struct sg_bpf_cfg *cfg
 {
 	struct sg_bpf_svc *s = service_entry(cfg, gen, c),
 			  all = { .index = cfg->catchall_index, .action = cfg->catchall,
-				  .proxied = cfg->catchall_proxied };
+				  .flags = cfg->catchall_flags };
 	__u32 word = gen * SG_BPF_PORT_WORDS + c->dport / 64;
 	__u64 *bits;
 
@@ -672,7 +819,24 @@ struct synack_tcp {
 	__be32 seq, ack_seq;
 	__u8 doff, flags;
 	__be16 window, check, urg;
-	__u8 opt[4];
+};
+
+/* What the program answers a challenged SYN with, and what it counts that
+ * answer under.  The options in 32-bit words as they go on the wire: the
+ * auth SYN+ACK's MSS; the proxy's MSS, window scale and SACK-permitted as
+ * pkt.c's put_options lays them out. */
+#define OPT_WORDS 3
+struct answer {
+	const struct sg_bpf_cfg *cfg;
+	struct sg_bpf_svc_stats *ss;
+	__u32 seq, ack;
+	__u64 now;		/* V_RST: the clock read for the SYN or RST */
+	const struct sg_bpf_keys *keys;	/* V_PROXY: for proxy_answer */
+	__u32 gen;
+	__u16 window;
+	__u8 olen;		/* the options' bytes: 0, 4, 8 or 12 */
+	__u8 proxy;		/* a proxy cookie SYN+ACK */
+	__u32 opt[OPT_WORDS];
 };
 
 /* The Ethernet addresses swapped, in 16-bit words (a frame's headers
@@ -691,60 +855,82 @@ static __always_inline void swap_macs(struct ethhdr *eth)
 }
 
 /* The SYN+ACK's length: the link header as received, an IP header
- * without options, a TCP header with only the MSS option. */
-static __always_inline __u32 synack_len(const struct frame *f, const struct conn *c)
+ * without options, the TCP header with the answer's options. */
+static __always_inline __u32 synack_len(const struct frame *f, const struct conn *c,
+					const struct answer *a)
 {
-	return f->l3 + (c->family == AF_INET ? 20 : 40) + sizeof(struct synack_tcp);
+	return f->l3 + (c->family == AF_INET ? 20 : 40) + sizeof(struct synack_tcp) + a->olen;
+}
+
+/* The TCP header and its options at th (bounds checked): 0, or -1. */
+static __always_inline int put_tcp(struct frame *f, void *th, const struct synack_tcp *h,
+				   const struct answer *a)
+{
+	if (th + sizeof(*h) > f->end)
+		return -1;
+	*(struct synack_tcp *)th = *h;	/* typed stores: words, not bytes */
+#pragma unroll
+	for (__u32 i = 0; i < OPT_WORDS; i++) {
+		__u32 *w = th + sizeof(*h) + 4 * i;
+
+		if (4 * i >= a->olen)
+			break;
+		if ((void *)(w + 1) > f->end)
+			return -1;
+		*w = a->opt[i];
+	}
+	return 0;
 }
 
 /* Rewrite the frame, already cut or grown to synack_len (each entry point
  * with its own helper), into the SYN+ACK: Ethernet addresses swapped (VLAN
- * tags kept), a fresh IP header without options, a TCP header with only
- * the MSS option, all checksums full.  0, or -1. */
-static __always_inline int rewrite(struct frame *f, const struct conn *c,
-				   const struct sg_bpf_cfg *cfg, __u32 seq, __u32 ack)
+ * tags kept), a fresh IP header without options, the TCP header with the
+ * answer's options, all checksums full (the options' words summed whole:
+ * the unused ones are zero).  0, or -1. */
+static __always_inline int rewrite(struct frame *f, const struct conn *c, const struct answer *a)
 {
+	__u32 thlen = sizeof(struct synack_tcp) + a->olen;
 	struct synack_tcp th = {
 		.source = bpf_htons(c->dport), .dest = bpf_htons(c->sport),
-		.seq = bpf_htonl(seq), .ack_seq = bpf_htonl(ack),
-		.doff = 6 << 4, .flags = TH_SYN_ | TH_ACK_, .window = bpf_htons(cfg->window),
-		.opt = { TCPOPT_MSS_, 4, c->mss >> 8, (__u8)c->mss },
+		.seq = bpf_htonl(a->seq), .ack_seq = bpf_htonl(a->ack),
+		.doff = (__u8)(thlen / 4 << 4), .flags = TH_SYN_ | TH_ACK_,
+		.window = bpf_htons(a->window),
 	};
 	struct ethhdr *eth = f->data;
 
 	if (f->l3 > 64 || (void *)(eth + 1) > f->end)
 		return -1;
 	swap_macs(eth);
-	th.check = ~fold(sum_words(&th, sizeof(th) / 4) + pseudo_sum(c, 24));
+	th.check = ~fold(sum_words(&th, sizeof(th) / 4) + sum_words(a->opt, OPT_WORDS) +
+			 pseudo_sum(c, thlen));
 	if (c->family == AF_INET) {
 		struct iphdr *ip = f->data + f->l3;
 		struct iphdr nip = {
-			.version = 4, .ihl = 5, .tot_len = bpf_htons(44), .frag_off = bpf_htons(IP_DF_),
-			.ttl = TTL_OUT, .protocol = IPPROTO_TCP,
+			.version = 4, .ihl = 5, .tot_len = bpf_htons(20 + thlen),
+			.frag_off = bpf_htons(IP_DF_), .ttl = TTL_OUT, .protocol = IPPROTO_TCP,
 		};
 
 		__builtin_memcpy(&nip.saddr, c->dst, 4);
 		__builtin_memcpy(&nip.daddr, c->src, 4);
 		nip.check = ~fold(sum_words(&nip, sizeof(nip) / 4));
-		if ((void *)ip + 20 + 24 > f->end)
+		if ((void *)(ip + 1) > f->end)
 			return -1;
 		*ip = nip;	/* typed stores: words, not bytes */
-		*(struct synack_tcp *)(ip + 1) = th;
+		return put_tcp(f, ip + 1, &th, a);
 	} else {
 		struct ipv6hdr *ip = f->data + f->l3;
 		struct ipv6hdr nip = {
-			.version = 6, .payload_len = bpf_htons(24), .nexthdr = IPPROTO_TCP,
+			.version = 6, .payload_len = bpf_htons(thlen), .nexthdr = IPPROTO_TCP,
 			.hop_limit = TTL_OUT,
 		};
 
 		__builtin_memcpy(&nip.saddr, c->dst, 16);
 		__builtin_memcpy(&nip.daddr, c->src, 16);
-		if ((void *)ip + 40 + 24 > f->end)
+		if ((void *)(ip + 1) > f->end)
 			return -1;
 		*ip = nip;
-		*(struct synack_tcp *)(ip + 1) = th;
+		return put_tcp(f, ip + 1, &th, a);
 	}
-	return 0;
 }
 
 #define CAS_TRIES 4
@@ -787,14 +973,16 @@ static __always_inline __u32 victim_slot(const struct sg_bpf_keys *k, const stru
 					 const struct conn *c)
 {
 	__u64 h = k->bucket_seed ^ c->family;
+	struct sg_bpf_v6key m;
 	__u32 w[4];
 
-	__builtin_memcpy(w, c->src, 16);
 	if (c->family == AF_INET) {
-		mask((__u8 *)w, 4, cfg->limit_prefix4);
+		sg_masked(&m, c, cfg->limit_prefix4);
+		__builtin_memcpy(w, m.addr, 4);
 		h = sg_bpf_mix(h, w[0]);
 	} else {
-		mask((__u8 *)w, 16, cfg->limit_prefix6);
+		sg_masked(&m, c, cfg->limit_prefix6);
+		__builtin_memcpy(w, m.addr, 16);
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			h = sg_bpf_mix(h, w[i]);
@@ -828,12 +1016,17 @@ static __always_inline int reflection_limited(const struct sg_bpf_keys *k,
 /* The fallback for clients whose firewall drops the wrong SYN+ACK: the same
  * SYN again between retransmit_min and retransmit_max after its first
  * challenge is passed (once); anything else is remembered and challenged. */
-static __always_inline int retransmission(const struct sg_bpf_cfg *cfg, __u64 fp, __u64 now)
+__attribute__((noinline)) int sg_retransmission(const struct sg_bpf_cfg *cfg, __u64 fp,
+						 __u64 now)
 {
-	__u32 set = (__u32)fp & cfg->retrans_mask, tag = (__u32)(fp >> 32) | 1;
+	__u32 set, tag = (__u32)(fp >> 32) | 1;
 	__u32 ms = (__u32)(now / 1000000), oldest = 0, oldest_age = 0;
-	struct sg_bpf_retrans_set *s = bpf_map_lookup_elem(&sg_retrans, &set);
+	struct sg_bpf_retrans_set *s;
 
+	if (!cfg)
+		return 0;
+	set = (__u32)fp & cfg->retrans_mask;
+	s = bpf_map_lookup_elem(&sg_retrans, &set);
 	if (!s)
 		return 0;
 #pragma unroll
@@ -942,8 +1135,11 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 		return V_PASS;
 	}
 	svc = service_of(cfg, gen, c);
-	if (c->stray)	/* ordinary traffic unless to a proxied service */
-		return svc.action != SG_BPF_SVC_NONE && svc.proxied ? V_STRAY : V_PASS;
+	c->svcf = svc.flags;
+	c->svc = svc.index;
+	if (c->stray)	/* ordinary traffic unless to a screened service */
+		return svc.action != SG_BPF_SVC_NONE && (svc.flags & SG_BPF_SVCF_SCREEN) ? V_STRAY
+											 : V_PASS;
 	*now = bpf_ktime_get_coarse_ns();
 	if (svc.action == SG_BPF_SVC_NONE) {
 		count(SG_BPF_unprotected);
@@ -995,8 +1191,8 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 static __always_inline int cookie_valid(const struct sg_bpf_keys *k, const struct conn *c)
 {
 	int current = (c->seq >> 31) == k->parity;
-	__u64 mac = current ? tuple_mac(k->cur_k0, k->cur_k1, c)
-			    : tuple_mac(k->prev_k0, k->prev_k1, c);
+	__u64 mac = current ? sg_tuple_mac(k->cur_k0, k->cur_k1, c)
+			    : sg_tuple_mac(k->prev_k0, k->prev_k1, c);
 	__u32 v = c->seq & COOKIE_MAC_MASK;
 
 	return v == ((__u32)mac & COOKIE_MAC_MASK) || v == ((__u32)(mac >> 32) & COOKIE_MAC_MASK);
@@ -1098,10 +1294,10 @@ static __always_inline enum verdict judge_rst(const struct conn *c, const struct
 	return V_DROP;
 }
 
-/* A segment without SYN to a proxied service, as the daemon's policy
- * judges it (proxy_stray): a connection's goes on; so does an ACK whose
- * acknowledgment is a valid proxy cookie (the daemon hands it over); the
- * rest is dropped. */
+/* A segment without SYN to a screened service, as the daemon's policy
+ * (proxy_stray) and rules (SCREEN) judge it: a connection's goes on; so
+ * does, to a proxied service, an ACK whose acknowledgment is a valid proxy
+ * cookie (the daemon hands it over); the rest is dropped. */
 static __always_inline enum verdict judge_stray(const struct conn *c, int has_conn)
 {
 	__u32 zero = 0;
@@ -1116,7 +1312,8 @@ static __always_inline enum verdict judge_stray(const struct conn *c, int has_co
 		count(SG_BPF_no_keys);
 		return V_PASS;
 	}
-	if ((c->flags & (TH_ACK_ | TH_RST_ | TH_SYN_)) == TH_ACK_ && proxy_cookie_valid(k, c)) {
+	if ((c->svcf & SG_BPF_SVCF_PROXIED) && (c->flags & (TH_ACK_ | TH_RST_ | TH_SYN_)) == TH_ACK_ &&
+	    proxy_cookie_valid(k, c)) {
 		count(SG_BPF_ack_cookie);
 		return V_PASS;
 	}
@@ -1126,14 +1323,60 @@ static __always_inline enum verdict judge_stray(const struct conn *c, int has_co
 
 /* --- the entry points ----------------------------------------------------------- */
 
-/* What the program answers a challenged SYN with, and what it counts that
- * answer under. */
-struct answer {
-	const struct sg_bpf_cfg *cfg;
-	struct sg_bpf_svc_stats *ss;
-	__u32 seq, ack;
-	__u64 now;		/* V_RST: the clock read for the SYN or RST */
-};
+/* The proxy's SYN+ACK (policy.c's proxy_synack, daemon.c's send_challenge):
+ * seq the proxy cookie, ack the client's ISN + 1, the proxy's window; the
+ * server's MSS, its window scale if the client scales, SACK-permitted if
+ * both offer it, from sg_svc_opts.  V_CHALLENGE, or V_PASS without them. */
+static __always_inline enum verdict proxy_answer(const struct conn *c, struct answer *a)
+{
+	const struct sg_bpf_keys *k = a->keys;
+	const struct sg_bpf_cfg *cfg = a->cfg;
+	__u32 i = a->gen * SG_BPF_SVC_MAX + (c->svc & (SG_BPF_SVC_MAX - 1)), n = 0, ws;
+	struct sg_bpf_svc_opts *so = bpf_map_lookup_elem(&sg_svc_opts, &i);
+	__u32 o0 = 0, o1 = 0, o2 = 0;
+	__u16 mss;
+
+	if (!so) {
+		count(SG_BPF_tx_errors);
+		return V_PASS;
+	}
+	mss = c->family == AF_INET ? so->mss4 : so->mss6;
+	ws = c->cwscale == SG_BPF_NO_WSCALE ? SG_BPF_NO_WSCALE : so->wscale;
+	a->seq = proxy_cookie(k, c);
+	a->ack = c->seq + 1;
+	a->window = cfg->proxy_window;
+	a->proxy = 1;
+	/* Each present option pushed in front of the later ones: no
+	 * variable index into the words. */
+	if (c->csack && so->sack) {
+		o0 = bpf_htonl(TCPOPT_NOP_ << 24 | TCPOPT_NOP_ << 16 | TCPOPT_SACK_PERM_ << 8 | 2);
+		n++;
+	}
+	if (ws != SG_BPF_NO_WSCALE) {
+		o1 = o0;
+		o0 = bpf_htonl(TCPOPT_NOP_ << 24 | TCPOPT_WSCALE_ << 16 | 3 << 8 |
+			       (ws > WSCALE_MAX ? WSCALE_MAX : ws));
+		n++;
+	}
+	if (mss) {
+		o2 = o1;
+		o1 = o0;
+		o0 = bpf_htonl(TCPOPT_MSS_ << 24 | 4 << 16 | mss);
+		n++;
+	}
+	a->opt[0] = o0;
+	a->opt[1] = o1;
+	a->opt[2] = o2;
+	a->olen = (__u8)(4 * n);
+	return V_CHALLENGE;
+}
+
+/* A proxied SYN whose options the program does not read: the daemon's. */
+static __always_inline enum verdict proxy_unread(void)
+{
+	count(SG_BPF_syn_options);
+	return V_PASS;
+}
 
 /* Everything both hooks do before the frame changes: the verdict, and for
  * a challenge (the fallback and the SYN+ACK limits passed) the answer.
@@ -1167,10 +1410,14 @@ static __always_inline enum verdict judge(struct frame *f, struct conn *c, struc
 		count(SG_BPF_no_keys);
 		return V_PASS;
 	}
-	fp = fingerprint(k, c);
-	if (retransmission(cfg, fp, now)) {
-		count(SG_BPF_syn_retransmit);
-		return V_PASS;
+	/* The proxy's SYN+ACK is valid: every stack answers it, no
+	 * retransmission fallback (as the daemon). */
+	if (!(c->svcf & SG_BPF_SVCF_PROXIED)) {
+		fp = fingerprint(k, c);
+		if (sg_retransmission(cfg, fp, now)) {
+			count(SG_BPF_syn_retransmit);
+			return V_PASS;
+		}
 	}
 	limited = reflection_limited(k, cfg, c, now);
 	if (limited) {
@@ -1178,8 +1425,16 @@ static __always_inline enum verdict judge(struct frame *f, struct conn *c, struc
 		return V_DROP;	/* unanswered, as the daemon does */
 	}
 	a->cfg = cfg;
+	if (c->svcf & SG_BPF_SVCF_PROXIED) {
+		a->keys = k;	/* the hook reads the options, then proxy_answer */
+		a->gen = gen;
+		return V_PROXY;
+	}
 	a->seq = (__u32)(fp >> 32);
 	a->ack = auth_cookie(k, c);
+	a->window = cfg->window;
+	a->olen = 4;
+	a->opt[0] = bpf_htonl(TCPOPT_MSS_ << 24 | 4 << 16 | c->mss);
 	return V_CHALLENGE;
 }
 
@@ -1187,11 +1442,13 @@ static __always_inline enum verdict judge(struct frame *f, struct conn *c, struc
  * 0, or -1 (counted as a tx error: the caller passes the frame on). */
 static __always_inline int answer(struct frame *f, const struct conn *c, const struct answer *a)
 {
-	if (rewrite(f, c, a->cfg, a->seq, a->ack) < 0) {
+	if (rewrite(f, c, a) < 0) {
 		count(SG_BPF_tx_errors);
 		return -1;
 	}
 	count(SG_BPF_challenges);
+	if (a->proxy)
+		count(SG_BPF_proxy_challenges);
 	if (a->ss)
 		a->ss->challenges++;
 	return 0;
@@ -1212,9 +1469,11 @@ int sg_xdp(struct xdp_md *ctx)
 		v = judge_rst(&c, a.cfg, a.now, conntrack_has_xdp(ctx, &c));
 	else if (v == V_STRAY)
 		v = judge_stray(&c, conntrack_has_xdp(ctx, &c));
+	else if (v == V_PROXY)
+		v = sg_xdp_opts(ctx, f.l4, &c) < 0 ? proxy_unread() : proxy_answer(&c, &a);
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? XDP_DROP : XDP_PASS;
-	if (bpf_xdp_adjust_tail(ctx, (int)synack_len(&f, &c) - (int)f.len)) {
+	if (bpf_xdp_adjust_tail(ctx, (int)synack_len(&f, &c, &a) - (int)f.len)) {
 		count(SG_BPF_tx_errors);
 		return XDP_PASS;
 	}
@@ -1272,9 +1531,11 @@ int sg_tc(struct __sk_buff *skb)
 		v = judge_rst(&c, a.cfg, a.now, conntrack_has_tc(skb, &c));
 	else if (v == V_STRAY)
 		v = judge_stray(&c, conntrack_has_tc(skb, &c));
+	else if (v == V_PROXY)
+		v = sg_tc_opts(skb, f.l4, &c) < 0 ? proxy_unread() : proxy_answer(&c, &a);
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
-	if (tc_resize(skb, &f, synack_len(&f, &c)) < 0) {
+	if (tc_resize(skb, &f, synack_len(&f, &c, &a)) < 0) {
 		count(SG_BPF_tx_errors);
 		return TC_ACT_OK;
 	}

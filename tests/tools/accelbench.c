@@ -11,16 +11,24 @@
  * program that returns at once is timed too and subtracted.  RUNS runs per
  * trial (default 1000000), the best of 5 trials.  Cases: an IPv4 and an
  * IPv6 SYN answered with a cookie SYN+ACK, an established connection's
- * ACK, a SYN from a verified source.  Root (CAP_BPF) needed.
+ * ACK, a SYN from a verified source; the same service screened (where the
+ * daemon enforces): an established connection's ACK (conntrack looked
+ * up, found: passed), an ACK of no connection (dropped); proxied: a SYN
+ * answered with the proxy cookie SYN+ACK, an ACK of no connection.  Runs
+ * in a network namespace of its own (the conntrack entries it makes).
+ * Root (CAP_BPF, CAP_NET_ADMIN) needed.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sched.h>
 #include <sys/socket.h>
 
 #include "accel.h"
+#include "ct.h"
 #include "pkt.h"
 #include "tool.h"
 
@@ -151,6 +159,8 @@ static void wrap_open(struct wrap *w, const char *path, int *null)
 	}
 }
 
+#define CONNS 4096	/* established connections of the screened case */
+
 int main(int argc, char **argv)
 {
 	struct siphash_key master = { 1, 2 }, fp = { 3, 4 };
@@ -164,7 +174,12 @@ int main(int argc, char **argv)
 		.synack_total_rate = 10000000, .synack_total_burst = 10000000,
 	};
 	struct sg_bpf_svc auth = { .action = SG_BPF_SVC_AUTH },
-			  proxied = { .action = SG_BPF_SVC_PASS, .proxied = 1 };
+			  screened = { .action = SG_BPF_SVC_AUTH, .flags = SG_BPF_SVCF_SCREEN },
+			  proxied = { .action = SG_BPF_SVC_AUTH,
+				      .flags = SG_BPF_SVCF_SCREEN | SG_BPF_SVCF_PROXIED };
+	/* What the daemon writes for a service before its first sample. */
+	struct sg_bpf_svc_opts opts = { .mss4 = 1460, .mss6 = 1440, .wscale = 7, .sack = 1 };
+	struct ct_ctl *ctl;
 	struct sg_bpf_svc_key k = { .port = 8080 };
 	/* The daemon's default verified_max, retransmit_table, limit_table. */
 	struct accel_sizes sizes = { .verified = 1 << 20, .retrans = 1 << 20, .victims = 1 << 18 };
@@ -180,6 +195,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	runs = argc == 4 ? (uint32_t)tool_num(argv[3], 1000, 100000000, "runs") : 1000000;
+	if (unshare(CLONE_NEWNET) < 0) {
+		fprintf(stderr, "accelbench: unshare: %s\n", strerror(errno));
+		return 1;
+	}
 	a = accel_open(argv[1], &sizes, err, sizeof(err));
 	if (!a) {
 		fprintf(stderr, "accelbench: %s\n", err);
@@ -213,10 +232,39 @@ int main(int argc, char **argv)
 	}
 	load_frames(&w, AF_INET, PKT_TH_SYN, verified);
 	measure(&w, a, null, "IPv4 SYN, verified source -> pass", runs);
-	/* Port 8080 proxied: an ACK of no connection (conntrack looked up,
-	 * nothing found) whose acknowledgment is no proxy cookie: dropped. */
-	if (accel_set_service(a, &k, &proxied) < 0)
+	/* Port 8080 screened: the ACKs of established connections (conntrack
+	 * entries made through ctnetlink) are looked up and passed. */
+	if (accel_set_service(a, &k, &screened) < 0)
 		die("accelbench: map update");
+	ctl = ct_ctl_open();
+	if (!ctl)
+		die("accelbench: ctnetlink");
+	for (uint32_t i = 0; i < CONNS; i++) {
+		struct ct_proxy c = { .server_isn = 1, .proxy_isn = 1, .timeout_s = 600,
+				      .client_wscale = CT_NO_WSCALE, .server_wscale = CT_NO_WSCALE };
+		struct bw_frame f;
+		struct pkt seg;
+
+		frame(&f, AF_INET, PKT_TH_ACK, i);
+		if (pkt_parse(f.data + 14, f.len - 14, &seg) != PKT_OK)
+			die("accelbench: frame");
+		pkt_tuple(&seg, &c.tuple);
+		if (ct_ctl_create(ctl, &c) < 0)
+			die("accelbench: conntrack entry");
+	}
+	load_frames(&w, AF_INET, PKT_TH_ACK, CONNS);
+	measure(&w, a, null, "IPv4 ACK, screened, of a conn. -> pass", runs);
+	ct_ctl_close(ctl);
+	load_frames(&w, AF_INET, PKT_TH_ACK, FRAMES);
+	measure(&w, a, null, "IPv4 ACK, screened, no conn. -> drop", runs);
+	/* Port 8080 proxied: its SYNs get the proxy's SYN+ACK; an ACK of no
+	 * connection whose acknowledgment is no proxy cookie is dropped. */
+	if (accel_set_service(a, &k, &proxied) < 0 || accel_set_svc_opts(a, 0, &opts) < 0)
+		die("accelbench: map update");
+	load_frames(&w, AF_INET, PKT_TH_SYN, FRAMES);
+	measure(&w, a, null, "IPv4 SYN, proxied -> proxy SYN+ACK", runs);
+	load_frames(&w, AF_INET6, PKT_TH_SYN, FRAMES);
+	measure(&w, a, null, "IPv6 SYN, proxied -> proxy SYN+ACK", runs);
 	load_frames(&w, AF_INET, PKT_TH_ACK, FRAMES);
 	measure(&w, a, null, "IPv4 ACK, proxied, no conn. -> drop", runs);
 	load_frames(&w, AF_INET6, PKT_TH_ACK, FRAMES);

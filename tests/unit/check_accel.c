@@ -1,7 +1,9 @@
 /* Unit tests: the kernel fast path's program (src/bpf/synguard.bpf.c) run
  * through BPF_PROG_TEST_RUN on byte-array frames.  Its SYN+ACK must be the
  * daemon's byte for byte (pkt_build_synack) with the daemon's cookie
- * (cookie_make, the same keys); what it does not decide passes untouched.
+ * (cookie_make, the same keys), its proxy SYN+ACK the daemon's
+ * (policy_decide, policy_proxy_synack) with the options the daemon's
+ * fastpath module wrote; what it does not decide passes untouched.
  * The TC program (sg_tc, on an skb) must answer, pass and drop as the XDP
  * one does, with the same bytes.
  * Loading a BPF program needs root (CAP_BPF): skipped (77) otherwise,
@@ -22,6 +24,7 @@
 #include "accel.h"
 #include "cookie.h"
 #include "ct.h"
+#include "fastpath.h"
 #include "pkt.h"
 #include "policy.h"
 #include "unit.h"
@@ -745,7 +748,8 @@ static void proxied_service(void)
 {
 	struct sg_bpf_svc_key k4 = { .family = AF_INET, .port = PROXIED_PORT },
 			      k6 = { .family = AF_INET6, .port = PROXIED_PORT };
-	struct sg_bpf_svc v = { .index = 1, .action = SG_BPF_SVC_PASS, .proxied = 1 };
+	struct sg_bpf_svc v = { .index = 1, .action = SG_BPF_SVC_AUTH,
+				.flags = SG_BPF_SVCF_SCREEN | SG_BPF_SVCF_PROXIED };
 
 	memcpy(k4.addr, server4, 4);
 	memcpy(k6.addr, server6, 16);
@@ -827,7 +831,8 @@ START_TEST(accel_ack_screening)
 		for (size_t j = 0; j < sizeof(kinds); j++) {
 			len = seg_frame(in, family, 42000, PROXIED_PORT, kinds[j], 7, 99);
 			assert_dropped(in, len, SG_BPF_ack_invalid);
-			/* Not proxied (8080: auth): untouched, nothing counted. */
+			/* Not screened (8080: auth, as where the daemon does not
+			 * enforce): untouched, nothing counted. */
 			len = seg_frame(in, family, 42000, 8080, kinds[j], 7, 99);
 			assert_passed(in, len, SG_BPF_packets);
 		}
@@ -856,6 +861,248 @@ START_TEST(accel_ack_of_a_connection_passes)
 	ctl = conntrack_entry(in, len);
 	assert_passed(in, len, SG_BPF_stray_conn);
 	ct_ctl_close(ctl);
+}
+END_TEST
+
+/* A screened auth service (where the daemon enforces): every segment
+ * without SYN of no connection is dropped, an ACK of a valid proxy cookie
+ * too (no proxy to hand it to); its SYNs still get the auth cookie and
+ * its RSTs are still checked against it. */
+START_TEST(accel_auth_screening)
+{
+	struct sg_bpf_svc_key k4 = { .family = AF_INET, .port = 8080 },
+			      k6 = { .family = AF_INET6, .port = 8080 };
+	struct sg_bpf_svc auth = { .index = 0, .action = SG_BPF_SVC_AUTH,
+				   .flags = SG_BPF_SVCF_SCREEN };
+	static const uint8_t kinds[] = { PKT_TH_ACK, PKT_TH_ACK | PKT_TH_FIN, PKT_TH_ACK | PKT_TH_RST,
+					 PKT_TH_SYN | PKT_TH_ACK, PKT_TH_FIN, PKT_TH_ACK | PKT_TH_PSH };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len, outlen;
+
+	memcpy(k4.addr, server4, 4);
+	memcpy(k6.addr, server6, 16);
+	ck_assert_int_eq(accel_set_service(acc, &k4, &auth), 0);
+	ck_assert_int_eq(accel_set_service(acc, &k6, &auth), 0);
+	for (int v6 = 0; v6 < 2; v6++) {
+		int family = v6 ? AF_INET6 : AF_INET;
+		struct sg_tuple t = { .family = family, .client_port = 42000, .server_port = 8080 };
+		struct cookie_opts o = { .mss = 1460, .wscale = 7, .sack = true };
+
+		memcpy(t.client, v6 ? client6 : client4, v6 ? 16 : 4);
+		memcpy(t.server, v6 ? server6 : server4, v6 ? 16 : 4);
+		for (size_t j = 0; j < sizeof(kinds); j++) {
+			len = seg_frame(in, family, 42000, 8080, kinds[j], 7, 99);
+			assert_dropped(in, len, SG_BPF_ack_invalid);
+		}
+		len = seg_frame(in, family, 42000, 8080, PKT_TH_ACK, 8,
+				cookie_proxy_make(&cookies, &t, 7, &o) + 1);
+		assert_dropped(in, len, SG_BPF_ack_invalid);
+		len = syn_frame(in, family, 42000, 0x5000);
+		ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+		assert_synack(in, len, out, outlen, ETH_LEN);
+		len = rst_frame(in, family, 42000, 12345);
+		assert_dropped(in, len, SG_BPF_rst_invalid);
+	}
+	ck_assert_uint_eq(stat(SG_BPF_ack_cookie), 0);
+}
+END_TEST
+
+/* --- the proxy's SYN+ACK ------------------------------------------------------- */
+
+/* The daemon's side of the proxy tests: its configuration (mode always,
+ * port 8081 of both servers proxied, the IPv6 one with configured server
+ * options), its policy over the test's cookies, and its fastpath module
+ * writing services, settings and proxy options into the program. */
+struct proxy_fx {
+	struct conf conf;
+	struct stats stats;
+	struct table verified, retrans;
+	struct proxy_table pt;
+	struct policy_ctx pc;
+	struct fastpath fp;
+};
+
+static struct proxy_fx *proxy_fx_new(void)
+{
+	struct proxy_fx *x = calloc(1, sizeof(*x));
+	struct siphash_key s1 = { 3, 4 }, s2 = { 5, 6 }, s3 = { 7, 8 };
+	struct conf_service *sv;
+
+	ck_assert_ptr_nonnull(x);
+	conf_defaults(&x->conf);
+	x->conf.mode = CONF_MODE_ALWAYS;
+	/* No reflection bound in either: one client sends all the SYNs. */
+	x->conf.limit_synack_dest.rate = 0;
+	x->conf.limit_synack_total.rate = 0;
+	x->conf.nservices = 2;
+	for (int i = 0; i < 2; i++) {
+		sv = &x->conf.services[i];
+		snprintf(sv->name, sizeof(sv->name), "web%d", i);
+		sv->family = i ? AF_INET6 : AF_INET;
+		memcpy(sv->addr, i ? server6 : server4, i ? 16 : 4);
+		sv->port = PROXIED_PORT;
+		sv->challenge = CONF_CHALLENGE_PROXY;
+		sv->mss = i ? 1280 : CONF_OPT_UNSET;
+		sv->wscale = i ? CONF_WSCALE_NONE : CONF_OPT_UNSET;
+		sv->sack = i ? 0 : CONF_OPT_UNSET;
+	}
+	ck_assert_int_eq(table_init(&x->verified, 1024, POLICY_SRCKEY_LEN, &s1), 0);
+	ck_assert_int_eq(table_init(&x->retrans, 1024, POLICY_RETRANS_KEYLEN, &s2), 0);
+	ck_assert_int_eq(proxy_init(&x->pt, 64, 4096, &s3), 0);
+	x->pc.conf = &x->conf;
+	x->pc.cookies = &cookies;
+	x->pc.verified = &x->verified;
+	x->pc.retrans = &x->retrans;
+	x->pc.proxy = &x->pt;
+	x->pc.stats = &x->stats;
+	policy_init(&x->pc, 0);
+	x->fp.accel = acc;
+	x->fp.conf = &x->conf;
+	x->fp.stats = &x->stats;
+	fastpath_sync(&x->fp, &x->pc);
+	return x;
+}
+
+static void proxy_fx_free(struct proxy_fx *x)
+{
+	proxy_free(&x->pt);
+	table_free(&x->verified);
+	table_free(&x->retrans);
+	conf_free(&x->conf);
+	free(x);
+}
+
+/* A SYN to the proxied port with these client options (mss 0, wscale
+ * PKT_NO_WSCALE: none); its length. */
+static size_t proxy_syn(uint8_t *f, int family, uint16_t sport, uint32_t isn, uint16_t mss,
+			uint8_t wscale, bool sack)
+{
+	int v6 = family == AF_INET6;
+	struct pkt_out o = {
+		.family = family, .src = v6 ? client6 : client4, .dst = v6 ? server6 : server4,
+		.sport = sport, .dport = PROXIED_PORT, .seq = isn, .flags = PKT_TH_SYN,
+		.window = 64240, .mss = mss, .wscale = wscale, .sack_ok = sack,
+	};
+
+	return eth_frame(f, &o);
+}
+
+/* The program answers SYN in with the very frame the daemon would send:
+ * what policy_decide decides for it (a proxy challenge: its cookie, the
+ * options it takes from the service) built by policy_proxy_synack. */
+static void assert_proxy_synack(struct proxy_fx *x, const uint8_t *in, size_t len)
+{
+	uint8_t out[FRAME_MAX], want[FRAME_MAX];
+	struct policy_result r;
+	struct pkt syn;
+	size_t outlen, n;
+
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &syn), PKT_OK);
+	policy_decide(&x->pc, PKT_OK, &syn, 1000000, &r);
+	ck_assert(r.challenge && r.proxy);
+	n = policy_proxy_synack(want, sizeof(want), &x->conf, &syn, &r);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(outlen, ETH_LEN + n);
+	ck_assert_mem_eq(out + ETH_LEN, want, n);
+	ck_assert_mem_eq(out, in + 6, 6);
+	ck_assert_mem_eq(out + 6, in, 6);
+}
+
+/* Every client option the cookie encodes (MSS below, at and between the
+ * table's entries, none; window scale none, 0, 7, 14, above 14; SACK or
+ * not), both families: the server's defaults (IPv4, no sample yet), its
+ * configured options (IPv6: MSS 1280, no window scale, no SACK), then
+ * what the daemon learned from a server SYN+ACK, once its tick wrote it. */
+START_TEST(accel_proxy_synack_is_the_daemons)
+{
+	static const uint16_t mss[] = { 0, 500, 536, 1299, 1300, 1420, 1440, 1459, 1460, 8940, 9000 };
+	static const uint8_t ws[] = { PKT_NO_WSCALE, 0, 7, 14, 15 };
+	struct proxy_fx *x = proxy_fx_new();
+	uint8_t in[FRAME_MAX];
+	uint32_t n = 0;
+	size_t len;
+
+	for (int round = 0; round < 2; round++) {
+		if (round) {
+			/* Learned: MSS 1400, scale 3, no SACK, from the tick on. */
+			x->pc.svc[0].learned = (struct policy_opts){ .n = 1, .mss = 1400, .wscale = 3 };
+			fastpath_tick(&x->fp, &x->pc);
+		}
+		for (int v6 = 0; v6 < 2; v6++)
+			for (size_t m = 0; m < sizeof(mss) / sizeof(mss[0]); m++)
+				for (size_t w = 0; w < sizeof(ws); w++)
+					for (int sack = 0; sack < 2; sack++, n++) {
+						len = proxy_syn(in, v6 ? AF_INET6 : AF_INET,
+								(uint16_t)(2000 + n),
+								n * 2654435761u, mss[m], ws[w], sack);
+						assert_proxy_synack(x, in, len);
+					}
+	}
+	ck_assert_uint_eq(stat(SG_BPF_proxy_challenges), n);
+	ck_assert_uint_eq(stat(SG_BPF_challenges), n);
+	ck_assert_uint_eq(stat(SG_BPF_syn_retransmit), 0);
+	proxy_fx_free(x);
+}
+END_TEST
+
+/* The cookie of the program's proxy SYN+ACK checks in the daemon, this
+ * epoch and (after a rotation) the last, and its ACK goes on for the
+ * hand-off; the next rotation's keys, written by the daemon, change it. */
+START_TEST(accel_proxy_cookie_rotation)
+{
+	struct proxy_fx *x = proxy_fx_new();
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct cookie_opts co;
+	struct sg_tuple t;
+	struct pkt syn, sa;
+	size_t len, outlen;
+	uint32_t k;
+
+	len = proxy_syn(in, AF_INET, 3000, 77, 1460, 7, true);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &syn), PKT_OK);
+	ck_assert_int_eq(pkt_parse(out + ETH_LEN, outlen - ETH_LEN, &sa), PKT_OK);
+	pkt_tuple(&syn, &t);
+	k = sa.seq;
+	ck_assert_uint_eq(sa.ack, 78);
+	ck_assert_int_eq(cookie_proxy_check(&cookies, &t, 77, k, &co), COOKIE_VALID_CURRENT);
+	ck_assert_uint_eq(co.mss, 1460);
+	ck_assert_uint_eq(co.wscale, 7);
+	ck_assert(co.sack);
+	ck_assert(cookie_set_epoch(&cookies, cookies.epoch + 1));
+	ck_assert_int_eq(accel_set_keys(acc, &cookies, &fp), 0);
+	ck_assert_int_eq(cookie_proxy_check(&cookies, &t, 77, k, &co), COOKIE_VALID_PREVIOUS);
+	len = seg_frame(in, AF_INET, 3000, PROXIED_PORT, PKT_TH_ACK, 78, k + 1);
+	assert_passed(in, len, SG_BPF_ack_cookie);
+	len = proxy_syn(in, AF_INET, 3000, 77, 1460, 7, true);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	ck_assert_int_eq(pkt_parse(out + ETH_LEN, outlen - ETH_LEN, &sa), PKT_OK);
+	ck_assert_uint_ne(sa.seq, k);
+	ck_assert_int_eq(cookie_proxy_check(&cookies, &t, 77, sa.seq, &co), COOKIE_VALID_CURRENT);
+	proxy_fx_free(x);
+}
+END_TEST
+
+/* A proxied SYN whose options the program does not read as pkt.c does
+ * (an option's length below 2 or past the header) goes on to the daemon,
+ * counted, as do SYNs of a verified source. */
+START_TEST(accel_proxy_odd_options_pass)
+{
+	struct proxy_fx *x = proxy_fx_new();
+	uint8_t in[FRAME_MAX];
+	struct pkt syn;
+	size_t len;
+
+	for (int bad = 0; bad < 2; bad++) {
+		len = proxy_syn(in, AF_INET, 3100, 5, 1460, 7, true);
+		ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &syn), PKT_OK);
+		in[ETH_LEN + syn.l4off + 21] = bad ? 40 : 1;	/* the MSS option's length */
+		ck_assert_int_eq(pkt_fix_csum(in + ETH_LEN, len - ETH_LEN, &syn), 0);
+		assert_passed(in, len, SG_BPF_syn_options);
+	}
+	ck_assert_uint_eq(stat(SG_BPF_proxy_challenges), 0);
+	proxy_fx_free(x);
 }
 END_TEST
 
@@ -906,7 +1153,7 @@ START_TEST(accel_tripwire)
 	ck_assert_int_eq(accel_events(acc, on_seen, &seen), 1);
 	ck_assert_uint_eq(seen.svc, 127);
 	/* The daemon's word at the attack's end is the catch-all's again. */
-	ck_assert_int_eq(accel_set_catchall(acc, SG_BPF_SVC_PASS, false), 0);
+	ck_assert_int_eq(accel_set_catchall(acc, SG_BPF_SVC_PASS, 0), 0);
 	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 41712, .dport = 9999, .isn = 1 });
 	assert_passed(in, len, SG_BPF_syn_passed);
 }
@@ -1215,6 +1462,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_tc_passes_and_drops);
 	tcase_add_test(tc, accel_ack_screening);
 	tcase_add_test(tc, accel_ack_of_a_connection_passes);
+	tcase_add_test(tc, accel_auth_screening);
+	tcase_add_test(tc, accel_proxy_synack_is_the_daemons);
+	tcase_add_test(tc, accel_proxy_cookie_rotation);
+	tcase_add_test(tc, accel_proxy_odd_options_pass);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -677,7 +677,8 @@ START_TEST(policy_proxy_drops_strays)
 	struct pkt s = syn4(70, 42000, 7000), ack, fin, rsta, srv, other;
 	struct policy_result r;
 	static const uint8_t kinds[] = { PKT_TH_ACK, PKT_TH_ACK | PKT_TH_FIN,
-					 PKT_TH_ACK | PKT_TH_RST, PKT_TH_FIN, 0 };
+					 PKT_TH_ACK | PKT_TH_RST, PKT_TH_FIN, 0,
+					 PKT_TH_SYN | PKT_TH_ACK };
 
 	ck_assert_int_eq(proxy_init(&pt, 64, 4096, &k), 0);
 	w->f->pc.proxy = &pt;
