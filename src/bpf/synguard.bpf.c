@@ -227,12 +227,13 @@ struct conn {
 __attribute__((noinline)) __u64 sg_tuple_mac(__u64 k0, __u64 k1, const struct conn *c)
 {
 	struct sip s = sip_init(k0, k1);
+	__u64 ports;
 
 	if (!c)
 		return 0;
 	/* The ports' four bytes as they follow the addresses. */
-	__u64 ports = (__u64)(c->sport >> 8) | (__u64)(c->sport & 0xff) << 8 |
-		      (__u64)(c->dport >> 8) << 16 | (__u64)(c->dport & 0xff) << 24;
+	ports = (__u64)(c->sport >> 8) | (__u64)(c->sport & 0xff) << 8 |
+		(__u64)(c->dport >> 8) << 16 | (__u64)(c->dport & 0xff) << 24;
 
 	if (c->alen == 16) {		/* 37 bytes: four words and five */
 		__u64 s0, s1, d0, d1;
@@ -734,9 +735,8 @@ static __always_inline int listed(__u32 gen, int deny, const struct conn *c, __u
 
 static __always_inline int verified(const struct sg_bpf_cfg *cfg, const struct conn *c, __u64 now)
 {
-	__u64 *until;
-
 	struct sg_bpf_v6key k;
+	__u64 *until;
 
 	if (c->family == AF_INET) {
 		__u32 k4;
