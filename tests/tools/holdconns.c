@@ -1,15 +1,20 @@
 /*
  * holdconns — hold TCP connections in chosen states for the census tests.
  *
- * Client: holdconns -d ADDR -p PORT [-e E] [-w W] [-T T] [-t SECS]
+ * Client: holdconns -d ADDR -p PORT [-e E] [-w W] [-T T] [-t SECS] [-b PORT]
  *   E connections stay ESTABLISHED; W connections shut down writing (our FIN
  *   is acknowledged, the server never closes: a gateway's conntrack sees
  *   CLOSE_WAIT); T connections close with the client first (the client ends
- *   in TIME_WAIT, conntrack too).  Prints "ready" once every connection is in
- *   place, then holds them until SIGTERM/SIGINT or SECS seconds.
+ *   in TIME_WAIT, conntrack too).  -b: the connections' local ports are
+ *   PORT, PORT+1, ... (known to a flood aimed at them).  Prints "ready" once every connection is in
+ *   place, then holds them until SIGTERM/SIGINT or SECS seconds.  At the end
+ *   each ESTABLISHED connection proves it is still one, end to end: it sends a
+ *   byte that the server echoes ("holdconns: held E alive A broken B"; the
+ *   exit status is 1 if any is broken: reset, timed out or lost on the way).
  * Server: holdconns -l ADDR -p PORT [-t SECS]
- *   The first byte of each connection says how to behave: 'E' hold, 'W' read
- *   to EOF and keep the socket open (CLOSE_WAIT), 'T' read to EOF and close.
+ *   The first byte of each connection says how to behave: 'E' hold (and echo
+ *   every later byte), 'W' read to EOF and keep the socket open (CLOSE_WAIT),
+ *   'T' read to EOF and close.
  *   The clients wait for their own socket states, so the states are
  *   deterministic once "ready" is printed.
  */
@@ -46,7 +51,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: holdconns -d ADDR -p PORT [-e N] [-w N] [-T N] [-t SECS]\n"
+	fprintf(stderr, "usage: holdconns -d ADDR -p PORT [-e N] [-w N] [-T N] [-t SECS] [-b LPORT]\n"
 			"       holdconns -l ADDR -p PORT [-t SECS]\n");
 	exit(2);
 }
@@ -97,7 +102,7 @@ static void wait_state(int fd, int state, const char *name)
 
 /* A blocking connect would wait out the kernel's SYN retries: connect
  * non-blocking with a bound, then go blocking with a bounded recv(). */
-static int connect_mode(const struct sockaddr_storage *ss, socklen_t len, char mode)
+static int connect_mode(const struct sockaddr_storage *ss, socklen_t len, char mode, int lport)
 {
 	struct timeval tv = { .tv_sec = STEP_TIMEOUT_MS / 1000 };
 	struct pollfd p;
@@ -106,6 +111,13 @@ static int connect_mode(const struct sockaddr_storage *ss, socklen_t len, char m
 
 	if (fd < 0)
 		die("socket");
+	if (lport) {
+		struct sockaddr_storage la;
+		socklen_t llen = tool_addr(&la, ss->ss_family == AF_INET ? "0.0.0.0" : "::", lport);
+
+		if (!llen || bind(fd, (const struct sockaddr *)&la, llen) < 0)
+			die("bind");
+	}
 	if (connect(fd, (const struct sockaddr *)ss, len) < 0 && errno != EINPROGRESS)
 		die("connect");
 	p.fd = fd;
@@ -139,7 +151,7 @@ static void close_first(int fd)
 	close(fd);
 }
 
-static int *client(const char *host, int port, long ne, long nw, long nt, int *nfds)
+static int *client(const char *host, int port, long ne, long nw, long nt, int lport, int *nfds)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(host, port, &ss);
@@ -150,7 +162,8 @@ static int *client(const char *host, int port, long ne, long nw, long nt, int *n
 		die("calloc");
 	*nfds = 0;
 	for (i = 0; i < ne + nw + nt; i++)
-		fds[i] = connect_mode(&ss, len, i < ne ? 'E' : i < ne + nw ? 'W' : 'T');
+		fds[i] = connect_mode(&ss, len, i < ne ? 'E' : i < ne + nw ? 'W' : 'T',
+				      lport ? lport + (int)i : 0);
 	/* A protecting gateway may follow each handshake through its queue.
 	 * Closing only once it has let go keeps the FINs out of that queue: a
 	 * busy daemon releasing a FIN and its retransmission late would have
@@ -166,6 +179,31 @@ static int *client(const char *host, int port, long ne, long nw, long nt, int *n
 		close_first(fds[i]);
 	*nfds = (int)(ne + nw);
 	return fds;
+}
+
+/* Each of the first n connections (ESTABLISHED) sends one byte and waits
+ * (SO_RCVTIMEO, STEP_TIMEOUT_MS) for the server's echo; a connection reset
+ * meanwhile fails at once.  Returns how many answered. */
+static int probe(const int *fds, int n)
+{
+	int alive = 0;
+
+	for (int i = 0; i < n; i++) {
+		char b = 'p', r = 0;
+
+		if (send(fds[i], &b, 1, MSG_NOSIGNAL) != 1) {
+			fprintf(stderr, "holdconns: connection %d: send: %s\n", i, strerror(errno));
+			continue;
+		}
+		errno = 0;
+		if (recv(fds[i], &r, 1, 0) != 1 || r != b) {
+			fprintf(stderr, "holdconns: connection %d: no echo: %s\n", i,
+				errno ? strerror(errno) : "closed");
+			continue;
+		}
+		alive++;
+	}
+	return alive;
 }
 
 /* --- server ---------------------------------------------------------------- */
@@ -197,9 +235,19 @@ static void server_read(struct pollfd *p, struct conn *c)
 	char buf[256];
 	ssize_t n;
 
-	while ((n = recv(p->fd, buf, sizeof(buf), 0)) > 0)
-		if (!c->mode)
+	while ((n = recv(p->fd, buf, sizeof(buf), 0)) > 0) {
+		size_t off = 0;
+
+		if (!c->mode) {
 			c->mode = buf[0];
+			off = 1;
+		}
+		/* A held connection's probe: a few bytes at most, the socket
+		 * buffer takes them (a short send is a broken probe, seen by
+		 * the client). */
+		if (c->mode == 'E' && (size_t)n > off)
+			(void)send(p->fd, buf + off, (size_t)n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (c->mode == 'T') {
@@ -233,12 +281,12 @@ static void server(const char *host, int port, double deadline)
 int main(int argc, char **argv)
 {
 	const char *dst = NULL, *lst = NULL;
-	long port = 0, ne = 0, nw = 0, nt = 0, secs = 3600;
+	long port = 0, ne = 0, nw = 0, nt = 0, secs = 3600, lport = 0;
 	struct sigaction sa;
 	double deadline;
-	int opt, nfds, *fds;
+	int opt, nfds, *fds, alive;
 
-	while ((opt = getopt(argc, argv, "d:l:p:e:w:T:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:l:p:e:w:T:t:b:")) != -1) {
 		switch (opt) {
 		case 'd': dst = optarg; break;
 		case 'l': lst = optarg; break;
@@ -247,6 +295,7 @@ int main(int argc, char **argv)
 		case 'w': nw = tool_num(optarg, 0, 1000, "close-wait count"); break;
 		case 'T': nt = tool_num(optarg, 0, 1000, "time-wait count"); break;
 		case 't': secs = tool_num(optarg, 1, 86400, "seconds"); break;
+		case 'b': lport = tool_num(optarg, 1, 65535 - 3000, "local port"); break;
 		default: usage();
 		}
 	}
@@ -261,13 +310,15 @@ int main(int argc, char **argv)
 		server(lst, (int)port, deadline);
 		return 0;
 	}
-	fds = client(dst, (int)port, ne, nw, nt, &nfds);
+	fds = client(dst, (int)port, ne, nw, nt, (int)lport, &nfds);
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop && tool_now_ms() < deadline)
 		usleep(50000);
+	alive = probe(fds, (int)ne);
+	printf("holdconns: held %ld alive %d broken %ld\n", ne, alive, ne - alive);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
 	free(fds);
-	return 0;
+	return alive == ne ? 0 : 1;
 }

@@ -6,8 +6,11 @@
  * (ACK, RST, FIN, SYN+ACK: random sequence and acknowledgment numbers, the
  * timestamp option; -f all: every kind in turn), sent through a
  * header-including raw socket with
- * sendmmsg. A safety guard refuses destinations outside the documentation ranges
- * and sources outside 198.18.0.0/15 and 2001:db8:ff00::/40, and every run is
+ * sendmmsg.  -P LO-HI limits the source ports (default 1024-65535): with -s
+ * the lab attacker's own address, segments aimed at its real connections.
+ * A safety guard refuses destinations outside the documentation ranges and
+ * sources outside 198.18.0.0/15 and 2001:db8:ff00::/40 (and the lab
+ * attacker's link, 198.51.100.0/24 and 2001:db8:2::/48), and every run is
  * bounded in time (default 5 s, at most 120 s). SIGTERM/SIGINT end it early,
  * still printing the summary.
  */
@@ -59,6 +62,7 @@ struct flood {
 	uint64_t count;  /* 0 = unlimited */
 	int batch;
 	uint8_t flags;   /* the TCP flags byte: 0x02 (SYN) unless -f; 0: -f all */
+	uint16_t sport_lo, sport_n; /* source ports: sport_lo + [0, sport_n) */
 	unsigned next;   /* -f all: the kind of the next packet */
 	uint64_t rng;
 };
@@ -70,18 +74,20 @@ static const struct { const char *name; uint8_t flags; } kinds[] = {
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-/* Ranges the guard allows. Destinations: documentation ranges (RFC 5737, 3849);
- * sources: RFC 2544 benchmark range and the project's IPv6 spoof block. */
+/* Ranges the guard allows. Destinations: documentation ranges (RFC 5737, 3849). */
 static const char *const dst_allowed[] = {
 	"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32",
 };
+/* Sources: RFC 2544 benchmark range and the project's IPv6 spoof block; and
+ * the lab attacker's own link (documentation ranges, RFC 5737, 3849), for
+ * segments aimed at real connections of the attacker ns (-s ADDR -P LO-HI). */
 static const char *const src_allowed[] = {
-	"198.18.0.0/15", "2001:db8:ff00::/40",
+	"198.18.0.0/15", "2001:db8:ff00::/40", "198.51.100.0/24", "2001:db8:2::/48",
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: synflood -d DSTADDR -p PORT [-s SRC_CIDR] [-r PPS] "
+	fprintf(stderr, "usage: synflood -d DSTADDR -p PORT [-s SRC_CIDR] [-P SPORT_LO-HI] [-r PPS] "
 		"[-t SECONDS] [-n COUNT] [-b BATCH] [-f syn|ack|rst|rstack|fin|synack|all]\n");
 	exit(2);
 }
@@ -261,7 +267,7 @@ static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
 	}
 	if (flags != 0x02) {
 		memset(t, 0, 20);
-		put16(t, (uint16_t)(1024 + (r % 64512)));
+		put16(t, (uint16_t)(f->sport_lo + (r % f->sport_n)));
 		put16(t + 2, f->port);
 		put32(t + 4, (uint32_t)(r >> 32));
 		if (flags & 0x10)
@@ -276,7 +282,7 @@ static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
 	}
 
 	memset(t, 0, 20);
-	put16(t, (uint16_t)(1024 + (r % 64512)));   /* source port 1024..65535 */
+	put16(t, (uint16_t)(f->sport_lo + (r % f->sport_n))); /* default 1024..65535 */
 	put16(t + 2, f->port);
 	put32(t + 4, (uint32_t)(r >> 32));          /* ISN */
 	t[12] = (TCP_HLEN / 4) << 4;
@@ -373,11 +379,26 @@ static void parse_args(int argc, char **argv, struct flood *f)
 	f->seconds = 5;
 	f->batch = 64;
 	f->flags = 0x02;
-	while ((c = getopt(argc, argv, "d:p:s:r:t:n:b:f:h")) != -1) {
+	f->sport_lo = 1024;
+	f->sport_n = 64512;
+	while ((c = getopt(argc, argv, "d:p:s:P:r:t:n:b:f:h")) != -1) {
 		switch (c) {
 		case 'd': dst = optarg; break;
 		case 'p': f->port = (uint16_t)parse_num(optarg, 1, 65535, "port"); break;
 		case 's': src = optarg; break;
+		case 'P': {
+			char *dash = strchr(optarg, '-');
+			double lo, hi;
+
+			if (!dash)
+				die("-P: a source port range LO-HI");
+			*dash = 0;
+			lo = parse_num(optarg, 1, 65535, "source port");
+			hi = parse_num(dash + 1, lo, 65535, "source port");
+			f->sport_lo = (uint16_t)lo;
+			f->sport_n = (uint16_t)(hi - lo + 1);
+			break;
+		}
 		case 'r': f->rate = parse_num(optarg, 0, 1e8, "rate"); break;
 		case 't': f->seconds = parse_num(optarg, 0.001, MAX_SECONDS, "seconds"); break;
 		case 'n': f->count = (uint64_t)parse_num(optarg, 1, 1e12, "count"); break;
@@ -413,8 +434,9 @@ static void parse_args(int argc, char **argv, struct flood *f)
 		die("bad source CIDR");
 	if (f->src.family != f->dst.family)
 		die("source CIDR and destination differ in address family");
-	if (!cidr_allowed(&f->src, src_allowed, 2))
-		die("refusing source CIDR outside 198.18.0.0/15 and 2001:db8:ff00::/40");
+	if (!cidr_allowed(&f->src, src_allowed, 4))
+		die("refusing source CIDR outside 198.18.0.0/15, 2001:db8:ff00::/40, "
+		    "198.51.100.0/24, 2001:db8:2::/48");
 }
 
 struct result {
