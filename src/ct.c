@@ -452,7 +452,7 @@ int ct_census_read(struct ct_census *c, ct_entry_fn fn, void *arg)
 		finish(c, true);	/* ENOBUFS: lost messages, the count is wrong */
 		return -1;
 	}
-	for (len = (int)n; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	for (len = (int)n; nl_msg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		r = on_message(c, nlh, fn, arg);
 		if (r <= 0)
 			return r;
@@ -646,7 +646,7 @@ static const struct nlmsghdr *find_answer(struct ct_ctl *c, ssize_t n)
 	const struct nlmsghdr *nlh = &c->rx.align;
 	int len;
 
-	for (len = (int)n; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+	for (len = (int)n; nl_msg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
 		if (nlh->nlmsg_seq == c->seq && nlh->nlmsg_type != NLMSG_NOOP)
 			return nlh;
 	return NULL;

@@ -79,7 +79,7 @@ static int find_ack(const uint8_t *buf, size_t len, uint32_t seq, int *err)
 	const struct nlmsghdr *nlh = (const void *)buf;
 	int rest = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+	for (; nl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 		if (nlh->nlmsg_seq != seq || nlh->nlmsg_type != NLMSG_ERROR)
 			continue;
 		*err = nl_error_errno(nlh);
@@ -315,7 +315,7 @@ unsigned ipset_parse_errors(const void *buf, size_t len, int *last_errno)
 	int rest = (int)len;
 	unsigned errors = 0;
 
-	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+	for (; nl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 		int err;
 
 		if (nlh->nlmsg_type != NLMSG_ERROR)

@@ -386,7 +386,7 @@ static void handle_datagram(struct nfq *q, const uint8_t *buf, size_t len)
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)(const void *)buf;
 	int rest = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+	for (; nl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 		if (nlh->nlmsg_type == NLMSG_ERROR)
 			handle_error(q, nlh);
 		else if ((nlh->nlmsg_type & 0xff) == NFQNL_MSG_PACKET)

@@ -76,4 +76,14 @@ int nl_error_errno(const struct nlmsghdr *nlh);
 /* The same for a dump's NLMSG_DONE, whose code is optional: 0 without one. */
 int nl_done_errno(const struct nlmsghdr *nlh);
 
+/* Whether a whole message starts at nlh among len bytes received: walk a
+ * receive buffer with it and mnl_nlmsg_next().  Not mnl_nlmsg_ok(), which
+ * compares the length field cast to int: a length above INT_MAX passes it,
+ * and the next step then leaves the buffer (found by tests/fuzz). */
+static inline bool nl_msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(struct nlmsghdr) && nlh->nlmsg_len >= sizeof(struct nlmsghdr) &&
+	       nlh->nlmsg_len <= (unsigned)len;
+}
+
 #endif

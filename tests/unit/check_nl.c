@@ -12,6 +12,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "fuzz_fixtures.h"
 #include "nl.h"
 #include "unit.h"
 
@@ -283,6 +284,41 @@ START_TEST(nl_error_codes)
 }
 END_TEST
 
+/* A receive buffer walked with nl_msg_ok: the fuzz_netlink crash input
+ * (a whole entry, then a length field of 0xcececece) gives one message and
+ * ends inside the buffer; lengths at and around INT_MAX are not whole
+ * messages; one that fits exactly is. */
+START_TEST(nl_walk_huge_length)
+{
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[sizeof(fuzz_nl_huge_len)];
+	} u;
+	const struct nlmsghdr *nlh = (const void *)u.bytes;
+	struct nlmsghdr h = { .nlmsg_len = 0 };
+	int rest = (int)sizeof(u.bytes), n = 0;
+	const uint32_t huge[] = { 0x7fffffffu, 0x80000000u, 0xcecececeu, 0xffffffffu };
+
+	memcpy(u.bytes, fuzz_nl_huge_len, sizeof(u.bytes));
+	for (; nl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		size_t off = (size_t)((const uint8_t *)nlh - u.bytes);
+
+		ck_assert_uint_le(off + nlh->nlmsg_len, sizeof(u.bytes));
+		n++;
+	}
+	ck_assert_int_eq(n, 1);
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		h.nlmsg_len = huge[i];
+		ck_assert(!nl_msg_ok(&h, 4096));
+	}
+	h.nlmsg_len = sizeof(h);
+	ck_assert(nl_msg_ok(&h, sizeof(h)));
+	ck_assert(!nl_msg_ok(&h, sizeof(h) - 1));
+	h.nlmsg_len = sizeof(h) - 1;
+	ck_assert(!nl_msg_ok(&h, 4096));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("nl");
@@ -297,6 +333,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, nl_msg_matches_libmnl);
 	tcase_add_test(tc, nl_msg_bounded_by_size);
 	tcase_add_test(tc, nl_error_codes);
+	tcase_add_test(tc, nl_walk_huge_length);
 	suite_add_tcase(s, tc);
 	return s;
 }
