@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include <arpa/inet.h>
@@ -1299,24 +1300,46 @@ int conf_parse_text(struct conf *c, const char *name, const char *text, FILE *er
 static char *slurp(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
-	char *buf;
+	struct stat st;
+	size_t cap, n = 0;
+	char *buf = NULL, *nb;
 
 	if (!f) {
 		snprintf(err, errlen, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
-	buf = malloc(max + 2);
-	errno = ENOMEM;
-	*len = buf ? fread(buf, 1, max + 1, f) : 0;
-	if (!buf || ferror(f)) {
-		snprintf(err, errlen, "cannot read: %s", strerror(errno));
-	} else if (*len > max) {
-		snprintf(err, errlen, "file too large: more than %zu bytes", max);
-	} else {
-		buf[*len] = '\0';
-		fclose(f);
-		return buf;
+	/* Room for a regular file as it is now, else 64 KiB, grown by doubling
+	 * up to max + 1 bytes (one more than allowed: a file too large). */
+	cap = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max
+		      ? (size_t)st.st_size + 1
+		      : 65536;
+	if (cap > max + 1)
+		cap = max + 1;
+	for (;;) {
+		nb = realloc(buf, cap + 1);
+		if (!nb) {
+			snprintf(err, errlen, "cannot read: %s", strerror(ENOMEM));
+			goto fail;
+		}
+		buf = nb;
+		n += fread(buf + n, 1, cap - n, f);
+		if (ferror(f)) {
+			snprintf(err, errlen, "cannot read: %s", strerror(errno));
+			goto fail;
+		}
+		if (n < cap)
+			break;	/* the end of the file */
+		if (cap > max) {
+			snprintf(err, errlen, "file too large: more than %zu bytes", max);
+			goto fail;
+		}
+		cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
 	}
+	buf[n] = '\0';
+	*len = n;
+	fclose(f);
+	return buf;
+fail:
 	free(buf);
 	fclose(f);
 	return NULL;

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "acl.h"
 #include "conf.h"
@@ -1072,6 +1074,50 @@ START_TEST(conf_load_size_limit)
 }
 END_TEST
 
+/* A list file that is no regular file (a FIFO: no size to go by) is read
+ * whole as it arrives, through every step of the growing buffer: 4000
+ * prefixes in ~120 KiB, all of them in the list. */
+START_TEST(conf_list_file_from_fifo)
+{
+	const char *dir = getenv("TMPDIR");
+	char *fifo, *text, *errs = NULL;
+	size_t elen;
+	struct conf c;
+	pid_t pid;
+	FILE *ef;
+	int status;
+
+	ck_assert_int_gt(asprintf(&fifo, "%s/check_conf.fifo.%d", dir ? dir : "/tmp", (int)getpid()), 0);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		FILE *w = fopen(fifo, "w");
+
+		if (!w)
+			_exit(1);
+		for (unsigned i = 0; i < 4000; i++)
+			fprintf(w, "# prefix %u\n10.%u.%u.0/24\n", i, i / 128, 2 * (i % 128));
+		_exit(fclose(w) == 0 ? 0 : 1);
+	}
+	ck_assert_int_gt(asprintf(&text, "allow_file = %s\n", fifo), 0);
+	ef = open_memstream(&errs, &elen);
+	conf_defaults(&c);
+	ck_assert_int_eq(conf_parse_text(&c, "t.conf", text, ef), 0);
+	fclose(ef);
+	ck_assert_str_eq(errs, "");
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_ptr_nonnull(c.allow);
+	ck_assert_uint_eq(acl_count(c.allow), 4000);
+	conf_free(&c);
+	unlink(fifo);
+	free(fifo);
+	free(text);
+	free(errs);
+}
+END_TEST
+
 static char *example_path(void)
 {
 	const char *top = getenv("top_srcdir");
@@ -1354,6 +1400,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, conf_load_file);
 	tcase_add_test(tc, conf_load_nul);
 	tcase_add_test(tc, conf_load_size_limit);
+	tcase_add_test(tc, conf_list_file_from_fifo);
 	tcase_add_test(tc, conf_example_parses);
 	tcase_add_test(tc, conf_example_documents_defaults);
 	suite_add_tcase(s, tc);
