@@ -609,6 +609,34 @@ static size_t build_by_tuple(void *buf, size_t size, struct nl_head h, const str
 	return nl_msg_len(&m);
 }
 
+size_t ct_build_restore(void *buf, size_t size, uint32_t seq, const struct sg_tuple *t,
+			uint32_t timeout_s)
+{
+	const struct nl_head h = {
+		.type = CT_MSG_NEW, .flags = NLM_F_REQUEST | NLM_F_ACK, .seq = seq,
+		.family = (uint8_t)t->family,
+	};
+	/* The RST's sequence moved the originator's end of data (td_end)
+	 * ahead of what it sent: conntrack would take it for data the
+	 * server never acknowledges and keep the entry on its 5-minute
+	 * unacknowledged timeout.  Only this flag is touched (the mask). */
+	const struct nf_ct_tcp_flags unacked = { .flags = 0,
+						 .mask = IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED };
+	struct nlattr *info, *tcp;
+	struct nl_msg m;
+
+	if (!msg_start(&m, buf, size, &h))
+		return 0;
+	put_tuple(&m, CTA_TUPLE_ORIG, t);
+	nl_put_be32(&m, CTA_TIMEOUT, timeout_s);
+	info = nl_nest_start(&m, CTA_PROTOINFO);
+	tcp = nl_nest_start(&m, CTA_PROTOINFO_TCP);
+	nl_put(&m, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(unacked), &unacked);
+	nl_nest_end(&m, tcp);
+	nl_nest_end(&m, info);
+	return nl_msg_len(&m);
+}
+
 struct ct_ctl {
 	int fd;
 	uint32_t portid;
@@ -707,6 +735,21 @@ int ct_ctl_create(struct ct_ctl *c, const struct ct_proxy *p)
 	return nlh ? answer_error(nlh) : -errno;
 }
 
+static int restore(struct ct_ctl *c, const struct sg_tuple *t, uint32_t timeout_s)
+{
+	union {
+		struct nlmsghdr align;
+		uint8_t bytes[CT_REQ_BUF];
+	} req;
+	const struct nlmsghdr *nlh;
+	size_t len = ct_build_restore(req.bytes, sizeof(req.bytes), ++c->seq, t, timeout_s);
+
+	if (len == 0)
+		return -EINVAL;
+	nlh = transact(c, req.bytes, len);
+	return nlh ? answer_error(nlh) : -errno;
+}
+
 int ct_ctl_delete(struct ct_ctl *c, const struct sg_tuple *t)
 {
 	union {
@@ -723,16 +766,18 @@ int ct_ctl_delete(struct ct_ctl *c, const struct sg_tuple *t)
 	return nlh ? answer_error(nlh) : -errno;
 }
 
-int ct_ctl_seqadj(struct ct_ctl *c, const struct sg_tuple *t, int32_t *offset)
+/* The entry whose ORIGINAL tuple is t, parsed into *e: 1, 0 (an entry to
+ * skip), or -errno. */
+static int get_entry(struct ct_ctl *c, const struct sg_tuple *t, struct ct_entry *e)
 {
 	union {
 		struct nlmsghdr align;
 		uint8_t bytes[CT_REQ_BUF];
 	} req;
 	const struct nlmsghdr *nlh;
-	struct ct_entry e;
 	size_t len = build_by_tuple(req.bytes, sizeof(req.bytes), (struct nl_head){
 		.type = CT_MSG_GET, .flags = NLM_F_REQUEST, .seq = ++c->seq }, t);
+	int r;
 
 	if (len == 0)
 		return -EINVAL;
@@ -744,9 +789,31 @@ int ct_ctl_seqadj(struct ct_ctl *c, const struct sg_tuple *t, int32_t *offset)
 
 		return err < 0 ? err : -EBADMSG;	/* a get is never just acknowledged */
 	}
-	if (ct_parse_msg(nlh, nlh->nlmsg_len, &e) < 0)
-		return -EBADMSG;
-	if (!e.seqadj)
+	r = ct_parse_msg(nlh, nlh->nlmsg_len, e);
+	return r < 0 ? -EBADMSG : r;
+}
+
+int ct_ctl_restore_established(struct ct_ctl *c, const struct sg_tuple *t, uint32_t timeout_s)
+{
+	struct ct_entry e;
+	int r = get_entry(c, t, &e);
+
+	if (r <= 0)
+		return r;
+	if (e.state != CT_ESTABLISHED)
+		return 0;
+	r = restore(c, t, timeout_s);
+	return r < 0 ? r : 1;
+}
+
+int ct_ctl_seqadj(struct ct_ctl *c, const struct sg_tuple *t, int32_t *offset)
+{
+	struct ct_entry e;
+	int r = get_entry(c, t, &e);
+
+	if (r < 0)
+		return r;
+	if (r == 0 || !e.seqadj)
 		return 0;
 	*offset = e.seqadj_offset;
 	return 1;

@@ -146,6 +146,16 @@ int ct_ctl_create(struct ct_ctl *c, const struct ct_proxy *p);
  * (TIME_WAIT of an earlier connection on the same ports) that keeps a new
  * proxied connection's entry from being created.  0 or -errno. */
 int ct_ctl_delete(struct ct_ctl *c, const struct sg_tuple *t);
+/* Pure: the update (IPCTNL_MSG_CT_NEW without NLM_F_CREATE: an existing
+ * entry only) that gives the entry whose ORIGINAL tuple is t the timeout
+ * timeout_s back after an inexact RST, and clears the originator's
+ * "data unacknowledged" flag that RST's sequence set. */
+size_t ct_build_restore(void *buf, size_t size, uint32_t seq, const struct sg_tuple *t,
+			uint32_t timeout_s);
+/* If the entry whose ORIGINAL tuple is t is ESTABLISHED, send it: 1 (sent
+ * and acknowledged), 0 (in another state, e.g. CLOSE after the exact RST:
+ * left alone), or -errno (-ENOENT: no such entry; as ct_ctl_create). */
+int ct_ctl_restore_established(struct ct_ctl *c, const struct sg_tuple *t, uint32_t timeout_s);
 /* For tests and diagnostics: looks up the entry of a tuple (ORIGINAL
  * direction client -> server, TCP, IPCTNL_MSG_CT_GET) and reports whether
  * it has a REPLY-direction sequence adjustment.  Returns 1 (it has, and

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "census.h"
+#include "ct.h"
 #include "clock.h"
 #include "control.h"
 #include "cookie.h"
@@ -156,6 +157,24 @@ static void send_challenge(struct synguard *sg, const struct pkt *p,
 	tx_commit(sg->tx, p->family, p->src, len, tag);
 }
 
+/* An inexact RST left the connection's entry ESTABLISHED with conntrack's
+ * 10 s timeout: give it its ESTABLISHED timeout back. */
+static void restore_timeout(struct synguard *sg, const struct pkt *p)
+{
+	struct sg_tuple t;
+	int err;
+
+	pkt_tuple(p, &t);
+	err = sg->ctl ? ct_ctl_restore_established(sg->ctl, &t, sg->ct_established_s) : -ENOTCONN;
+	if (err >= 0) {
+		sg->stats.ct_timeouts_restored += (uint64_t)err;
+		return;
+	}
+	sg->stats.ct_restore_errors++;
+	log_rl_at(LOG_WARNING, "cannot restore a conntrack entry's timeout after an inexact RST: %s",
+		  strerror(-err));
+}
+
 static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uint32_t tag,
 				  uint32_t *mark)
 {
@@ -167,6 +186,8 @@ static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uin
 
 	p.mark = *mark;
 	policy_decide(&sg->policy, st, &p, now_us, &r);
+	if (r.ct_restore)
+		restore_timeout(sg, &p);
 	if (r.challenge)
 		send_challenge(sg, &p, &r, tag);
 	if (r.verified)
@@ -300,6 +321,21 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 /* --- setup --------------------------------------------------------------------- */
 
+/* This network namespace's nf_conntrack_tcp_timeout_established (the
+ * kernel's default, 5 days, if it cannot be read). */
+static uint32_t read_ct_established(void)
+{
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established", "re");
+	unsigned long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v > 0 && v <= UINT32_MAX ? (uint32_t)v : 432000;
+}
+
 static int open_queue(struct synguard *sg, struct sg_queue *sq, uint16_t num)
 {
 	struct nfq_params np = {
@@ -396,6 +432,7 @@ static int setup(struct daemon *d)
 	    open_queue(sg, &sg->syn_q, sg->conf.queue) < 0 ||
 	    open_queue(sg, &sg->rst_q, sg->conf.rst_queue) < 0)
 		return -1;
+	sg->ct_established_s = read_ct_established();
 	sg->ctl = ct_ctl_open();
 	if (!sg->ctl)
 		log_warn("no ctnetlink socket for proxy entries: %s (the proxy cannot hand "

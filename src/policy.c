@@ -545,6 +545,19 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	}
 	if (tracked_rst(pc, p, now_us, r))
 		return;
+	/* A RST of a connection conntrack follows: the rules queue those to
+	 * protected services with the done bit set in their mark (nothing
+	 * else reaches the daemon with it).  The server's to judge, RFC 5961:
+	 * the exact one ends the connection, any other earns a challenge ACK.
+	 * Conntrack cut the entry's timeout to 10 s on it; one it left
+	 * ESTABLISHED (not the exact RST) gets its timeout back, or an idle
+	 * connection would lose its entry and the screen would drop its next
+	 * segment: a blind RST anywhere in the window would end it. */
+	if (p->mark & pc->conf->done_mark) {
+		pc->stats->rst_established++;
+		r->ct_restore = true;
+		return;
+	}
 	/* Our SYN+ACK's answer is <SEQ=SEG.ACK><CTL=RST> without ACK; a RST
 	 * with ACK answers something else (an unknown connection's data, a
 	 * refused SYN+ACK elsewhere): not ours to judge. */

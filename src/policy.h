@@ -90,6 +90,7 @@ struct policy_result {
 	struct proxy_conn *conn;	/* the entry the action is about */
 	struct proxy_conn evicted;	/* key != 0: an attempt pushed out; reset its client */
 	bool verified;			/* the source became verified (cookie or handshake) */
+	bool ct_restore;		/* restore the conntrack entry's timeout (an inexact RST) */
 	bool completed;			/* a tracked handshake completed */
 	uint32_t mark_set;		/* mark bits the verdict sets (track/done) */
 	unsigned svc;			/* service index (SYNs and handshake packets) */

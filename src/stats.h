@@ -17,6 +17,9 @@
 	X(cookies_valid,       "RSTs carrying a valid cookie (source verified)") \
 	X(cookies_invalid,     "RSTs without ACK carrying an invalid cookie (dropped)") \
 	X(rst_other,           "RSTs with ACK set: not a cookie answer, accepted") \
+	X(rst_established,     "RSTs of connections conntrack follows (accepted: the server judges)") \
+	X(ct_timeouts_restored,"entries an inexact RST left ESTABLISHED whose timeout was restored") \
+	X(ct_restore_errors,   "timeouts that could not be restored (ctnetlink refused)") \
 	X(tcp_other,           "other TCP packets queued (accepted)") \
 	X(not_tcp,             "non-TCP packets queued (accepted)") \
 	X(malformed,           "malformed or truncated packets (dropped)") \

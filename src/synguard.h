@@ -67,7 +67,8 @@ struct synguard {
 	struct sg_svc svc[POLICY_SVC_MAX];
 	struct census *census;		/* NULL: no conntrack census */
 	struct proxy_table proxy;	/* slots NULL: no proxy in use */
-	struct ct_ctl *ctl;		/* ctnetlink requests (proxy entries) */
+	struct ct_ctl *ctl;		/* ctnetlink requests (proxy entries, timeouts) */
+	uint32_t ct_established_s;	/* conntrack's ESTABLISHED timeout (seconds) */
 	struct tx *ptx, *ptx_plain;	/* proxy segments: notracked / through conntrack */
 	struct policy_ctx policy;
 	struct sg_queue syn_q, rst_q;

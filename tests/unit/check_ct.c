@@ -776,6 +776,94 @@ START_TEST(ct_ctl_proxy_entries)
 }
 END_TEST
 
+/* The restore after an inexact RST: an update of the entry (no CREATE, no
+ * EXCL) with its ORIGINAL tuple, the timeout, and the originator's "data
+ * unacknowledged" flag cleared (mask 0x10, flags 0), nothing else. */
+static const uint8_t want_restore4[96] = {
+	96, 0, 0, 0,			/* nlmsg_len */
+	0x00, 0x01,			/* IPCTNL_MSG_CT_NEW */
+	0x05, 0x00,			/* REQUEST 0x1 | ACK 0x4 */
+	9, 0, 0, 0,			/* seq */
+	0, 0, 0, 0,			/* portid */
+	AF_INET, 0, 0, 0,
+	52, 0, 0x01, 0x80,		/* CTA_TUPLE_ORIG */
+	  20, 0, 0x01, 0x80,
+	    8, 0, 1, 0, 192, 0, 2, 2,
+	    8, 0, 2, 0, 203, 0, 113, 2,
+	  28, 0, 0x02, 0x80,
+	    5, 0, 1, 0, IPPROTO_TCP, 0, 0, 0,
+	    6, 0, 2, 0, 0x9c, 0x40, 0, 0,
+	    6, 0, 3, 0, 0x1f, 0x90, 0, 0,
+	8, 0, 7, 0, 0x00, 0x06, 0x97, 0x80,	/* CTA_TIMEOUT 432000 */
+	16, 0, 0x04, 0x80,		/* CTA_PROTOINFO */
+	  12, 0, 0x01, 0x80,		/* CTA_PROTOINFO_TCP */
+	    6, 0, 4, 0, 0x00, 0x10, 0, 0,	/* _FLAGS_ORIGINAL: flags 0, mask DATA_UNACKNOWLEDGED */
+};
+
+START_TEST(ct_build_restore_layout)
+{
+	uint8_t buf[256];
+	size_t n;
+
+	memset(buf, 0xee, sizeof(buf));
+	n = ct_build_restore(buf, sizeof(buf), 9, &proxy4.tuple, 432000);
+	ck_assert_uint_eq(n, sizeof(want_restore4));
+	ck_assert_mem_eq(buf, want_restore4, n);
+	for (size_t size = 0; size < n; size++) {
+		memset(buf, 0xee, sizeof(buf));
+		ck_assert_uint_eq(ct_build_restore(buf, size, 9, &proxy4.tuple, 432000), 0);
+		for (size_t i = size; i < sizeof(buf); i++)
+			ck_assert_uint_eq(buf[i], 0xee);
+	}
+}
+END_TEST
+
+/* The entry's time to live in this namespace's /proc/net/nf_conntrack, by
+ * its client port; -1 if none. */
+static long proc_ttl(unsigned port)
+{
+	FILE *f = fopen("/proc/net/nf_conntrack", "re");
+	char line[512], want[32];
+	long ttl = -1;
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), " sport=%u ", port);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, want) && sscanf(line, "%*s %*s %*s %*s %ld", &ttl) == 1)
+			break;
+	fclose(f);
+	return ttl;
+}
+
+/* Against the kernel, in a namespace of its own: an ESTABLISHED entry
+ * (created as the proxy creates them, 120 s) gets the timeout back; a
+ * missing or deleted one is -ENOENT. */
+START_TEST(ct_ctl_restore_live)
+{
+	struct ct_ctl *c;
+	struct ct_proxy closed = proxy4;
+	long ttl;
+
+	if (!own_netns("ct_ctl_restore_live"))
+		return;
+	c = ct_ctl_open();
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(ct_ctl_restore_established(c, &proxy4.tuple, 432000), -ENOENT);
+	ck_assert_int_eq(ct_ctl_create(c, &proxy4), 0);
+	ttl = proc_ttl(proxy4.tuple.client_port);
+	ck_assert_msg(ttl > 0 && ttl <= 120, "ttl %ld before", ttl);
+	ck_assert_int_eq(ct_ctl_restore_established(c, &proxy4.tuple, 432000), 1);
+	ttl = proc_ttl(proxy4.tuple.client_port);
+	ck_assert_msg(ttl > 431000, "ttl %ld after", ttl);
+	closed.tuple.client_port = 40002;
+	ck_assert_int_eq(ct_ctl_create(c, &closed), 0);
+	ck_assert_int_eq(ct_ctl_delete(c, &closed.tuple), 0);
+	ck_assert_int_eq(ct_ctl_restore_established(c, &closed.tuple, 432000), -ENOENT);
+	ct_ctl_close(c);
+}
+END_TEST
+
 static void count_entry(const struct ct_entry *e, void *arg)
 {
 	(void)e;
@@ -854,6 +942,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, ct_build_proxy_new_bad_family);
 	tcase_add_test(tc, ct_build_proxy_new_round_trip);
 	tcase_add_test(tc, ct_ctl_proxy_entries);
+	tcase_add_test(tc, ct_build_restore_layout);
+	tcase_add_test(tc, ct_ctl_restore_live);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -753,6 +753,35 @@ START_TEST(policy_proxy_per_service_and_auth_elsewhere)
 }
 END_TEST
 
+/* A RST the rules queued as one of a connection conntrack follows (the
+ * done bit in its mark): accepted whatever its sequence, counted, and its
+ * entry's timeout to be restored; the same RST without the bit is checked
+ * as a cookie answer and dropped. */
+START_TEST(rst_of_connection)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt rst;
+	struct policy_result r;
+
+	rst = syn4(9, 41000, 100);
+	rst.flags = PKT_TH_RST;
+	rst.seq = 0x12345678;
+	rst.mark = f->conf.done_mark;
+	r = decide(f, &rst, 1);
+	ck_assert_int_eq(r.verdict, POLICY_ACCEPT);
+	ck_assert(r.ct_restore);
+	ck_assert_uint_eq(f->stats.rst_established, 1);
+	ck_assert_uint_eq(f->stats.cookies_invalid, 0);
+	rst.mark = 0;
+	r = decide(f, &rst, 2);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert(!r.ct_restore);
+	ck_assert_uint_eq(f->stats.cookies_invalid, 1);
+	ck_assert_uint_eq(f->stats.rst_established, 1);
+	fx_free(f);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -761,6 +790,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, policy_unverified_syn_is_challenged_with_valid_cookie);
 	tcase_add_test(tc, policy_valid_rst_verifies_source_then_syn_accepted);
 	tcase_add_test(tc, policy_invalid_rst_dropped_rst_ack_accepted);
+	tcase_add_test(tc, rst_of_connection);
 	tcase_add_test(tc, policy_source_prefix_lengths);
 	tcase_add_test(tc, policy_ipv6_sources_keyed_by_64);
 	tcase_add_test(tc, policy_retransmission_fallback_window);
