@@ -292,6 +292,18 @@ static void learn_server_opts(struct policy_ctx *pc, unsigned svc, const struct 
 	l->ts = p->opt.has_ts;
 }
 
+/* A late packet of a handed-over connection: passed on (PROXY_FORWARD),
+ * up to PROXY_FORWARD_MAX of them; then dropped and counted. */
+static void forward_late(struct policy_ctx *pc, struct proxy_conn *c, struct policy_result *r)
+{
+	if (c->forwards >= PROXY_FORWARD_MAX) {
+		pc->stats->proxy_forward_capped++;
+		return;
+	}
+	c->forwards++;
+	r->proxy_action = PROXY_FORWARD;
+}
+
 /* A client ACK that no tracked handshake knows: early data of a proxied
  * attempt, or the ACK that answers a proxy cookie.  true if handled. */
 static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_us,
@@ -315,7 +327,7 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
 		r->conn = c;
 		r->svc = c->svc;
 		if (c->state == PROXY_ST_HANDED)
-			r->proxy_action = PROXY_FORWARD;
+			forward_late(pc, c, r);
 		else
 			r->proxy_action = p->payload_len ? PROXY_HOLD : PROXY_NONE;
 		return true;
@@ -534,17 +546,6 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	uint64_t now_ms = now_us / 1000;
 	struct sg_tuple t;
 
-	if (proxy_server(pc, p, now_us, r))
-		return;
-	pkt_tuple(p, &t);
-	if (pc->proxy && (r->conn = proxy_find(pc->proxy, &t, now_us))) {
-		/* The client gave up; after the handover its RST is passed on. */
-		r->proxy_action = r->conn->state == PROXY_ST_HANDED ? PROXY_FORWARD : PROXY_ABORTED;
-		r->verdict = POLICY_DROP;
-		return;
-	}
-	if (tracked_rst(pc, p, now_us, r))
-		return;
 	/* A RST of a connection conntrack follows: the rules queue those to
 	 * protected services with the done bit set in their mark (nothing
 	 * else reaches the daemon with it).  The server's to judge, RFC 5961:
@@ -552,12 +553,29 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	 * Conntrack cut the entry's timeout to 10 s on it; one it left
 	 * ESTABLISHED (not the exact RST) gets its timeout back, or an idle
 	 * connection would lose its entry and the screen would drop its next
-	 * segment: a blind RST anywhere in the window would end it. */
+	 * segment: a blind RST anywhere in the window would end it.  First:
+	 * it is past conntrack in its connection's own entry (a proxied one
+	 * too, whose entry translates it), nothing the proxy must pass on;
+	 * passed on again, it would come back here through the same rule. */
 	if (p->mark & pc->conf->done_mark) {
 		pc->stats->rst_established++;
 		r->ct_restore = true;
 		return;
 	}
+	if (proxy_server(pc, p, now_us, r))
+		return;
+	pkt_tuple(p, &t);
+	if (pc->proxy && (r->conn = proxy_find(pc->proxy, &t, now_us))) {
+		/* The client gave up; after the handover its RST is passed on. */
+		r->verdict = POLICY_DROP;
+		if (r->conn->state == PROXY_ST_HANDED)
+			forward_late(pc, r->conn, r);
+		else
+			r->proxy_action = PROXY_ABORTED;
+		return;
+	}
+	if (tracked_rst(pc, p, now_us, r))
+		return;
 	/* Our SYN+ACK's answer is <SEQ=SEG.ACK><CTL=RST> without ACK; a RST
 	 * with ACK answers something else (an unknown connection's data, a
 	 * refused SYN+ACK elsewhere): not ours to judge. */

@@ -21,6 +21,13 @@
  * for a new attempt. */
 enum proxy_state { PROXY_ST_CONNECTING, PROXY_ST_HANDED };
 
+/* Late client packets passed on per handed-over connection, at most: the
+ * client sent them before it saw the server's window, so they fit in
+ * proxy_early_data; past the cap they are dropped (the client retransmits
+ * into the connection's own conntrack entry), so that a packet that keeps
+ * coming back to the queue is never passed on without end. */
+#define PROXY_FORWARD_MAX 64
+
 struct proxy_conn {
 	uint64_t key;			/* tuple fingerprint; 0 = free slot */
 	uint64_t expires_us;
@@ -35,6 +42,7 @@ struct proxy_conn {
 	uint16_t client_window;		/* raw window of the client's ACK */
 	uint8_t proxy_wscale;		/* the scale our SYN+ACK announced */
 	unsigned svc;
+	uint16_t forwards;		/* late packets passed on after the handover */
 	uint32_t early_len;		/* bytes held: [u16 length][packet]... */
 	uint8_t *early;			/* early_cap bytes of the pool */
 };

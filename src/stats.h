@@ -65,6 +65,7 @@
 	X(proxy_early_dropped, "early client packets dropped: over proxy_early_data, or not whole") \
 	X(proxy_reinjected,    "held client packets re-injected after the handover") \
 	X(proxy_forwarded,     "client packets read just after the handover (sent before it), passed on") \
+	X(proxy_forward_capped,"late packets of a handed-over connection past PROXY_FORWARD_MAX (dropped)") \
 	X(proxy_send_errors,   "proxy segments that could not be sent") \
 	X(proxy_ct_replaced,   "stale conntrack entries (an earlier connection on the same ports) replaced") \
 	X(census_runs,         "conntrack censuses completed") \

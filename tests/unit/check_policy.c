@@ -782,6 +782,46 @@ START_TEST(rst_of_connection)
 }
 END_TEST
 
+/* A handed-over connection's late packets (acknowledging K + 1) are passed
+ * on, the first PROXY_FORWARD_MAX of them; then dropped and counted, so a
+ * packet that keeps coming back to the queue is not passed on forever. */
+START_TEST(proxy_forward_capped)
+{
+	struct wfix *w = wfix_new(CONF_MODE_ALWAYS);
+	struct proxy_table pt;
+	struct siphash_key k = { 31, 32 };
+	struct pkt ack = syn4(60, 42000, 7000);
+	struct sg_tuple t = { .family = AF_INET, .client_port = 42000, .server_port = 80 };
+	struct proxy_conn *c, ev;
+	struct policy_result r;
+
+	ck_assert_int_eq(proxy_init(&pt, 64, 0, &k), 0);
+	w->f->pc.proxy = &pt;
+	w->f->conf.challenge = CONF_CHALLENGE_PROXY;
+	memcpy(t.client, ack.src, 16);
+	memcpy(t.server, ack.dst, 16);
+	c = proxy_add(&pt, &t, 60ULL * 1000000, &ev);
+	ck_assert_ptr_nonnull(c);
+	c->state = PROXY_ST_HANDED;
+	c->proxy_isn = 0x1000;
+	ack.flags = PKT_TH_ACK;
+	ack.seq = 7001;
+	ack.ack = 0x1001;
+	for (unsigned i = 0; i < PROXY_FORWARD_MAX; i++) {
+		r = decide(w->f, &ack, 1);
+		ck_assert_int_eq(r.verdict, POLICY_DROP);
+		ck_assert_int_eq(r.proxy_action, PROXY_FORWARD);
+	}
+	r = decide(w->f, &ack, 2);
+	ck_assert_int_eq(r.verdict, POLICY_DROP);
+	ck_assert_int_eq(r.proxy_action, PROXY_NONE);
+	ck_assert_uint_eq(w->f->stats.proxy_forward_capped, 1);
+	proxy_free(&pt);
+	w->f->pc.proxy = NULL;
+	wfix_free(w);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -791,6 +831,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, policy_valid_rst_verifies_source_then_syn_accepted);
 	tcase_add_test(tc, policy_invalid_rst_dropped_rst_ack_accepted);
 	tcase_add_test(tc, rst_of_connection);
+	tcase_add_test(tc, proxy_forward_capped);
 	tcase_add_test(tc, policy_source_prefix_lengths);
 	tcase_add_test(tc, policy_ipv6_sources_keyed_by_64);
 	tcase_add_test(tc, policy_retransmission_fallback_window);
