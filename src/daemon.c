@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "census.h"
-#include "ct.h"
 #include "clock.h"
 #include "control.h"
 #include "cookie.h"
+#include "ct.h"
 #include "fastpath.h"
 #include "handover.h"
 #include "log.h"

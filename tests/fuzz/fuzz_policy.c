@@ -91,14 +91,6 @@ static void ctx_free(struct ctx *c)
 	conf_free(&c->conf);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct ctx c;
@@ -141,15 +133,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* A RST answering an auth cookie SYN+ACK carries its
 			 * acknowledgment number as sequence (RFC 793); an ACK
 			 * of a proxy cookie acknowledges its sequence + 1. */
-			if (p.flags & PKT_TH_RST) {
+			if (p.flags & PKT_TH_RST)
 				p.seq = last_ack;
-				if (p.l4off + 8 <= len)
-					put32(buf + p.l4off + 4, last_ack);
-			} else {
+			else
 				p.ack = last_seq + 1;
-				if (p.l4off + 12 <= len)
-					put32(buf + p.l4off + 8, last_seq + 1);
-			}
 		}
 		policy_decide(&c.pc, st, &p, now_us, &r);
 		if (r.challenge && r.verdict != POLICY_DROP)

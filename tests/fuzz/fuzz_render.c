@@ -1,6 +1,6 @@
 /* Fuzz target: the stats renderer (a reply body, "name value" lines) in
- * each format: text, JSON, Prometheus.  Property: no crash, and every
- * format writes something for a non-empty body (or nothing at all). */
+ * each format: text, JSON, Prometheus.  Property: no crash, no leak, and
+ * render_body answers 0. */
 #include <stdlib.h>
 
 #include "fuzz.h"
