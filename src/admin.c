@@ -382,10 +382,11 @@ void admin_save_state(struct synguard *sg)
 /* Append one error line to errs ("; "-separated) and log it. */
 static void add_error(char *errs, size_t errlen, const char *line)
 {
+	size_t used = strlen(errs);
+
 	log_err("reload: %s", line);
-	if (errs[0] && strlen(errs) + 2 < errlen)
-		strcat(errs, "; ");
-	strncat(errs, line, errlen - strlen(errs) - 1);
+	if (used + 1 < errlen)	/* what does not fit is cut (the log has it whole) */
+		snprintf(errs + used, errlen - used, "%s%s", used ? "; " : "", line);
 }
 
 /* Parse the file into *next; returns the number of errors (into errs). */
@@ -409,7 +410,7 @@ static int parse_next(struct synguard *sg, struct conf *next, char *errs, size_t
 static int services_changed(const struct conf *cur, const struct conf *next)
 {
 	return cur->nservices != next->nservices ||
-	       memcmp(cur->services, next->services, sizeof(cur->services[0]) * cur->nservices);
+	       memcmp(cur->services, next->services, sizeof(cur->services[0]) * cur->nservices) != 0;
 }
 
 /* What the rest of the daemon must be told of the new configuration (now

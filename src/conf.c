@@ -23,9 +23,11 @@
 #include "conf.h"
 
 #define CONF_LINE_MAX 1024		/* bytes per line, newline excluded */
-#define CONF_BURST_MAX 1000000		/* token bucket size */
-#define CONF_LISTFILE_MAX (16 * 1024 * 1024)	/* bytes per allow_file/deny_file */
-#define CONF_FILE_MAX (1024 * 1024)	/* bytes per file */
+#define CONF_STR_(x) #x
+#define CONF_STR(x) CONF_STR_(x)	/* CONF_STR(CONF_LINE_MAX): "1024", for scanf widths */
+#define CONF_BURST_MAX 1000000u		/* token bucket size */
+#define CONF_LISTFILE_MAX ((size_t)16 * 1024 * 1024)	/* bytes per allow_file/deny_file */
+#define CONF_FILE_MAX ((size_t)1024 * 1024)	/* bytes per file */
 
 #define KI UINT64_C(1024)
 #define MI (KI * 1024)
@@ -200,7 +202,7 @@ struct conf_key {
 static const struct conf_key conf_table[CONF_NKEYS] = {
 #define X(key, field, type, flags, min, max, names, when, def) \
 	{ #key, CONF_T_##type, flags, offsetof(struct conf, field), \
-	  FIELD_SIZE(field), min, max, names, CONF_W_##when, def },
+	  FIELD_SIZE(field), min, max, names, CONF_W_##when, def }, /* NOLINT(bugprone-sizeof-expression): a pointer field's size is meant */
 	CONF_TABLE(X)
 #undef X
 };
@@ -719,13 +721,14 @@ static bool set_ifaces(struct parser *p, const struct conf_key *k, const char *v
 {
 	char buf[CONF_IFACES_MAX * CONF_IFNAME_MAX * 2], out[CONF_IFACES_MAX * CONF_IFNAME_MAX] = "";
 	char *save = NULL, *w;
+	size_t olen = 0;
 	int n = 0;
 
 	if (strlen(value) >= sizeof(buf)) {
 		error_invalid(p, k, value);
 		return false;
 	}
-	strcpy(buf, value);
+	memcpy(buf, value, strlen(value) + 1);
 	for (w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		size_t len = strlen(w);
 
@@ -740,11 +743,14 @@ static bool set_ifaces(struct parser *p, const struct conf_key *k, const char *v
 				    "interface once", w, k->name);
 			return false;
 		}
+		/* At most CONF_IFACES_MAX names shorter than CONF_IFNAME_MAX,
+		 * a space each: out has room. */
 		if (n > 1)
-			strcat(out, " ");
-		strcat(out, w);
+			out[olen++] = ' ';
+		memcpy(out + olen, w, len + 1);
+		olen += len;
 	}
-	memcpy((char *)p->c + k->off, out, strlen(out) + 1);
+	memcpy((char *)p->c + k->off, out, olen + 1);
 	return true;
 }
 
@@ -813,25 +819,59 @@ int conf_ports_each(const char *ports, void (*fn)(void *arg, unsigned lo, unsign
 	}
 }
 
+/* A decimal number at *s (digits only), *s moved past it; -1 if there is
+ * none, 0 if it does not fit (ERANGE), 1 if read. */
+static int take_u64(const char **s, unsigned long long *v)
+{
+	char *end;
+
+	if (!(**s >= '0' && **s <= '9'))
+		return -1;
+	errno = 0;
+	*v = strtoull(*s, &end, 10);
+	*s = end;
+	return errno ? 0 : 1;
+}
+
+static const char *skip_blanks(const char *s)
+{
+	return s + strspn(s, " \t");
+}
+
 /* "off" | "0" | "N/s" | "N/s burst M" */
 static bool set_rate(struct parser *p, const struct conf_key *k, const char *value)
 {
 	struct conf_rate *r = (struct conf_rate *)(void *)((char *)p->c + k->off);
-	unsigned long long rate, burst;
-	char unit[8], word[8];
-	int used = 0, n;
+	unsigned long long rate = 0, burst = 0;
+	const char *s = value, *w;
+	int fit, bfit = 1;
+	bool ok, has_burst = false;
 
 	if (strcmp(value, "off") == 0 || strcmp(value, "0") == 0) {
 		*r = (struct conf_rate){ 0, 0 };
 		return true;
 	}
-	n = sscanf(value, "%llu/%7[a-z]%n %7s %llu%n", &rate, unit, &used, word, &burst, &used);
-	if ((n != 2 && n != 4) || value[used] != '\0' || strcmp(unit, "s") != 0 ||
-	    (n == 4 && strcmp(word, "burst") != 0) || !(value[0] >= '0' && value[0] <= '9')) {
+	fit = take_u64(&s, &rate);
+	ok = fit >= 0 && strncmp(s, "/s", 2) == 0;
+	if (ok && s[2]) {
+		w = skip_blanks(s + 2);
+		ok = w != s + 2 && strncmp(w, "burst", 5) == 0 && (w[5] == ' ' || w[5] == '\t');
+		if (ok) {
+			s = skip_blanks(w + 5);
+			bfit = take_u64(&s, &burst);
+			ok = bfit >= 0 && *s == '\0';
+			has_burst = true;
+		}
+	}
+	if (!ok) {
 		error_invalid(p, k, value);
 		return false;
 	}
-	if (n == 2)	/* default burst: one second's worth, within the cap */
+	if (!fit || !bfit) {
+		error_range(p, k, value);
+		return false;
+	}
+	if (!has_burst)	/* default burst: one second's worth, within the cap */
 		burst = rate < CONF_BURST_MAX ? rate : CONF_BURST_MAX;
 	if (rate < k->min || rate > k->max || burst < 1 || burst > CONF_BURST_MAX) {
 		error_range(p, k, value);
@@ -928,7 +968,8 @@ static bool set_service(struct parser *p, const struct conf_key *k, const char *
 	int used = 0;
 
 	snprintf(buf, sizeof(buf), "%s", value);
-	if (sscanf(buf, "%s %s%n", name, ep, &used) != 2 || !name_ok(name) ||
+	if (sscanf(buf, "%" CONF_STR(CONF_LINE_MAX) "s %" CONF_STR(CONF_LINE_MAX) "s%n", name, ep,
+		   &used) != 2 || !name_ok(name) ||
 	    strlen(name) >= sizeof(sv.name) || strcmp(name, CONF_CATCHALL) == 0 ||
 	    !parse_endpoint(ep, &sv)) {
 		error_invalid(p, k, value);

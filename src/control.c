@@ -295,7 +295,7 @@ static int listen_at(struct control *c, const char *path)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (socket_in_use(&sa)) {
 		log_err("control: %s is in use: another synguardd is running", path);
 		errno = EADDRINUSE;

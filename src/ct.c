@@ -69,7 +69,7 @@ static int attr_index(const void *buf, size_t len, const struct nlattr **tb, uin
 {
 	const uint8_t *p = buf;
 
-	memset(tb, 0, (max + 1u) * sizeof(*tb));
+	memset(tb, 0, (max + 1u) * sizeof(*tb)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
 	while (len > 0) {
 		const struct nlattr *a = (const void *)p;
 		size_t step;
@@ -795,7 +795,7 @@ static int get_entry(struct ct_ctl *c, const struct sg_tuple *t, struct ct_entry
 
 int ct_ctl_restore_established(struct ct_ctl *c, const struct sg_tuple *t, uint32_t timeout_s)
 {
-	struct ct_entry e;
+	struct ct_entry e = { 0 };
 	int r = get_entry(c, t, &e);
 
 	if (r <= 0)
@@ -808,7 +808,7 @@ int ct_ctl_restore_established(struct ct_ctl *c, const struct sg_tuple *t, uint3
 
 int ct_ctl_seqadj(struct ct_ctl *c, const struct sg_tuple *t, int32_t *offset)
 {
-	struct ct_entry e;
+	struct ct_entry e = { 0 };
 	int r = get_entry(c, t, &e);
 
 	if (r < 0)

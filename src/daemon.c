@@ -327,10 +327,15 @@ static uint32_t read_ct_established(void)
 {
 	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established", "re");
 	unsigned long v = 0;
+	char buf[32], *end;
 
 	if (f) {
-		if (fscanf(f, "%lu", &v) != 1)
-			v = 0;
+		if (fgets(buf, sizeof(buf), f)) {
+			errno = 0;
+			v = strtoul(buf, &end, 10);
+			if (errno || end == buf || (*end != '\n' && *end != '\0'))
+				v = 0;
+		}
 		fclose(f);
 	}
 	return v > 0 && v <= UINT32_MAX ? (uint32_t)v : 432000;
@@ -482,11 +487,12 @@ static void teardown(struct synguard *sg)
 int daemon_run(const struct conf *conf, const char *conf_path)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
-	struct synguard *sg = &d->sg;
+	struct synguard *sg;
 	int rc = 1;
 
 	if (!d)
 		return 1;
+	sg = &d->sg;
 	sg->conf = *conf;
 	sg->conf_path = conf_path;
 	sg->started_ms = clock_mono_ms();

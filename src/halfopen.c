@@ -84,11 +84,12 @@ static void ho_hist_setup(struct halfopen *h)
 {
 	double x = HO_HIST_MIN_US;
 
-	for (unsigned i = 0; i <= 2 * (HO_HIST_BUCKETS - 2); i++, x *= HO_HIST_HALF_STEP) {
+	for (unsigned i = 0; i <= 2 * (HO_HIST_BUCKETS - 2); i++) {
 		if (i % 2 == 0)
 			h->hist_edge[i / 2] = (uint64_t)(x + 0.5);
 		else
 			h->hist_mid[i / 2 + 1] = (uint64_t)(x + 0.5);
+		x *= HO_HIST_HALF_STEP;
 	}
 	h->hist_mid[0] = h->hist_edge[0];
 	h->hist_mid[HO_HIST_BUCKETS - 1] = h->hist_edge[HO_HIST_BUCKETS - 2];

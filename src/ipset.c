@@ -23,7 +23,7 @@
  * data nest holding an IP nest (IPv6 address), the prefix and a timeout. */
 #define IPSET_ELEM_MSG \
 	(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)) + NLA_ALIGN(NLA_HDRLEN + 1) + \
-	 NLA_ALIGN(NLA_HDRLEN + sizeof(IPSET_NAME6)) + 2 * NLA_HDRLEN + NLA_HDRLEN + 16 + \
+	 NLA_ALIGN(NLA_HDRLEN + sizeof(IPSET_NAME6)) + (size_t)2 * NLA_HDRLEN + NLA_HDRLEN + 16 + \
 	 NLA_ALIGN(NLA_HDRLEN + 1) + NLA_HDRLEN + 4)
 #define IPSET_REQ_BUF 512	/* create and destroy requests */
 #define IPSET_ACK_TRIES 8	/* receives per blocking request */

@@ -25,7 +25,7 @@
 #define NFQ_PENDING_MAX 256	/* packets per verdict flush */
 /* Two verdict messages per packet at most (a gap run and a packet run):
  * one sendmsg() per flush in practice; the batch sends early otherwise. */
-#define NFQ_TX_BUF ((NFQ_PENDING_MAX * 2 + 2) * NFQ_VERDICT_MSG)
+#define NFQ_TX_BUF (((size_t)NFQ_PENDING_MAX * 2 + 2) * NFQ_VERDICT_MSG)
 #define NFQ_V_SETMARK 0x80	/* pending_v flag: the verdict sets the packet mark */
 
 struct nfq {

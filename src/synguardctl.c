@@ -48,7 +48,7 @@ static int connect_to(const char *path)
 		fprintf(stderr, "synguardctl: socket path too long: %s\n", path);
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "synguardctl: cannot connect to %s: %s (is synguardd running?)\n",
@@ -157,6 +157,22 @@ static struct top_svc *top_find(struct top_view *t, const char *name)
 	return &t->svc[t->nsvc++];
 }
 
+/* 'key number': *v = number (the daemon's own stats lines; a value that
+ * does not parse leaves *v as it was). */
+static void stat_u64(const char *line, const char *key, unsigned long long *v)
+{
+	size_t kl = strlen(key);
+	unsigned long long x;
+	char *end;
+
+	if (strncmp(line, key, kl) != 0 || line[kl] != ' ')
+		return;
+	errno = 0;
+	x = strtoull(line + kl + 1, &end, 10);
+	if (!errno && end != line + kl + 1)
+		*v = x;
+}
+
 static void top_line(struct top_view *t, const char *line)
 {
 	static const char *const fams[] = { "svc_attack", "svc_syn_rate", "svc_challenge_rate",
@@ -166,9 +182,9 @@ static void top_line(struct top_view *t, const char *line)
 	double v;
 
 	sscanf(line, "mode %15s", t->mode);
-	sscanf(line, "uptime_s %llu", &t->uptime);
-	sscanf(line, "verified_sources %llu", &t->verified);
-	sscanf(line, "top_window_syns %llu", &t->window_syns);
+	stat_u64(line, "uptime_s", &t->uptime);
+	stat_u64(line, "verified_sources", &t->verified);
+	stat_u64(line, "top_window_syns", &t->window_syns);
 	if (labelled(line, "top_source_min", label, sizeof(label), &v)) {
 		for (unsigned i = 0; i < t->nsrc; i++)
 			if (strcmp(t->src[i], label) == 0)
@@ -272,7 +288,7 @@ static unsigned long long body_value(const char *body, const char *name)
  * and answers at once, so poll until the generation moves on. */
 static char *census_wait(const char *path, char *reply, size_t cap)
 {
-	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	struct timespec pause = { 0, 50L * 1000 * 1000 };
 	unsigned long long gen;
 	char *body;
 
@@ -303,6 +319,7 @@ int main(int argc, char **argv)
 	enum render_format fmt = RENDER_TEXT;
 	int opt;
 	char line[CONTROL_LINE_MAX];
+	size_t len;
 	char *body;
 
 	while ((opt = getopt(argc, argv, "+s:h")) != -1) {
@@ -316,9 +333,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	snprintf(line, sizeof(line), "%s", argv[optind]);
+	/* Each word keeps a byte free for the newline ending the request. */
+	if ((size_t)snprintf(line, sizeof(line), "%s", argv[optind]) >= sizeof(line) - 1) {
+		fprintf(stderr, "synguardctl: command too long\n");
+		return 2;
+	}
 	for (int i = optind + 1; i < argc; i++) {
-		size_t len = strlen(line);
+		len = strlen(line);
 
 		if (strcmp(argv[i], "--json") == 0) {
 			fmt = RENDER_JSON;
@@ -347,7 +368,8 @@ int main(int argc, char **argv)
 		}
 		return cmd_top(path, count);
 	}
-	strcat(line, "\n");
+	len = strlen(line);
+	memcpy(line + len, "\n", 2);
 	if (strcmp(line, "census\n") == 0)
 		body = census_wait(path, reply, sizeof(reply));
 	else if (request(path, line, reply, sizeof(reply)) < 0)

@@ -50,8 +50,8 @@ sg_bpf_syn_hash(__u64 k0, __u64 k1, const __u8 *src, const __u8 *dst, const __u3
 
 		if (i >= words)
 			break;
-		__builtin_memcpy(&a, src + 4 * i, 4);
-		__builtin_memcpy(&b, dst + 4 * i, 4);
+		__builtin_memcpy(&a, src + sizeof(__u32) * i, 4);
+		__builtin_memcpy(&b, dst + sizeof(__u32) * i, 4);
 		h = sg_bpf_mix(sg_bpf_mix(h, a), b);
 	}
 	h = sg_bpf_mix(sg_bpf_mix(h, (__u32)sport << 16 | dport), seq);

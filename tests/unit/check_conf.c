@@ -1254,6 +1254,16 @@ static const struct err_case list_cases[] = {
 	{ "limit_syn_source = 10/s burst 0", "t.conf:1: value '10/s burst 0' for "
 	  "'limit_syn_source' out of range: expected 1..10000000\n" },
 	{ "limit_syn_source = 20000000/s", NULL },
+	/* Numbers past 64 bits are out of range, not wrapped or taken whole. */
+	{ "limit_syn_source = 99999999999999999999999/s", "t.conf:1: value "
+	  "'99999999999999999999999/s' for 'limit_syn_source' out of range: expected 1..10000000\n" },
+	{ "limit_syn_source = 10/s burst 99999999999999999999999", "t.conf:1: value "
+	  "'10/s burst 99999999999999999999999' for 'limit_syn_source' out of range: expected "
+	  "1..10000000\n" },
+	{ "limit_syn_source = 10/sburst 5", NULL },
+	{ "limit_syn_source = 10/s burst 5x", NULL },
+	{ "limit_syn_source = 10/s burst5", NULL },
+	{ "limit_syn_source = 10/s burst -5", NULL },
 	{ "attack_halfopen_low = 500", "t.conf:1: 'attack_halfopen_low' (500) must be less than "
 	  "'attack_halfopen_high' (500)\n" },
 	{ "attack_synrate_high = 50", "t.conf:1: 'attack_synrate_low' (200) must be less than "
@@ -1292,6 +1302,16 @@ START_TEST(conf_rates)
 	ck_assert_uint_eq(c.limit_rst_source.rate, 0);
 	ck_assert_uint_eq(c.limit_syn_service.rate, 0);
 	assert_round_trip(&c);
+	conf_free(&c);
+	/* Blanks between the words: spaces or tabs, any number. */
+	run_ok(&c, "limit_syn_source = 10/s \t burst\t\t20\n");
+	ck_assert_uint_eq(c.limit_syn_source.rate, 10);
+	ck_assert_uint_eq(c.limit_syn_source.burst, 20);
+	/* The default burst is one second's worth, capped. */
+	conf_free(&c);
+	run_ok(&c, "limit_synack_total = 5000000/s\n");
+	ck_assert_uint_eq(c.limit_synack_total.burst, 1000000);
+	conf_free(&c);
 }
 END_TEST
 
