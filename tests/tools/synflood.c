@@ -4,7 +4,8 @@
  * Valid SYNs (correct IP and TCP checksums, a Linux-like option set) from random
  * sources of a benchmark range, or with -f other segments of no connection
  * (ACK, RST, FIN, SYN+ACK: random sequence and acknowledgment numbers, the
- * timestamp option; -f all: every kind in turn), sent through a
+ * timestamp option; -f syn,rst,...: the kinds named, in turn; -f all: every
+ * kind in turn), sent through a
  * header-including raw socket with
  * sendmmsg.  -P LO-HI limits the source ports (default 1024-65535): with -s
  * the lab attacker's own address, segments aimed at its real connections.
@@ -61,9 +62,10 @@ struct flood {
 	double seconds;
 	uint64_t count;  /* 0 = unlimited */
 	int batch;
-	uint8_t flags;   /* the TCP flags byte: 0x02 (SYN) unless -f; 0: -f all */
+	uint8_t kindv[6]; /* -f: the TCP flags bytes sent in turn (default SYN, 0x02) */
+	unsigned nkinds;
 	uint16_t sport_lo, sport_n; /* source ports: sport_lo + [0, sport_n) */
-	unsigned next;   /* -f all: the kind of the next packet */
+	unsigned next;   /* the index in kindv of the next packet's kind */
 	uint64_t rng;
 };
 
@@ -88,7 +90,7 @@ static const char *const src_allowed[] = {
 static void usage(void)
 {
 	fprintf(stderr, "usage: synflood -d DSTADDR -p PORT [-s SRC_CIDR] [-P SPORT_LO-HI] [-r PPS] "
-		"[-t SECONDS] [-n COUNT] [-b BATCH] [-f syn|ack|rst|rstack|fin|synack|all]\n");
+		"[-t SECONDS] [-n COUNT] [-b BATCH] [-f KIND[,KIND...]|all]\n");
 	exit(2);
 }
 
@@ -96,6 +98,37 @@ static void die(const char *what)
 {
 	fprintf(stderr, "synflood: %s\n", what);
 	exit(1);
+}
+
+/* -f KIND[,KIND...] or all: the kinds sent in turn, each at most once. */
+static void parse_kinds(struct flood *f, const char *arg)
+{
+	char buf[64], *save = NULL, *tok;
+
+	f->nkinds = 0;
+	if (strcmp(arg, "all") == 0) {
+		for (size_t k = 0; k < NKINDS; k++)
+			f->kindv[f->nkinds++] = kinds[k].flags;
+		return;
+	}
+	if (strlen(arg) >= sizeof(buf))
+		die("-f: too long (a comma-separated list of syn, ack, rst, rstack, fin, synack; or all)");
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t k, j;
+
+		for (k = 0; k < NKINDS; k++)
+			if (strcmp(tok, kinds[k].name) == 0)
+				break;
+		if (k == NKINDS)
+			die("-f: unknown segment kind (a comma-separated list of syn, ack, rst, rstack, fin, synack; or all)");
+		for (j = 0; j < f->nkinds; j++)
+			if (f->kindv[j] == kinds[k].flags)
+				die("-f: a kind named twice");
+		f->kindv[f->nkinds++] = kinds[k].flags;
+	}
+	if (!f->nkinds)
+		die("-f: no segment kind");
 }
 
 static int cidr_parse(const char *text, struct cidr *c)
@@ -259,12 +292,9 @@ static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
 		1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
 	};
 	uint64_t r = rng_next(&f->rng);
-	uint8_t flags = f->flags;
+	uint8_t flags = f->kindv[f->next];
 
-	if (!flags) {
-		flags = kinds[f->next].flags;
-		f->next = (f->next + 1) % NKINDS;
-	}
+	f->next = (f->next + 1) % f->nkinds;
 	if (flags != 0x02) {
 		memset(t, 0, 20);
 		put16(t, (uint16_t)(f->sport_lo + (r % f->sport_n)));
@@ -378,7 +408,8 @@ static void parse_args(int argc, char **argv, struct flood *f)
 	memset(f, 0, sizeof(*f));
 	f->seconds = 5;
 	f->batch = 64;
-	f->flags = 0x02;
+	f->kindv[0] = 0x02;
+	f->nkinds = 1;
 	f->sport_lo = 1024;
 	f->sport_n = 64512;
 	while ((c = getopt(argc, argv, "d:p:s:P:r:t:n:b:f:h")) != -1) {
@@ -403,21 +434,9 @@ static void parse_args(int argc, char **argv, struct flood *f)
 		case 't': f->seconds = parse_num(optarg, 0.001, MAX_SECONDS, "seconds"); break;
 		case 'n': f->count = (uint64_t)parse_num(optarg, 1, 1e12, "count"); break;
 		case 'b': f->batch = (int)parse_num(optarg, 1, MAX_BATCH, "batch"); break;
-		case 'f': {
-			size_t k;
-
-			if (strcmp(optarg, "all") == 0) {
-				f->flags = 0;
-				break;
-			}
-			for (k = 0; k < NKINDS; k++)
-				if (strcmp(optarg, kinds[k].name) == 0)
-					break;
-			if (k == NKINDS)
-				die("-f: unknown segment kind (syn, ack, rst, rstack, fin, synack, all)");
-			f->flags = kinds[k].flags;
+		case 'f':
+			parse_kinds(f, optarg);
 			break;
-		}
 		default: usage();
 		}
 	}
