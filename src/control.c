@@ -20,12 +20,8 @@ struct control_client {
 	struct control *ctl;
 	ev_io io;
 	ev_timer idle;
-	char in[CONTROL_LINE_MAX];
-	size_t inlen;
-	char out[CONTROL_OUT_MAX];
-	size_t outlen, outoff;
-	int closing;
-	int admin;
+	struct control_conn conn;
+	size_t outoff;		/* bytes of conn.out already sent */
 };
 
 struct control {
@@ -85,13 +81,13 @@ static void client_free(struct control_client *cl)
 }
 
 /* Body lines must not contain an empty line (it ends the reply). */
-static void answer(struct control_client *cl, const char *line)
+static void answer(struct control_conn *c, const char *line, control_cmd_fn fn, void *arg)
 {
 	static char body[CONTROL_OUT_MAX - 128];	/* one loop: one answer at a time */
-	struct control_reply r = { body, 0, sizeof(body), 0, cl->admin };
+	struct control_reply r = { body, 0, sizeof(body), 0, c->admin };
 	char cmd[64] = "";
 	const char *args;
-	size_t room = sizeof(cl->out) - cl->outlen;
+	size_t room = sizeof(c->out) - c->outlen;
 	int n;
 
 	args = line + strcspn(line, " \t");
@@ -101,67 +97,72 @@ static void answer(struct control_client *cl, const char *line)
 	if (cmd[0] == '\0')
 		control_error(&r, "empty command");
 	else
-		cl->ctl->fn(cl->ctl->arg, cmd, args, &r);
+		fn(arg, cmd, args, &r);
 	if (r.error)
-		n = snprintf(cl->out + cl->outlen, room, "%s error %.*s\n\n", CONTROL_PROTO,
+		n = snprintf(c->out + c->outlen, room, "%s error %.*s\n\n", CONTROL_PROTO,
 			     (int)strcspn(body, "\n"), body);
 	else
-		n = snprintf(cl->out + cl->outlen, room, "%s ok\n%.*s%s\n", CONTROL_PROTO,
+		n = snprintf(c->out + c->outlen, room, "%s ok\n%.*s%s\n", CONTROL_PROTO,
 			     (int)r.len, body, r.len && body[r.len - 1] != '\n' ? "\n" : "");
 	if (n < 0 || (size_t)n >= room) {
-		cl->closing = 1;	/* a client that does not read its replies */
+		c->closing = 1;	/* a client that does not read its replies */
 		return;
 	}
-	cl->outlen += (size_t)n;
+	c->outlen += (size_t)n;
 }
 
-static void handle_input(struct control_client *cl)
+void control_conn_input(struct control_conn *c, control_cmd_fn fn, void *arg)
 {
 	char *nl;
 
-	while ((nl = memchr(cl->in, '\n', cl->inlen)) != NULL) {
-		size_t linelen = (size_t)(nl - cl->in);
+	while (!c->closing && (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
+		size_t linelen = (size_t)(nl - c->in);
 
 		*nl = '\0';
-		if (linelen && cl->in[linelen - 1] == '\r')
-			cl->in[linelen - 1] = '\0';
-		answer(cl, cl->in);
-		memmove(cl->in, nl + 1, cl->inlen - linelen - 1);
-		cl->inlen -= linelen + 1;
+		if (linelen && c->in[linelen - 1] == '\r')
+			c->in[linelen - 1] = '\0';
+		answer(c, c->in, fn, arg);
+		memmove(c->in, nl + 1, c->inlen - linelen - 1);
+		c->inlen -= linelen + 1;
 	}
-	if (cl->inlen == sizeof(cl->in)) {
-		snprintf(cl->out + cl->outlen, sizeof(cl->out) - cl->outlen,
-			 "%s error line too long (max %d bytes)\n\n", CONTROL_PROTO,
-			 CONTROL_LINE_MAX - 1);
-		cl->outlen = strlen(cl->out);
-		cl->closing = 1;
+	if (!c->closing && c->inlen == sizeof(c->in)) {
+		int n = snprintf(c->out + c->outlen, sizeof(c->out) - c->outlen,
+				 "%s error line too long (max %d bytes)\n\n", CONTROL_PROTO,
+				 CONTROL_LINE_MAX - 1);
+
+		if (n > 0 && (size_t)n < sizeof(c->out) - c->outlen)
+			c->outlen += (size_t)n;
+		c->closing = 1;
 	}
 }
 
 static int client_write(struct control_client *cl)
 {
-	while (cl->outoff < cl->outlen) {
-		ssize_t n = send(cl->io.fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+	struct control_conn *c = &cl->conn;
+
+	while (cl->outoff < c->outlen) {
+		ssize_t n = send(cl->io.fd, c->out + cl->outoff, c->outlen - cl->outoff,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
 		cl->outoff += (size_t)n;
 	}
-	cl->outoff = cl->outlen = 0;
+	cl->outoff = c->outlen = 0;
 	return 0;
 }
 
 static int client_read(struct control_client *cl)
 {
-	ssize_t n = recv(cl->io.fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen, MSG_DONTWAIT);
+	struct control_conn *c = &cl->conn;
+	ssize_t n = recv(cl->io.fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
 
 	if (n == 0)
 		return -1;
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-	cl->inlen += (size_t)n;
-	handle_input(cl);
+	c->inlen += (size_t)n;
+	control_conn_input(c, cl->ctl->fn, cl->ctl->arg);
 	return 0;
 }
 
@@ -171,16 +172,17 @@ static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int events;
 
 	ev_timer_again(loop, &cl->idle);
-	if ((revents & EV_READ) && cl->outlen == 0 && !cl->closing && client_read(cl) < 0) {
+	if ((revents & EV_READ) && cl->conn.outlen == 0 && !cl->conn.closing &&
+	    client_read(cl) < 0) {
 		client_free(cl);
 		return;
 	}
-	if (client_write(cl) < 0 || (cl->closing && cl->outlen == 0)) {
+	if (client_write(cl) < 0 || (cl->conn.closing && cl->conn.outlen == 0)) {
 		client_free(cl);
 		return;
 	}
 	/* Read the next request only once the last reply is out: bounded output. */
-	events = cl->outlen ? EV_WRITE : EV_READ;
+	events = cl->conn.outlen ? EV_WRITE : EV_READ;
 	if ((w->events & (EV_READ | EV_WRITE)) != events) {
 		ev_io_stop(loop, w);
 		ev_io_set(w, w->fd, events);
@@ -250,7 +252,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	cl->ctl = c;
-	cl->admin = peer_is_admin(c, fd);
+	cl->conn.admin = peer_is_admin(c, fd);
 	c->clients[slot] = cl;
 	ev_io_init(&cl->io, client_cb, fd, EV_READ);
 	cl->io.data = cl;

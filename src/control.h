@@ -28,6 +28,23 @@ struct control_reply {
 typedef void (*control_cmd_fn)(void *arg, const char *cmd, const char *args,
 			       struct control_reply *r);
 
+/* One client's request and reply buffers: the protocol without the socket
+ * (control.c serves it from the loop; tests/fuzz/fuzz_control feeds it). */
+struct control_conn {
+	char in[CONTROL_LINE_MAX];	/* bytes received, not yet a whole line */
+	size_t inlen;
+	char out[CONTROL_OUT_MAX];	/* replies not yet sent */
+	size_t outlen;
+	int closing;		/* send what out holds, then close */
+	int admin;		/* the peer may change state */
+};
+
+/* Answer each complete line in c->in (fn fills the reply), keeping a
+ * partial one.  A line that fills c->in without ending, or replies the
+ * client leaves unread until out is full, set closing; once closing,
+ * nothing more is answered. */
+void control_conn_input(struct control_conn *c, control_cmd_fn fn, void *arg);
+
 /* Create the socket at path (its directory too, if missing).  A live
  * socket of another instance makes this fail; a stale one is replaced. */
 struct control *control_open(struct ev_loop *loop, const char *path, control_cmd_fn fn,

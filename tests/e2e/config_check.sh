@@ -21,4 +21,15 @@ grep -qF "'70000'" "$d/err" && grep -qF "0..65535" "$d/err" ||
 "$bin" -t -c "$d/canon.conf" >/dev/null
 "$bin" -t -c "$d/missing.conf" 2>"$d/err2" && { echo "FAIL: missing file accepted"; exit 1; }
 grep -q "missing.conf" "$d/err2"
+# synguardctl refuses a request that does not fit its line (a command word
+# of CONTROL_LINE_MAX - 1 bytes once overran its buffer by the newline; the
+# sanitizer build catches that), before it connects anywhere.
+ctl=$top_builddir/src/synguardctl
+long=$(head -c 511 /dev/zero | tr '\0' a)
+rc=0
+"$ctl" -s "$d/none.sock" "$long" 2>"$d/err3" || rc=$?
+[ "$rc" = 2 ] && grep -q "too long" "$d/err3" || { cat "$d/err3"; echo "FAIL: long command: status $rc"; exit 1; }
+rc=0
+"$ctl" -s "$d/none.sock" stats "$long" 2>"$d/err3" || rc=$?
+[ "$rc" = 2 ] && grep -q "invalid argument" "$d/err3" || { cat "$d/err3"; echo "FAIL: long argument: status $rc"; exit 1; }
 echo "PASS: config check"

@@ -93,3 +93,18 @@ body = b''.join(b'%s %d\n' % (k.encode(), v) for k, v in [('packets', 12), ('syn
 body += b'mode always\nsvc_syns{service="web"} 17\nsvc_completion_ratio{service="web"} 0.9500\nsvc_attack{service="web6"} 1\n'
 put('fuzz_render', 'stats', body)
 put('fuzz_render', 'odd', b'a\n b  c\nx{y="\\"z"} 1e9\n\n{} -1\n')
+# control: a setup byte (bit 0 admin, bits 1-2 the config), then chunks:
+# length, flags (bit 0: the client read the replies so far), bytes.
+def chunks(setup, *parts):
+    out = bytes([setup])
+    for flags, b in parts:
+        for i in range(0, len(b), 255):
+            out += bytes([len(b[i:i + 255]), flags]) + b[i:i + 255]
+    return out
+put('fuzz_control', 'session', chunks(1, (0, b'ping\nversion\n'), (1, b'stats\r\n'), (1, b'top\n'),
+                                      (1, b'census\ncensus refresh\n'), (1, b'verify 192.0.2.9\n'),
+                                      (1, b'unverify 192.0.2.9\nunverify 2001:db8::1\n'),
+                                      (1, b'reload\nclear-counters\n'), (1, b'nonsense args\n\n')))
+put('fuzz_control', 'not-admin', chunks(2, (0, b'verify 198.51.100.7\nreload\nstats\n'), (1, b'top\n')))
+put('fuzz_control', 'split', chunks(7, (0, b'sta'), (0, b'ts\nver'), (1, b'ify 2001:db8:3::2\n'), (1, b'\tping   x\n')))
+put('fuzz_control', 'long', chunks(1, (0, b'verify ' + b'1' * 600 + b'\n')))
