@@ -50,12 +50,16 @@ struct nfq {
 	bool have_last;
 	uint32_t last_id;	/* highest id given a verdict (or in the open run) */
 	bool run_open;
+	uint32_t run_start;	/* the first id the open run covers */
 	uint32_t run_end;
 	uint8_t run_v;		/* verdict | NFQ_V_SETMARK of the open run */
 	uint32_t run_mark;
 	/* verdict messages waiting for one sendmsg() */
 	struct nl_batch tx;
 	uint8_t *tx_buf;
+	/* nfq_detached: where the verdicts go instead */
+	nl_send_fn detached_send;
+	void *detached_arg;
 };
 
 /* --- messages (pure, bounded by the buffer's size) ---------------------------- */
@@ -162,7 +166,8 @@ static int send_verdicts(void *arg, const void *buf, size_t len, unsigned msgs)
 	struct nfq *q = arg;
 
 	q->st->verdict_msgs += msgs;
-	if (mnl_socket_sendto(q->nl, buf, len) >= 0)
+	if (q->detached_send ? q->detached_send(q->detached_arg, buf, len, msgs) >= 0
+			     : mnl_socket_sendto(q->nl, buf, len) >= 0)
 		return 0;
 	/* The packets stay queued; the next batch verdict covers them. */
 	q->st->verdict_errors++;
@@ -272,13 +277,21 @@ static void run_close(struct nfq *q)
 }
 
 /* Extend the open run to id with verdict v (and mark), closing it first if
- * either differs. */
+ * either differs, or if the run would cover more than 2^31 ids: the kernel
+ * compares ids modulo 2^32 (a batch verdict for id answers the queued
+ * packets up to 2^31 before it), so a longer run would leave its first
+ * packets unanswered.  The kernel numbers packets one by one, so only a
+ * corrupt id can make such a run; add_verdict lets each id move on by less
+ * than 2^31. */
 static void run_add(struct nfq *q, uint32_t id, uint8_t v, uint32_t mark)
 {
 	if (!(v & NFQ_V_SETMARK))
 		mark = 0;
-	if (q->run_open && (q->run_v != v || q->run_mark != mark))
+	if (q->run_open && (q->run_v != v || q->run_mark != mark ||
+			    id - q->run_start > (uint32_t)INT32_MAX))
 		run_close(q);
+	if (!q->run_open)
+		q->run_start = q->have_last ? q->last_id + 1 : id;
 	q->run_open = true;
 	q->run_v = v;
 	q->run_mark = mark;
@@ -425,6 +438,39 @@ size_t nfq_read(struct nfq *q, unsigned max_rounds)
 			break;
 	}
 	return (size_t)(q->st->packets - before);
+}
+
+struct nfq *nfq_detached(const struct nfq_params *p, struct stats *st, nfq_packet_fn on_packet,
+			 nfq_flush_fn on_flush, void *arg,
+			 int (*send)(void *arg, const void *buf, size_t len, unsigned msgs),
+			 void *send_arg)
+{
+	struct nfq *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->p = *p;
+	q->st = st;
+	q->on_packet = on_packet;
+	q->on_flush = on_flush;
+	q->arg = arg;
+	q->detached_send = send;
+	q->detached_arg = send_arg;
+	if (alloc_buffers(q) < 0) {
+		nfq_unbind(q);
+		return NULL;
+	}
+	return q;
+}
+
+void nfq_feed(struct nfq *q, const uint8_t *buf, size_t len)
+{
+	/* In the receive buffer, aligned as recvmmsg() leaves a datagram. */
+	if (len > q->rx_bufsize)
+		len = q->rx_bufsize;
+	memcpy(q->rx_bufs, buf, len);
+	handle_datagram(q, q->rx_bufs, len);
+	tx_flush(q);
 }
 
 void nfq_unbind(struct nfq *q)

@@ -49,6 +49,17 @@ int nfq_reconfigure(struct nfq *q, const struct nfq_params *p);
 /* Unbind the queue and free everything. */
 void nfq_unbind(struct nfq *q);
 
+/* A queue without a socket, for tests and fuzzing: nfq_feed hands it one
+ * datagram as the kernel would send it (netlink messages: packets, errors)
+ * and then flushes, as nfq_read does after each batch; the verdict
+ * messages go to send (nl_batch's callback: the batch, its length and
+ * message count; 0 or -1) instead of the socket.  nfq_unbind frees it. */
+struct nfq *nfq_detached(const struct nfq_params *p, struct stats *st, nfq_packet_fn on_packet,
+			 nfq_flush_fn on_flush, void *arg,
+			 int (*send)(void *arg, const void *buf, size_t len, unsigned msgs),
+			 void *send_arg);
+void nfq_feed(struct nfq *q, const uint8_t *buf, size_t len);
+
 /* The messages the module sends, built into size bytes: their length, or 0
  * if size cannot hold them (nothing is written past size).  A config
  * command (NFQNL_CFG_CMD_*), the queue's parameters, and a batch verdict

@@ -108,3 +108,22 @@ put('fuzz_control', 'session', chunks(1, (0, b'ping\nversion\n'), (1, b'stats\r\
 put('fuzz_control', 'not-admin', chunks(2, (0, b'verify 198.51.100.7\nreload\nstats\n'), (1, b'top\n')))
 put('fuzz_control', 'split', chunks(7, (0, b'sta'), (0, b'ts\nver'), (1, b'ify 2001:db8:3::2\n'), (1, b'\tping   x\n')))
 put('fuzz_control', 'long', chunks(1, (0, b'verify ' + b'1' * 600 + b'\n')))
+# nfq: datagrams (2-byte little-endian length, bytes) of queue messages:
+# packet messages with id, mark and payload (the packets above), an error.
+def nla(t, b):
+    n = 4 + len(b)
+    return struct.pack('=HH', n, t) + b + b'\0' * ((-n) % 4)
+def nfq_packet(pid, payload, mark=None, hdr=True):
+    attrs = b''
+    if hdr: attrs += nla(1, struct.pack('!IHB', pid, 0x0800, 1))   # NFQA_PACKET_HDR
+    if mark is not None: attrs += nla(3, struct.pack('!I', mark))  # NFQA_MARK
+    if payload is not None: attrs += nla(10, payload)              # NFQA_PAYLOAD
+    body = struct.pack('!BBH', 2, 0, 7) + attrs                    # nfgenmsg, queue 7
+    return struct.pack('=IHHII', 16 + len(body), (3 << 8) | 0, 0, 0, 0) + body
+def dgram(*msgs):
+    b = b''.join(msgs)
+    return struct.pack('<H', len(b)) + b
+pkts = list(pk.values())
+put('fuzz_nfq', 'packets', dgram(*[nfq_packet(i + 1, pkts[i % len(pkts)], mark=i) for i in range(6)]) +
+    dgram(nfq_packet(9, pkts[0]), nfq_packet(8, pkts[1]), nfq_packet(20, None), nfq_packet(21, pkts[2], hdr=False)))
+put('fuzz_nfq', 'error', dgram(nlerr(-105, 1), nfq_packet(1, pkts[0])) + dgram(nfq_packet(0xffffffff, pkts[0]), nfq_packet(2, pkts[0])))

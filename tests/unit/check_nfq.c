@@ -1,7 +1,8 @@
 /* check_nfq: the queue's messages (config command, parameters, batch
  * verdict) byte for byte against libnetfilter_queue's own builders, never
- * written past the buffer they are given, and a verdict batch filled past
- * its buffer sent in pieces that keep every verdict in order. */
+ * written past the buffer they are given, a verdict batch filled past its
+ * buffer sent in pieces that keep every verdict in order, and queued
+ * packets (through a queue without a socket) all answered. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 
 #include "nfq.h"
 #include "nl.h"
+#include "stats.h"
 #include "unit.h"
 
 static void assert_same(const void *mine, size_t len, const struct nlmsghdr *want)
@@ -150,6 +152,79 @@ START_TEST(nfq_verdicts_past_the_buffer)
 }
 END_TEST
 
+/* The kernel's side of batch verdicts: the packets still queued, each
+ * answered by the first batch verdict whose id is not before its own
+ * (modulo 2^32, as nfqnl_recv_verdict_batch compares them). */
+struct kqueue {
+	uint32_t queued[8];
+	unsigned n;
+};
+
+static int kernel_batch(void *arg, const void *buf, size_t len, unsigned msgs)
+{
+	struct kqueue *k = arg;
+	const struct nlmsghdr *nlh = buf;
+	int rest = (int)len;
+
+	(void)msgs;
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		const struct nlattr *a = (const void *)((const uint8_t *)nlh + 20);
+		const struct nfqnl_msg_verdict_hdr *vh = mnl_attr_get_payload(a);
+		uint32_t id = ntohl(vh->id);
+		unsigned kept = 0;
+
+		for (unsigned i = 0; i < k->n; i++)
+			if ((int32_t)(k->queued[i] - id) > 0)
+				k->queued[kept++] = k->queued[i];
+		k->n = kept;
+	}
+	return 0;
+}
+
+static enum nfq_verdict drop_all(void *arg, const uint8_t *pkt, size_t len, uint32_t tag,
+				 uint32_t *mark)
+{
+	(void)arg, (void)pkt, (void)len, (void)tag, (void)mark;
+	return NFQ_DROP;
+}
+
+/* A packet message as the kernel queues it: header (id), payload. */
+static size_t put_packet(uint8_t *buf, uint32_t id)
+{
+	struct nlmsghdr *nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 3);
+	struct nfqnl_msg_packet_hdr ph = { .packet_id = htonl(id), .hw_protocol = htons(0x0800) };
+
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_PAYLOAD, 4, "\x45\0\0\x04");
+	return nlh->nlmsg_len;
+}
+
+/* Ids far apart (found by fuzz_nfq): one run of drops from id 1 to
+ * 0xe0000000 (the ids between lost, given the error verdict, drop too)
+ * would end in one batch verdict the kernel takes as before id 1, which
+ * would stay queued.  Runs span at most 2^31 ids: every packet answered. */
+START_TEST(nfq_runs_within_half_the_id_space)
+{
+	static const uint32_t ids[] = { 1, 0x70000000, 0xe0000000 };
+	union { struct nlmsghdr h; uint8_t b[1024]; } dg;
+	const struct nfq_params p = { .queue = 3, .copy_range = 256, .error_verdict = NFQ_DROP };
+	struct kqueue k = { .n = 3 };
+	struct stats st = { 0 };
+	struct nfq *q = nfq_detached(&p, &st, drop_all, NULL, NULL, kernel_batch, &k);
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(q);
+	for (unsigned i = 0; i < 3; i++) {
+		k.queued[i] = ids[i];
+		len += put_packet(dg.b + len, ids[i]);
+	}
+	nfq_feed(q, dg.b, len);
+	ck_assert_uint_eq(st.packets, 3);
+	ck_assert_uint_eq(k.n, 0);
+	nfq_unbind(q);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("nfq");
@@ -160,6 +235,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, nfq_verdict_matches_library);
 	tcase_add_test(tc, nfq_builders_bounded);
 	tcase_add_test(tc, nfq_verdicts_past_the_buffer);
+	tcase_add_test(tc, nfq_runs_within_half_the_id_space);
 	suite_add_tcase(s, tc);
 	return s;
 }
