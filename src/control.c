@@ -22,6 +22,7 @@ struct control_client {
 	ev_timer idle;
 	struct control_conn conn;
 	size_t outoff;		/* bytes of conn.out already sent */
+	ev_tstamp active;	/* when it last sent or took a reply */
 };
 
 struct control {
@@ -32,7 +33,17 @@ struct control {
 	control_cmd_fn fn;
 	void *arg;
 	gid_t admin_gid;	/* (gid_t)-1: root only */
-	struct control_client *clients[CONTROL_CLIENTS_MAX];
+	unsigned long long evicted;	/* clients closed to make room */
+	/* Accepts: a token bucket (CONTROL_ACCEPT_RATE per second, burst
+	 * CONTROL_ACCEPT_BURST); when empty the listening socket is left
+	 * alone until the pause timer, its backlog holding the callers. */
+	double tokens;
+	ev_tstamp refilled;
+	ev_timer pause;
+	struct control_client *clients[CONTROL_CLIENTS_MAX];	/* NULL: slot free */
+	/* The clients' state, allocated once with the server: accepting a
+	 * client allocates nothing (a connect storm cannot grow the heap). */
+	struct control_client slots[CONTROL_CLIENTS_MAX];
 };
 
 static void vappend(struct control_reply *r, const char *fmt, va_list ap)
@@ -77,7 +88,6 @@ static void client_free(struct control_client *cl)
 	ev_io_stop(c->loop, &cl->io);
 	ev_timer_stop(c->loop, &cl->idle);
 	close(cl->io.fd);
-	free(cl);
 }
 
 /* Body lines must not contain an empty line (it ends the reply). */
@@ -111,11 +121,16 @@ static void answer(struct control_conn *c, const char *line, control_cmd_fn fn, 
 	c->outlen += (size_t)n;
 }
 
+bool control_conn_pending(const struct control_conn *c)
+{
+	return !c->closing && memchr(c->in, '\n', c->inlen) != NULL;
+}
+
 void control_conn_input(struct control_conn *c, control_cmd_fn fn, void *arg)
 {
 	char *nl;
 
-	while (!c->closing && (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
+	if (!c->closing && (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
 		size_t linelen = (size_t)(nl - c->in);
 
 		*nl = '\0';
@@ -124,6 +139,7 @@ void control_conn_input(struct control_conn *c, control_cmd_fn fn, void *arg)
 		answer(c, c->in, fn, arg);
 		memmove(c->in, nl + 1, c->inlen - linelen - 1);
 		c->inlen -= linelen + 1;
+		return;
 	}
 	if (!c->closing && c->inlen == sizeof(c->in)) {
 		int n = snprintf(c->out + c->outlen, sizeof(c->out) - c->outlen,
@@ -172,6 +188,7 @@ static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int events;
 
 	ev_timer_again(loop, &cl->idle);
+	cl->active = ev_now(loop);
 	if ((revents & EV_READ) && cl->conn.outlen == 0 && !cl->conn.closing &&
 	    client_read(cl) < 0) {
 		client_free(cl);
@@ -181,8 +198,17 @@ static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
 		client_free(cl);
 		return;
 	}
-	/* Read the next request only once the last reply is out: bounded output. */
-	events = cl->conn.outlen ? EV_WRITE : EV_READ;
+	/* One request per turn of the loop, and the next only once the last
+	 * reply is out: a client that sends many requests and reads none gets
+	 * one answered, and the queues' work is never kept waiting for long. */
+	if (cl->conn.outlen == 0 && (revents & EV_WRITE) && control_conn_pending(&cl->conn)) {
+		control_conn_input(&cl->conn, cl->ctl->fn, cl->ctl->arg);
+		if (client_write(cl) < 0 || (cl->conn.closing && cl->conn.outlen == 0)) {
+			client_free(cl);
+			return;
+		}
+	}
+	events = cl->conn.outlen || control_conn_pending(&cl->conn) ? EV_WRITE : EV_READ;
 	if ((w->events & (EV_READ | EV_WRITE)) != events) {
 		ev_io_stop(loop, w);
 		ev_io_set(w, w->fd, events);
@@ -232,26 +258,66 @@ int control_set_groups(struct control *c, unsigned socket_gid, unsigned admin_gi
 	return 0;
 }
 
+static void resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *c = w->data;
+
+	ev_io_start(loop, &c->accept_io);
+}
+
+/* Take an accept token; without one, stop accepting until there is one. */
+static bool accept_token(struct control *c)
+{
+	ev_tstamp now = ev_now(c->loop);
+
+	c->tokens += (now - c->refilled) * CONTROL_ACCEPT_RATE;
+	if (c->tokens > CONTROL_ACCEPT_BURST)
+		c->tokens = CONTROL_ACCEPT_BURST;
+	c->refilled = now;
+	if (c->tokens >= 1.0) {
+		c->tokens -= 1.0;
+		return true;
+	}
+	ev_io_stop(c->loop, &c->accept_io);
+	ev_timer_set(&c->pause, (1.0 - c->tokens) / CONTROL_ACCEPT_RATE, 0.);
+	ev_timer_start(c->loop, &c->pause);
+	return false;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *c = w->data;
-	int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct control_client *cl;
 	size_t slot;
+	int fd;
 
+	if (!accept_token(c))
+		return;
+	fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	for (slot = 0; slot < CONTROL_CLIENTS_MAX && c->clients[slot]; slot++)
 		;
-	cl = slot < CONTROL_CLIENTS_MAX ? calloc(1, sizeof(*cl)) : NULL;
-	if (!cl) {
-		static const char busy[] = CONTROL_PROTO " error too many clients\n\n";
+	/* All taken: the client quiet longest makes room (connections left
+	 * idle or never read cannot lock the others out; each slot holds a
+	 * full reply buffer, so their number stays bounded). */
+	if (slot == CONTROL_CLIENTS_MAX) {
+		size_t oldest = 0;
 
-		(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-		close(fd);
-		return;
+		for (size_t i = 1; i < CONTROL_CLIENTS_MAX; i++)
+			if (c->clients[i]->active < c->clients[oldest]->active)
+				oldest = i;
+		client_free(c->clients[oldest]);
+		c->evicted++;
+		slot = oldest;
 	}
+	cl = &c->slots[slot];
+	/* Only the small fields: the buffers' old bytes are never read. */
+	cl->conn.inlen = cl->conn.outlen = 0;
+	cl->conn.closing = 0;
+	cl->outoff = 0;
 	cl->ctl = c;
+	cl->active = ev_now(loop);
 	cl->conn.admin = peer_is_admin(c, fd);
 	c->clients[slot] = cl;
 	ev_io_init(&cl->io, client_cb, fd, EV_READ);
@@ -336,7 +402,16 @@ struct control *control_open(struct ev_loop *loop, const char *path, control_cmd
 	ev_io_init(&c->accept_io, accept_cb, c->fd, EV_READ);
 	c->accept_io.data = c;
 	ev_io_start(loop, &c->accept_io);
+	ev_timer_init(&c->pause, resume_cb, 0., 0.);
+	c->pause.data = c;
+	c->tokens = CONTROL_ACCEPT_BURST;
+	c->refilled = ev_now(loop);
 	return c;
+}
+
+unsigned long long control_evictions(const struct control *c)
+{
+	return c ? c->evicted : 0;
 }
 
 void control_close(struct control *c)
@@ -347,6 +422,7 @@ void control_close(struct control *c)
 		if (c->clients[i])
 			client_free(c->clients[i]);
 	ev_io_stop(c->loop, &c->accept_io);
+	ev_timer_stop(c->loop, &c->pause);
 	close(c->fd);
 	unlink(c->path);
 	free(c);

@@ -5,6 +5,7 @@
 #ifndef SYNGUARD_CONTROL_H
 #define SYNGUARD_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CONTROL_PROTO "synguard/1"
@@ -12,6 +13,8 @@
 #define CONTROL_OUT_MAX (256 * 1024)
 #define CONTROL_CLIENTS_MAX 16
 #define CONTROL_IDLE_S 30.0
+#define CONTROL_ACCEPT_RATE 200.0	/* new clients per second, at most */
+#define CONTROL_ACCEPT_BURST 32.0
 
 struct ev_loop;
 struct control;
@@ -39,11 +42,13 @@ struct control_conn {
 	int admin;		/* the peer may change state */
 };
 
-/* Answer each complete line in c->in (fn fills the reply), keeping a
- * partial one.  A line that fills c->in without ending, or replies the
- * client leaves unread until out is full, set closing; once closing,
- * nothing more is answered. */
+/* Answer the first complete line in c->in (fn fills the reply into out),
+ * keeping the rest; the server calls it again once the reply is sent
+ * (control_conn_pending: a complete line is waiting).  A line that fills
+ * c->in without ending, or a reply that does not fit in what is left of
+ * out, set closing; once closing, nothing more is answered. */
 void control_conn_input(struct control_conn *c, control_cmd_fn fn, void *arg);
+bool control_conn_pending(const struct control_conn *c);
 
 /* Create the socket at path (its directory too, if missing).  A live
  * socket of another instance makes this fail; a stale one is replaced. */
@@ -53,6 +58,9 @@ struct control *control_open(struct ev_loop *loop, const char *path, control_cmd
  * (gid_t)-1 leaves the group as created / allows only root. */
 int control_set_groups(struct control *c, unsigned socket_gid, unsigned admin_gid);
 void control_close(struct control *c);
+/* Clients closed so far to make room for a new one (all slots taken; the
+ * one quiet longest goes); 0 for NULL. */
+unsigned long long control_evictions(const struct control *c);
 
 void control_printf(struct control_reply *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

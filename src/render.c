@@ -26,6 +26,7 @@ static const struct metric_info metrics[] = {
 	{ "halfopen_evictions", "followed handshakes evicted from a full table", 1 },
 	{ "limit_buckets", "rate-limit buckets in use", 0 },
 	{ "limit_evictions", "rate-limit buckets evicted from a full table", 1 },
+	{ "control_evicted", "control clients closed to make room for a new one", 1 },
 	{ "services_under_attack", "services whose detector says attack", 0 },
 	{ "svc_attack", "1 while the service is under attack", 0 },
 	{ "svc_challenging", "1 while unverified sources of the service are challenged", 0 },

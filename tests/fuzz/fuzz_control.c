@@ -6,8 +6,9 @@
  * path off, and a reload reads a configuration file that does not exist.
  * Input: a byte of setup (bit 0: the peer is an admin; bits 1-2: which
  * configuration), then chunks: a length byte, a flags byte (bit 0: the
- * client reads what was answered before the chunk arrives) and that many
- * bytes, as they would arrive from the socket.
+ * client reads its replies after the chunk, so the requests waiting are
+ * answered one by one) and that many bytes, as they would arrive from the
+ * socket; at the end the client reads everything.
  * Properties: no crash, no leak; every reply is framed — it starts with
  * "synguard/1 ok\n" or "synguard/1 error ", has no empty line before its
  * end and ends with one — and there is one reply per complete line until
@@ -125,10 +126,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		at += 2;
 		if (n > size - at)
 			n = size - at;
-		if (flags & 1) {	/* the client read the replies so far */
-			replies += check_replies(c.out, c.outlen);
-			c.outlen = 0;
-		}
 		if (n > sizeof(c.in) - c.inlen)
 			n = sizeof(c.in) - c.inlen;
 		for (size_t i = 0; i < n; i++)
@@ -137,10 +134,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.inlen += n;
 		at += n;
 		control_conn_input(&c, admin_command, sg);
+		/* A client that reads: each reply taken, the next request
+		 * answered (one per turn, as the server does). */
+		while ((flags & 1) && control_conn_pending(&c)) {
+			replies += check_replies(c.out, c.outlen);
+			c.outlen = 0;
+			control_conn_input(&c, admin_command, sg);
+		}
 		if (c.outlen > sizeof(c.out))
 			abort();
 	}
-	replies += check_replies(c.out, c.outlen);
+	/* In the end it reads everything. */
+	for (;;) {
+		replies += check_replies(c.out, c.outlen);
+		c.outlen = 0;
+		if (!control_conn_pending(&c))
+			break;
+		control_conn_input(&c, admin_command, sg);
+	}
 	/* Each complete line has its reply, unless the connection closed
 	 * (a reply that did not fit, or a line too long: one more error). */
 	if (!c.closing && replies != lines)
