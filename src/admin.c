@@ -46,6 +46,9 @@ static void cmd_stats(struct synguard *sg, struct control_reply *r)
 	control_printf(r, "limit_buckets %zu\n", sg->limits.t.count);
 	control_printf(r, "limit_evictions %llu\n", (unsigned long long)sg->limits.t.evictions);
 	control_printf(r, "control_evicted %llu\n", control_evictions(sg->control));
+	control_printf(r, "queue_waiting %llu\n", (unsigned long long)sg->qproc.waiting);
+	control_printf(r, "queue_full_dropped %llu\n", (unsigned long long)sg->qproc.dropped);
+	control_printf(r, "queue_socket_dropped %llu\n", (unsigned long long)sg->qproc.user_dropped);
 	control_printf(r, "services_under_attack %u\n", watch_attacked(sg));
 	control_printf(r, "uptime_s %llu\n", (unsigned long long)((now - sg->started_ms) / 1000));
 	control_printf(r, "mode %s\n", conf_mode_name(sg->conf.mode));

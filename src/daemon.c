@@ -267,6 +267,28 @@ static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* --- timers and signals ------------------------------------------------------- */
 
+/* The kernel's drop counters of both queues (their instances are this
+ * daemon's: bound at start, so the counts start with it). */
+static void read_queue_figures(struct synguard *sg)
+{
+	static char text[4096];
+	struct nfq_proc a = { 0 }, b = { 0 };
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	size_t n;
+
+	if (!f)
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (nfq_proc_parse(text, sg->conf.queue, &a) < 0)
+		return;
+	(void)nfq_proc_parse(text, sg->conf.rst_queue, &b);
+	sg->qproc.waiting = a.waiting + b.waiting;
+	sg->qproc.dropped = a.dropped + b.dropped;
+	sg->qproc.user_dropped = a.user_dropped + b.user_dropped;
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct synguard *sg = w->data;
@@ -283,6 +305,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	fastpath_tick(&sg->fast, &sg->policy);	/* before the windows close */
 	watch_tick(sg, now);
 	census_tick(sg->census, now);
+	read_queue_figures(sg);
 	if (sg->ticks % 10 == 0)
 		watch_status(sg, "");
 }

@@ -473,6 +473,40 @@ void nfq_feed(struct nfq *q, const uint8_t *buf, size_t len)
 	tx_flush(q);
 }
 
+int nfq_proc_parse(const char *text, unsigned queue, struct nfq_proc *out)
+{
+	const char *line = text;
+
+	while (*line) {
+		unsigned long long f[9];
+		char *end = NULL;
+		const char *s = line;
+		int n = 0;
+
+		for (; n < 9; n++) {
+			s += strspn(s, " \t");
+			if (!(*s >= '0' && *s <= '9'))
+				break;
+			errno = 0;
+			f[n] = strtoull(s, &end, 10);
+			if (errno)
+				break;
+			s = end;
+		}
+		if (n >= 7 && f[0] == queue) {
+			out->waiting = f[2];
+			out->dropped = f[5];
+			out->user_dropped = f[6];
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (!line)
+			break;
+		line++;
+	}
+	return -1;
+}
+
 void nfq_unbind(struct nfq *q)
 {
 	if (!q)

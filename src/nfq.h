@@ -49,6 +49,18 @@ int nfq_reconfigure(struct nfq *q, const struct nfq_params *p);
 /* Unbind the queue and free everything. */
 void nfq_unbind(struct nfq *q);
 
+/* The kernel's figures for one queue, from /proc/net/netfilter/
+ * nfnetlink_queue (a line per bound queue: number, portid, waiting, copy
+ * mode, copy range, dropped, user dropped, id sequence, 1). */
+struct nfq_proc {
+	uint64_t waiting;	/* packets in the queue now */
+	uint64_t dropped;	/* dropped because the queue was full (not with fail_open) */
+	uint64_t user_dropped;	/* dropped because the socket's buffer was full */
+};
+/* Pure: the line for queue in text (NUL-terminated); 0 if found, -1 if
+ * not (or malformed). */
+int nfq_proc_parse(const char *text, unsigned queue, struct nfq_proc *out);
+
 /* A queue without a socket, for tests and fuzzing: nfq_feed hands it one
  * datagram as the kernel would send it (netlink messages: packets, errors)
  * and then flushes, as nfq_read does after each batch; the verdict

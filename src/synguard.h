@@ -72,6 +72,8 @@ struct synguard {
 	struct tx *ptx, *ptx_plain;	/* proxy segments: notracked / through conntrack */
 	struct policy_ctx policy;
 	struct sg_queue syn_q, rst_q;
+	/* Both queues' figures from the kernel, summed; read every tick. */
+	struct nfq_proc qproc;
 	struct sg_queue *cur_q;		/* queue whose batch is being handled */
 	struct tx *tx;
 	struct fastpath fast;		/* verified sources in the kernel set */

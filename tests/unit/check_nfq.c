@@ -225,6 +225,29 @@ START_TEST(nfq_runs_within_half_the_id_space)
 }
 END_TEST
 
+/* /proc/net/netfilter/nfnetlink_queue as this kernel writes it. */
+START_TEST(nfq_proc_lines)
+{
+	static const char text[] =
+		"    0  12345     3 2  2048  1500    7       99  1\n"
+		"    1  12346     0 2  2048     0    0 18446744073709551615  1\n";
+	struct nfq_proc p = { 0 };
+
+	ck_assert_int_eq(nfq_proc_parse(text, 0, &p), 0);
+	ck_assert_uint_eq(p.waiting, 3);
+	ck_assert_uint_eq(p.dropped, 1500);
+	ck_assert_uint_eq(p.user_dropped, 7);
+	ck_assert_int_eq(nfq_proc_parse(text, 1, &p), 0);
+	ck_assert_uint_eq(p.waiting, 0);
+	ck_assert_uint_eq(p.dropped, 0);
+	ck_assert_int_eq(nfq_proc_parse(text, 2, &p), -1);
+	ck_assert_int_eq(nfq_proc_parse("", 0, &p), -1);
+	ck_assert_int_eq(nfq_proc_parse("0 1 2\n", 0, &p), -1);	/* too few fields */
+	ck_assert_int_eq(nfq_proc_parse("x 0 1 2 3 4 5 6 7\n    0 1 2 3 4 5 6 7 1", 0, &p), 0);
+	ck_assert_uint_eq(p.dropped, 5);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("nfq");
@@ -236,6 +259,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, nfq_builders_bounded);
 	tcase_add_test(tc, nfq_verdicts_past_the_buffer);
 	tcase_add_test(tc, nfq_runs_within_half_the_id_space);
+	tcase_add_test(tc, nfq_proc_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
