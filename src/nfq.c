@@ -213,8 +213,9 @@ static int setup(struct nfq *q)
 	return cfg_params(q);
 }
 
-struct nfq *nfq_bind(const struct nfq_params *p, struct stats *st, nfq_packet_fn on_packet,
-		     nfq_flush_fn on_flush, void *arg)
+/* A queue with its buffers, bound to nothing yet; NULL if out of memory. */
+static struct nfq *nfq_new(const struct nfq_params *p, struct stats *st, nfq_packet_fn on_packet,
+			   nfq_flush_fn on_flush, void *arg)
 {
 	struct nfq *q = calloc(1, sizeof(*q));
 
@@ -225,7 +226,19 @@ struct nfq *nfq_bind(const struct nfq_params *p, struct stats *st, nfq_packet_fn
 	q->on_packet = on_packet;
 	q->on_flush = on_flush;
 	q->arg = arg;
-	if (alloc_buffers(q) < 0 || setup(q) < 0) {
+	if (alloc_buffers(q) < 0) {
+		nfq_unbind(q);
+		return NULL;
+	}
+	return q;
+}
+
+struct nfq *nfq_bind(const struct nfq_params *p, struct stats *st, nfq_packet_fn on_packet,
+		     nfq_flush_fn on_flush, void *arg)
+{
+	struct nfq *q = nfq_new(p, st, on_packet, on_flush, arg);
+
+	if (!q || setup(q) < 0) {
 		log_err("nfq: cannot bind queue %u: %s (is another process bound to it? "
 			"are nfnetlink_queue and CAP_NET_ADMIN available?)", p->queue, strerror(errno));
 		nfq_unbind(q);
@@ -445,20 +458,11 @@ struct nfq *nfq_detached(const struct nfq_params *p, struct stats *st, nfq_packe
 			 int (*send)(void *arg, const void *buf, size_t len, unsigned msgs),
 			 void *send_arg)
 {
-	struct nfq *q = calloc(1, sizeof(*q));
+	struct nfq *q = nfq_new(p, st, on_packet, on_flush, arg);
 
-	if (!q)
-		return NULL;
-	q->p = *p;
-	q->st = st;
-	q->on_packet = on_packet;
-	q->on_flush = on_flush;
-	q->arg = arg;
-	q->detached_send = send;
-	q->detached_arg = send_arg;
-	if (alloc_buffers(q) < 0) {
-		nfq_unbind(q);
-		return NULL;
+	if (q) {
+		q->detached_send = send;
+		q->detached_arg = send_arg;
 	}
 	return q;
 }
