@@ -32,11 +32,19 @@ static void put_stat(const char *name, const char *help, uint64_t value, void *a
 
 static void put_service(struct synguard *sg, unsigned i, struct control_reply *r);
 
+static void put_reason(const char *name, const char *help, uint64_t value, void *arg)
+{
+	(void)help;
+	control_printf(arg, "packets_by_reason{reason=\"%s\"} %llu\n", name,
+		       (unsigned long long)value);
+}
+
 static void cmd_stats(struct synguard *sg, struct control_reply *r)
 {
 	uint64_t now = clock_mono_ms();
 
 	stats_foreach(&sg->stats, put_stat, r);
+	stats_foreach_reason(&sg->stats, put_reason, r);
 	control_printf(r, "verified_sources %zu\n", sg->verified.count);
 	control_printf(r, "verified_capacity %zu\n", table_capacity(&sg->verified));
 	control_printf(r, "challenged_syns %zu\n", sg->retrans.count);

@@ -388,6 +388,7 @@ static void handle_packet(struct nfq *q, const struct nlmsghdr *nlh)
 	mark = mark_in;
 	if (!attr[NFQA_PAYLOAD]) {
 		q->st->verdict_errors++;
+		q->st->reason[STATS_R_no_payload]++;
 		v = q->p.error_verdict;
 	} else {
 		v = q->on_packet(q->arg, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),

@@ -190,8 +190,10 @@ static bool syn_limits_ok(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 
 	if (!limit_take(pc, LIMIT_SYN_SOURCE, &c->limit_syn_source, p->family, p->src, now_ms)) {
 		pc->stats->limited_syn_source++;
+		r->reason = STATS_R_syn_limited_source;
 	} else if (br.rate && !bucket_take(&s->limit, &br, now_ms)) {
 		pc->stats->limited_syn_service++;
+		r->reason = STATS_R_syn_limited_service;
 	} else {
 		return true;
 	}
@@ -323,6 +325,7 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
 	if (c && c->state == PROXY_ST_HANDED && p->ack != c->proxy_isn + 1)
 		c = NULL;
 	if (c) {
+		r->reason = STATS_R_proxy;
 		r->verdict = POLICY_DROP;
 		r->conn = c;
 		r->svc = c->svc;
@@ -349,6 +352,7 @@ static bool proxy_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_u
 	policy_server_opts(pc, r->svc, p->family, &so);
 	c->proxy_wscale = proxy_wscale_for(&so, c->client_wscale);
 	pc->stats->proxy_started++;
+	r->reason = STATS_R_proxy;
 	r->verdict = POLICY_DROP;
 	r->conn = c;
 	r->proxy_action = PROXY_CONNECT;
@@ -379,6 +383,7 @@ static bool proxy_stray(struct policy_ctx *pc, const struct pkt *p, uint64_t now
 	if (proxy_find(pc->proxy, &t, now_us))
 		return false;	/* the server's, to a proxied client */
 	pc->stats->proxy_invalid++;
+	r->reason = STATS_R_stray;
 	drop(pc, r);
 	return true;
 }
@@ -396,6 +401,7 @@ static bool proxy_server(struct policy_ctx *pc, const struct pkt *p, uint64_t no
 	c = proxy_find(pc->proxy, &t, now_us);
 	if (!c)
 		return false;
+	r->reason = STATS_R_proxy;
 	r->verdict = POLICY_DROP;
 	r->conn = c;
 	r->svc = c->svc;
@@ -430,6 +436,7 @@ static void challenge(struct policy_ctx *pc, const struct pkt *p, uint64_t now_m
 	struct sg_tuple t;
 
 	r->verdict = POLICY_DROP;
+	r->reason = STATS_R_syn_limited_synack;
 	if (!limit_take(pc, LIMIT_SYNACK_DEST, &c->limit_synack_dest, p->family, p->src, now_ms)) {
 		pc->stats->limited_synack_dest++;
 		return;
@@ -439,6 +446,7 @@ static void challenge(struct policy_ctx *pc, const struct pkt *p, uint64_t now_m
 		return;
 	}
 	pkt_tuple(p, &t);
+	r->reason = STATS_R_syn_challenged;
 	r->challenge = true;
 	pc->svc[r->svc].challenges++;
 	pc->svc[r->svc].win_challenges++;
@@ -479,6 +487,7 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	s->win_syn++;
 	if (listed(pc->conf->deny, p)) {
 		pc->stats->syn_denied++;
+		r->reason = STATS_R_syn_denied;	/* monitor: what follows decides */
 		if (policy_enforcing(pc)) {
 			r->verdict = POLICY_DROP;
 			return;
@@ -486,6 +495,7 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	}
 	if (listed(pc->conf->allow, p)) {
 		pc->stats->syn_allowed++;
+		r->reason = STATS_R_syn_allowed;
 		accept_syn(pc, p, now_us, r);
 		return;
 	}
@@ -496,11 +506,13 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 		s->win_unverified++;
 	}
 	if (pc->conf->mode == CONF_MODE_OFF) {
+		r->reason = STATS_R_syn_off;
 		accept_syn(pc, p, now_us, r);
 		return;
 	}
 	if (verified) {
 		pc->stats->syn_verified++;
+		r->reason = STATS_R_syn_verified;
 	} else if (policy_challenging(pc, r->svc)) {
 		/* The proxy's SYN+ACK is valid: every stack answers it, so the
 		 * retransmission fallback (and its replay risk) is not needed. */
@@ -509,10 +521,13 @@ static void decide_syn(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 			return;
 		}
 		pc->stats->retransmit_accepted++;
+		r->reason = STATS_R_syn_retransmit;
 	} else if (pc->conf->mode == CONF_MODE_MONITOR && s->attack) {
 		pc->stats->would_challenge++;
+		r->reason = STATS_R_syn_would_challenge;
 	} else {
 		pc->stats->syn_passive++;
+		r->reason = STATS_R_syn_passive;
 	}
 	if (syn_limits_ok(pc, p, now_ms, r))
 		accept_syn(pc, p, now_us, r);
@@ -535,6 +550,7 @@ static bool tracked_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now
 			return false;
 	}
 	pc->stats->handshakes_reset++;
+	r->reason = STATS_R_rst_handshake;
 	r->mark_set = pc->conf->done_mark;
 	return true;
 }
@@ -559,6 +575,7 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	 * passed on again, it would come back here through the same rule. */
 	if (p->mark & pc->conf->done_mark) {
 		pc->stats->rst_established++;
+		r->reason = STATS_R_rst_established;
 		r->ct_restore = true;
 		return;
 	}
@@ -567,6 +584,7 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	pkt_tuple(p, &t);
 	if (pc->proxy && (r->conn = proxy_find(pc->proxy, &t, now_us))) {
 		/* The client gave up; after the handover its RST is passed on. */
+		r->reason = STATS_R_proxy;
 		r->verdict = POLICY_DROP;
 		if (r->conn->state == PROXY_ST_HANDED)
 			forward_late(pc, r->conn, r);
@@ -580,24 +598,29 @@ static void decide_rst(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	 * with ACK answers something else (an unknown connection's data, a
 	 * refused SYN+ACK elsewhere): not ours to judge. */
 	if (p->flags & PKT_TH_ACK) {
-		if (!proxy_stray(pc, p, now_us, r))
+		if (!proxy_stray(pc, p, now_us, r)) {
 			pc->stats->rst_other++;
+			r->reason = STATS_R_rst_ack;
+		}
 		return;
 	}
 	/* A prefix that spent its budget of wrong guesses gets no more checks:
 	 * guessing a 31-bit MAC at the limited rate is hopeless. */
 	if (pc->limits && lim->rate && limit_exhausted(pc, p, now_ms)) {
 		pc->stats->limited_rst_source++;
+		r->reason = STATS_R_rst_limited;
 		drop(pc, r);
 		return;
 	}
 	if (cookie_check(pc->cookies, &t, p->seq) == COOKIE_INVALID) {
 		pc->stats->cookies_invalid++;
+		r->reason = STATS_R_rst_cookie_invalid;
 		limit_take(pc, LIMIT_RST_SOURCE, lim, p->family, p->src, now_ms);
 		drop(pc, r);
 		return;
 	}
 	pc->stats->cookies_valid++;
+	r->reason = STATS_R_rst_cookie_valid;
 	policy_verify_source(pc, p->family, p->src, now_ms);
 	r->verified = true;
 	drop(pc, r);
@@ -612,6 +635,7 @@ static void decide_synack(struct policy_ctx *pc, const struct pkt *p, uint64_t n
 	pkt_tuple_from_server(p, &t);
 	if (pc->halfopen && halfopen_synack_seq(pc->halfopen, &t, now_us, p->seq)) {
 		pc->stats->handshake_synacks++;
+		r->reason = STATS_R_handshake_synack;
 		/* Learn the service's options from every server SYN+ACK we see. */
 		learn_server_opts(pc, policy_service_of(pc->conf, p->family, p->src, p->sport), p);
 	} else if (!proxy_server(pc, p, now_us, r) && !proxy_stray(pc, p, now_us, r)) {
@@ -634,6 +658,7 @@ static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	if (pc->halfopen &&
 	    halfopen_ack_seq(pc->halfopen, &t, now_us, p->ack, &svc, &r->handshake_us)) {
 		pc->stats->handshakes_completed++;
+		r->reason = STATS_R_handshake_ack;
 		r->completed = true;
 		r->svc = svc;
 		if (!source_verified(pc, p, now_us / 1000))
@@ -649,6 +674,7 @@ static void decide_ack(struct policy_ctx *pc, const struct pkt *p, uint64_t now_
 	 * that does not acknowledge it is not the client's: keep watching. */
 	if (st == HO_SYN_RECEIVED) {
 		pc->stats->handshake_bad_acks++;
+		r->reason = STATS_R_handshake_bad_ack;
 		return;
 	}
 	if (st == HO_NONE && pc->proxy && proxy_ack(pc, p, now_us, r))
@@ -669,15 +695,19 @@ static void decide_bad(struct policy_ctx *pc, enum pkt_status st, struct policy_
 	switch (st) {
 	case PKT_NOT_TCP:
 		pc->stats->not_tcp++;
+		r->reason = STATS_R_not_tcp;
 		return;
 	case PKT_FRAGMENT:
 		pc->stats->fragments++;
+		r->reason = STATS_R_fragment;
 		break;
 	case PKT_BAD_CSUM:
 		pc->stats->bad_checksum++;
+		r->reason = STATS_R_bad_checksum;
 		break;
 	default:
 		pc->stats->malformed++;
+		r->reason = STATS_R_malformed;
 		break;
 	}
 	drop(pc, r);
@@ -702,11 +732,10 @@ void policy_decide(struct policy_ctx *pc, enum pkt_status st, const struct pkt *
 	memset(r, 0, sizeof(*r));
 	r->verdict = POLICY_ACCEPT;
 	r->svc = POLICY_SVC_CATCHALL;
-	if (st != PKT_OK) {
+	r->reason = STATS_R_other;	/* tcp_other: every leaf that is not says so */
+	if (st != PKT_OK)
 		decide_bad(pc, st, r);
-		return;
-	}
-	if (f == PKT_TH_SYN)
+	else if (f == PKT_TH_SYN)
 		decide_syn(pc, p, now_us, r);
 	else if ((f & (PKT_TH_RST | PKT_TH_SYN)) == PKT_TH_RST)
 		decide_rst(pc, p, now_us, r);
@@ -716,4 +745,5 @@ void policy_decide(struct policy_ctx *pc, enum pkt_status st, const struct pkt *
 		decide_ack(pc, p, now_us, r);
 	else if (!proxy_stray(pc, p, now_us, r))	/* FIN alone, no flags... */
 		pc->stats->tcp_other++;
+	pc->stats->reason[r->reason]++;
 }

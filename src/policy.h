@@ -96,6 +96,7 @@ struct policy_result {
 	unsigned svc;			/* service index (SYNs and handshake packets) */
 	uint64_t handshake_us;		/* when completed: SYN to completing ACK */
 	uint32_t synack_seq, synack_ack;
+	enum stats_reason reason;	/* the leaf that decided (counted once) */
 };
 
 /* Fill the buckets (call once the conf and tables are in place). */

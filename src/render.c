@@ -17,6 +17,7 @@ static const struct metric_info metrics[] = {
 #define RENDER_COUNTER(name, help) { #name, help, 1 },
 	STATS_COUNTERS(RENDER_COUNTER)
 #undef RENDER_COUNTER
+	{ "packets_by_reason", "queued packets by the decision's reason, each counted once", 1 },
 	{ "verified_sources", "sources currently verified", 0 },
 	{ "verified_capacity", "verified-source table capacity", 0 },
 	{ "challenged_syns", "challenged SYNs remembered for the retransmission fallback", 0 },

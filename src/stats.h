@@ -95,14 +95,66 @@
 	X(accel_stray_conn,    "kernel fast path: segments without SYN to proxied services of connections conntrack knows (passed)") \
 	X(accel_events_lost,   "kernel fast path: sources it verified that the daemon missed (ring buffer full)")
 
+/* Why each queued packet got its verdict: the decision's leaf.  Every
+ * packet the queue delivers is counted under exactly one reason (the sum of
+ * the reasons is `packets`), so that a flood's packets can be accounted
+ * for; the counters above are finer or cut across these.  Shown as
+ * packets_by_reason{reason="NAME"} lines.  "dropped" is in adaptive and
+ * always mode; off and monitor mode only count. */
+#define STATS_REASONS(X) \
+	X(no_payload,          "queue messages without the packet (error verdict)") \
+	X(not_tcp,             "not TCP (accepted)") \
+	X(fragment,            "IP fragments (dropped)") \
+	X(bad_checksum,        "bad checksums (dropped)") \
+	X(malformed,           "malformed or truncated (dropped)") \
+	X(syn_denied,          "SYNs of deny-listed sources (dropped)") \
+	X(syn_allowed,         "SYNs of allow-listed sources (accepted)") \
+	X(syn_off,             "SYNs in mode off (accepted)") \
+	X(syn_verified,        "SYNs of verified sources (accepted)") \
+	X(syn_retransmit,      "SYN retransmissions of challenged SYNs (accepted)") \
+	X(syn_passive,         "SYNs to services not challenging (accepted)") \
+	X(syn_would_challenge, "SYNs monitor mode would have challenged (accepted)") \
+	X(syn_limited_source,  "SYNs over limit_syn_source (dropped)") \
+	X(syn_limited_service, "SYNs over limit_syn_service (dropped)") \
+	X(syn_challenged,      "SYNs answered with a cookie SYN+ACK (dropped)") \
+	X(syn_limited_synack,  "SYNs not challenged for a SYN+ACK limit (dropped)") \
+	X(rst_established,     "RSTs of connections conntrack follows (accepted)") \
+	X(rst_handshake,       "RSTs of followed handshakes (accepted)") \
+	X(rst_cookie_valid,    "RSTs echoing a valid cookie (dropped; the source verified)") \
+	X(rst_cookie_invalid,  "RSTs with a wrong cookie (dropped)") \
+	X(rst_limited,         "RSTs of a prefix out of limit_rst_source (dropped)") \
+	X(rst_ack,             "RSTs with ACK of no proxied service: not a cookie answer (accepted)") \
+	X(handshake_synack,    "server SYN+ACKs of followed handshakes (accepted)") \
+	X(handshake_ack,       "ACKs completing followed handshakes (accepted)") \
+	X(handshake_bad_ack,   "ACKs of followed handshakes not acknowledging the SYN+ACK (accepted)") \
+	X(proxy,               "segments of proxied handshakes and of just handed-over connections (the proxy acts)") \
+	X(stray,               "segments without SYN to proxied services of no connection, no valid cookie (dropped)") \
+	X(other,               "other TCP segments (accepted)")
+
+enum stats_reason {
+#define STATS_REASON_ENUM(name, help) STATS_R_##name,
+	STATS_REASONS(STATS_REASON_ENUM)
+#undef STATS_REASON_ENUM
+	STATS_REASON_MAX
+};
+
 struct stats {
 #define STATS_FIELD(name, help) uint64_t name;
 	STATS_COUNTERS(STATS_FIELD)
 #undef STATS_FIELD
+	uint64_t reason[STATS_REASON_MAX];
 };
 
 
 
 typedef void (*stats_visit_fn)(const char *name, const char *help, uint64_t value, void *arg);
 void stats_foreach(const struct stats *s, stats_visit_fn fn, void *arg);
+/* The reasons: fn(name without prefix, help, count, arg). */
+void stats_foreach_reason(const struct stats *s, stats_visit_fn fn, void *arg);
+/* The sum of the reasons (equals packets). */
+uint64_t stats_reason_total(const struct stats *s);
+/* The identities between the reasons and the finer counters policy keeps
+ * (e.g. syn is the sum of the syn_ reasons, cookies_invalid is
+ * rst_cookie_invalid): NULL if they hold, else the first that does not. */
+const char *stats_reasons_disagree(const struct stats *s);
 #endif

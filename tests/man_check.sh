@@ -2,7 +2,8 @@
 #  (a) mandoc -Tlint -W warning is silent on each page;
 #  (b) synguard.conf(5) documents exactly the keys "synguardd -p" prints,
 #  (c) each with the default "synguardd -p -c /dev/null" prints;
-#  (d) synguardctl(8) lists every counter of STATS_COUNTERS in src/stats.h;
+#  (d) synguardctl(8) lists every counter of STATS_COUNTERS in src/stats.h,
+#      and every reason of STATS_REASONS;
 #  (e) synguardd(8)'s SYNOPSIS (and OPTIONS) has every option of "synguardd -h".
 # Without mandoc, (b)-(e) still run and the test is skipped (77), a failure
 # with CI=true.
@@ -104,6 +105,14 @@ while IFS= read -r c; do
 	grep -Eq "^\.It [A-Z][a-z] $c( |$)" "$man/synguardctl.8" ||
 		bad "counter '$c' (src/stats.h) has no '.It Va $c' entry in synguardctl.8"
 done <"$d/counters"
+
+sed -n '/^#define STATS_REASONS/,/^[[:space:]]*$/p' "$top_srcdir/src/stats.h" |
+	grep -o 'X([a-z0-9_]*' | cut -c3- >"$d/reasons" || true
+[ -s "$d/reasons" ] || bad "no reason names found in STATS_REASONS of src/stats.h"
+while IFS= read -r c; do
+	grep -Eq "^\.It Li $c\$" "$man/synguardctl.8" ||
+		bad "reason '$c' (src/stats.h) has no '.It Li $c' entry in synguardctl.8"
+done <"$d/reasons"
 
 # --- (e) synguardd options -----------------------------------------------------------
 "$bin" -h >"$d/usage"

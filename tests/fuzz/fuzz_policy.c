@@ -99,6 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t last_seq = 0, last_ack = 0;
 	uint64_t now_us = 1000000;
 	size_t i = 1;
+	uint64_t decided = 0;
 
 	if (size < 1)
 		return 0;
@@ -139,6 +140,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				p.ack = last_seq + 1;
 		}
 		policy_decide(&c.pc, st, &p, now_us, &r);
+		decided++;
+		/* Each packet counted under exactly one reason, and the
+		 * reasons agree with the finer counters. */
+		if (stats_reason_total(&c.stats) != decided || stats_reasons_disagree(&c.stats))
+			abort();
 		if (r.challenge && r.verdict != POLICY_DROP)
 			abort();
 		if (st == PKT_OK && (p.flags & (PKT_TH_SYN | PKT_TH_ACK)) == PKT_TH_SYN) {

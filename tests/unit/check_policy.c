@@ -36,8 +36,12 @@ static struct fixture *fx_new(enum conf_mode mode)
 	return f;
 }
 
+/* Every test's counters: the reasons agree with the finer counters. */
 static void fx_free(struct fixture *f)
 {
+	const char *why = stats_reasons_disagree(&f->stats);
+
+	ck_assert_msg(why == NULL, "reasons: %s", why ? why : "");
 	table_free(&f->verified);
 	table_free(&f->retrans);
 	free(f);
@@ -86,6 +90,45 @@ START_TEST(policy_unverified_syn_is_challenged_with_valid_cookie)
 	ck_assert_int_eq(cookie_check(&f->cookies, &t, r.synack_ack), COOKIE_VALID_CURRENT);
 	ck_assert_uint_eq(f->stats.syn, 1);
 	ck_assert_uint_eq(f->stats.syn_accepted, 0);
+	fx_free(f);
+}
+END_TEST
+
+/* Each decision counts one reason, the leaf that decided. */
+START_TEST(policy_each_packet_counted_under_one_reason)
+{
+	struct fixture *f = fx_new(CONF_MODE_ALWAYS);
+	struct pkt s = syn4(2, 40000, 1000), rst, ack;
+	struct policy_result r;
+	uint64_t n0;
+
+	r = decide(f, &s, 0);
+	ck_assert_int_eq(r.reason, STATS_R_syn_challenged);
+	rst = rst_for(&s, r.synack_ack + 1);		/* a wrong guess */
+	ck_assert_int_eq(decide(f, &rst, 5).reason, STATS_R_rst_cookie_invalid);
+	rst = rst_for(&s, r.synack_ack);
+	ck_assert_int_eq(decide(f, &rst, 10).reason, STATS_R_rst_cookie_valid);
+	ck_assert_int_eq(decide(f, &s, 20).reason, STATS_R_syn_verified);
+	ack = s;
+	ack.flags = PKT_TH_ACK;
+	ck_assert_int_eq(decide(f, &ack, 30).reason, STATS_R_other);
+	ack.flags = PKT_TH_RST | PKT_TH_ACK;
+	ck_assert_int_eq(decide(f, &ack, 30).reason, STATS_R_rst_ack);
+	n0 = stats_reason_total(&f->stats);
+	ck_assert_uint_eq(n0, 6);
+	policy_decide(&f->pc, PKT_BAD_CSUM, &s, 40, &r);
+	ck_assert_int_eq(r.reason, STATS_R_bad_checksum);
+	policy_decide(&f->pc, PKT_FRAGMENT, &s, 40, &r);
+	ck_assert_int_eq(r.reason, STATS_R_fragment);
+	policy_decide(&f->pc, PKT_NOT_TCP, &s, 40, &r);
+	ck_assert_int_eq(r.reason, STATS_R_not_tcp);
+	ck_assert_uint_eq(stats_reason_total(&f->stats), n0 + 3);
+	ck_assert_uint_eq(f->stats.reason[STATS_R_syn_challenged], 1);
+	ck_assert_uint_eq(f->stats.reason[STATS_R_syn_verified], 1);
+	/* A counter moved without its reason is caught. */
+	f->stats.cookies_invalid++;
+	ck_assert_ptr_nonnull(stats_reasons_disagree(&f->stats));
+	f->stats.cookies_invalid--;
 	fx_free(f);
 }
 END_TEST
@@ -829,6 +872,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(tc, policy_unverified_syn_is_challenged_with_valid_cookie);
 	tcase_add_test(tc, policy_valid_rst_verifies_source_then_syn_accepted);
+	tcase_add_test(tc, policy_each_packet_counted_under_one_reason);
 	tcase_add_test(tc, policy_invalid_rst_dropped_rst_ack_accepted);
 	tcase_add_test(tc, rst_of_connection);
 	tcase_add_test(tc, proxy_forward_capped);
