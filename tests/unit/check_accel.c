@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 
 #include "accel.h"
+#include "accel_fx.h"
 #include "cookie.h"
 #include "ct.h"
 #include "fastpath.h"
@@ -44,16 +45,6 @@ static const struct siphash_key fp = { 0x0102030405060708ULL, 0x1112131415161718
 static const uint8_t client4[4] = { 198, 18, 0, 7 }, server4[4] = { 203, 0, 113, 2 };
 static const uint8_t client6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 };
 static const uint8_t server6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
-static const uint8_t mac_c[6] = { 2, 0, 0, 0, 0, 1 }, mac_g[6] = { 2, 0, 0, 0, 0, 2 };
-
-static const char *object_path(void)
-{
-	static char path[1024];
-	const char *b = getenv("top_builddir");
-
-	snprintf(path, sizeof(path), "%s/src/bpf/synguard.bpf.o", b ? b : ".");
-	return path;
-}
 
 static void setup(void)
 {
@@ -67,7 +58,7 @@ static void setup(void)
 	struct sg_bpf_svc auth = { .index = 0, .action = SG_BPF_SVC_AUTH };
 	char err[256];
 
-	acc = accel_open(object_path(), NULL, err, sizeof(err));
+	acc = accel_open(accel_fx_object(), NULL, err, sizeof(err));
 	ck_assert_msg(acc, "%s", err);
 	cookie_init(&cookies, &master, 28999999);
 	memcpy(k4.addr, server4, 4);
@@ -96,12 +87,8 @@ struct seg {
 /* An Ethernet frame from the client's MAC holding segment o; its length. */
 static size_t eth_frame(uint8_t *f, const struct pkt_out *o)
 {
-	size_t n;
+	size_t n = accel_fx_eth(f, o->family, 0);
 
-	memcpy(f, mac_g, 6);
-	memcpy(f + 6, mac_c, 6);
-	f[12] = o->family == AF_INET6 ? 0x86 : 0x08;
-	f[13] = o->family == AF_INET6 ? 0xdd : 0x00;
 	n = pkt_build(f + ETH_LEN, FRAME_MAX - ETH_LEN, o);
 	ck_assert_uint_gt(n, 0);
 	return ETH_LEN + n;
@@ -155,21 +142,18 @@ static uint32_t assert_synack(const uint8_t *in, size_t inlen, const uint8_t *ou
 			      size_t l2)
 {
 	struct pkt syn, sa;
-	struct sg_tuple t;
 	uint8_t want[FRAME_MAX];
 	size_t n;
 	uint32_t cookie;
 
 	ck_assert_int_eq(pkt_parse(in + l2, inlen - l2, &syn), PKT_OK);
 	ck_assert_int_eq(pkt_parse(out + l2, outlen - l2, &sa), PKT_OK);
-	pkt_tuple(&syn, &t);
-	cookie = cookie_make(&cookies, &t, syn.seq);
+	n = accel_fx_auth_synack(want, sizeof(want), acc, &cookies, &syn, &cookie);
+	ck_assert_uint_gt(n, 0);
 	ck_assert_uint_eq(sa.ack, cookie);
 	/* Its own sequence number: the program's fingerprint of the SYN, as
 	 * the daemon computes it too. */
 	ck_assert_uint_eq(sa.seq, (uint32_t)(accel_fingerprint(acc, &syn) >> 32));
-	n = pkt_build_synack(want, sizeof(want), &syn, &(struct pkt_synack){
-		sa.seq, cookie, syn.family == AF_INET6 ? 1440 : 1460, 65535 });
 	ck_assert_uint_eq(outlen, l2 + n);
 	ck_assert_mem_eq(out + l2, want, n);
 	/* Ethernet addresses swapped, anything between them and IP kept. */
@@ -913,19 +897,9 @@ END_TEST
  * port 8081 of both servers proxied, the IPv6 one with configured server
  * options), its policy over the test's cookies, and its fastpath module
  * writing services, settings and proxy options into the program. */
-struct proxy_fx {
-	struct conf conf;
-	struct stats stats;
-	struct table verified, retrans;
-	struct proxy_table pt;
-	struct policy_ctx pc;
-	struct fastpath fp;
-};
-
-static struct proxy_fx *proxy_fx_new(void)
+static struct accel_fx *proxy_fx_new(void)
 {
-	struct proxy_fx *x = calloc(1, sizeof(*x));
-	struct siphash_key s1 = { 3, 4 }, s2 = { 5, 6 }, s3 = { 7, 8 };
+	struct accel_fx *x = calloc(1, sizeof(*x));
 	struct conf_service *sv;
 
 	ck_assert_ptr_nonnull(x);
@@ -946,29 +920,13 @@ static struct proxy_fx *proxy_fx_new(void)
 		sv->wscale = i ? CONF_WSCALE_NONE : CONF_OPT_UNSET;
 		sv->sack = i ? 0 : CONF_OPT_UNSET;
 	}
-	ck_assert_int_eq(table_init(&x->verified, 1024, POLICY_SRCKEY_LEN, &s1), 0);
-	ck_assert_int_eq(table_init(&x->retrans, 1024, POLICY_RETRANS_KEYLEN, &s2), 0);
-	ck_assert_int_eq(proxy_init(&x->pt, 64, 4096, &s3), 0);
-	x->pc.conf = &x->conf;
-	x->pc.cookies = &cookies;
-	x->pc.verified = &x->verified;
-	x->pc.retrans = &x->retrans;
-	x->pc.proxy = &x->pt;
-	x->pc.stats = &x->stats;
-	policy_init(&x->pc, 0);
-	x->fp.accel = acc;
-	x->fp.conf = &x->conf;
-	x->fp.stats = &x->stats;
-	fastpath_sync(&x->fp, &x->pc);
+	ck_assert_int_eq(accel_fx_init(x, acc, &cookies), 0);
 	return x;
 }
 
-static void proxy_fx_free(struct proxy_fx *x)
+static void proxy_fx_free(struct accel_fx *x)
 {
-	proxy_free(&x->pt);
-	table_free(&x->verified);
-	table_free(&x->retrans);
-	conf_free(&x->conf);
+	accel_fx_free(x);
 	free(x);
 }
 
@@ -990,18 +948,15 @@ static size_t proxy_syn(uint8_t *f, int family, uint16_t sport, uint32_t isn, ui
 /* The program answers SYN in with the very frame the daemon would send:
  * what policy_decide decides for it (a proxy challenge: its cookie, the
  * options it takes from the service) built by policy_proxy_synack. */
-static void assert_proxy_synack(struct proxy_fx *x, const uint8_t *in, size_t len)
+static void assert_proxy_synack(struct accel_fx *x, const uint8_t *in, size_t len)
 {
 	uint8_t out[FRAME_MAX], want[FRAME_MAX];
-	struct policy_result r;
 	struct pkt syn;
 	size_t outlen, n;
 
 	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
 	ck_assert_int_eq(pkt_parse(in + ETH_LEN, len - ETH_LEN, &syn), PKT_OK);
-	policy_decide(&x->pc, PKT_OK, &syn, 1000000, &r);
-	ck_assert(r.challenge && r.proxy);
-	n = policy_proxy_synack(want, sizeof(want), &x->conf, &syn, &r);
+	n = accel_fx_proxy_synack(x, &syn, 1000000, want, sizeof(want));
 	ck_assert_uint_gt(n, 0);
 	ck_assert_uint_eq(outlen, ETH_LEN + n);
 	ck_assert_mem_eq(out + ETH_LEN, want, n);
@@ -1018,7 +973,7 @@ START_TEST(accel_proxy_synack_is_the_daemons)
 {
 	static const uint16_t mss[] = { 0, 500, 536, 1299, 1300, 1420, 1440, 1459, 1460, 8940, 9000 };
 	static const uint8_t ws[] = { PKT_NO_WSCALE, 0, 7, 14, 15 };
-	struct proxy_fx *x = proxy_fx_new();
+	struct accel_fx *x = proxy_fx_new();
 	uint8_t in[FRAME_MAX];
 	uint32_t n = 0;
 	size_t len;
@@ -1051,7 +1006,7 @@ END_TEST
  * hand-off; the next rotation's keys, written by the daemon, change it. */
 START_TEST(accel_proxy_cookie_rotation)
 {
-	struct proxy_fx *x = proxy_fx_new();
+	struct accel_fx *x = proxy_fx_new();
 	uint8_t in[FRAME_MAX], out[FRAME_MAX];
 	struct cookie_opts co;
 	struct sg_tuple t;
@@ -1089,7 +1044,7 @@ END_TEST
  * counted, as do SYNs of a verified source. */
 START_TEST(accel_proxy_odd_options_pass)
 {
-	struct proxy_fx *x = proxy_fx_new();
+	struct accel_fx *x = proxy_fx_new();
 	uint8_t in[FRAME_MAX];
 	struct pkt syn;
 	size_t len;
@@ -1223,13 +1178,13 @@ START_TEST(accel_pinned_tables_survive)
 	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(pins, sizeof(pins), "%s/synguard", dir);
-	a = accel_open(object_path(), &sz, err, sizeof(err));	/* not a bpffs yet */
+	a = accel_open(accel_fx_object(), &sz, err, sizeof(err));	/* not a bpffs yet */
 	ck_assert_msg(a, "%s", err);
 	ck_assert_ptr_nonnull(accel_pin_error(a));
 	accel_close(a);
 	rmdir(pins);
 	ck_assert_msg(mount("bpf", dir, "bpf", 0, NULL) == 0, "mount bpffs: %s", strerror(errno));
-	a = accel_open(object_path(), &sz, err, sizeof(err));
+	a = accel_open(accel_fx_object(), &sz, err, sizeof(err));
 	ck_assert_msg(a, "%s", err);
 	ck_assert_ptr_null(accel_pin_error(a));
 	ck_assert_uint_eq(accel_adopted(a), 0);
@@ -1249,7 +1204,7 @@ START_TEST(accel_pinned_tables_survive)
 	}
 	ck_assert_int_eq(accel_set_verified(a, AF_INET, client4, UINT64_MAX), 0);
 	accel_close(a);		/* as a crash: the pins stay */
-	a = accel_open(object_path(), &sz, err, sizeof(err));
+	a = accel_open(accel_fx_object(), &sz, err, sizeof(err));
 	ck_assert_msg(a, "%s", err);
 	ck_assert_uint_eq(accel_adopted(a), 1);
 	ck_assert_int_eq(accel_set_keys(a, &cookies, &fp), 0);
@@ -1260,7 +1215,7 @@ START_TEST(accel_pinned_tables_survive)
 	ck_assert_uint_eq(r.action, XDP_PASS_);		/* still verified */
 	accel_close(a);
 	sz.verified = 2048;	/* another size: not taken over */
-	a = accel_open(object_path(), &sz, err, sizeof(err));
+	a = accel_open(accel_fx_object(), &sz, err, sizeof(err));
 	ck_assert_msg(a, "%s", err);
 	ck_assert_uint_eq(accel_adopted(a), 0);
 	accel_unpin(a);
@@ -1280,7 +1235,7 @@ START_TEST(accel_nothing_answered_without_keys)
 	struct sg_bpf_svc auth = { .action = SG_BPF_SVC_AUTH };
 	char err[256];
 
-	bare = accel_open(object_path(), NULL, err, sizeof(err));
+	bare = accel_open(accel_fx_object(), NULL, err, sizeof(err));
 	ck_assert_msg(bare, "%s", err);
 	memcpy(k.addr, server4, 4);
 	ck_assert_int_eq(accel_set_cfg(bare, &(struct sg_bpf_cfg){ .mss4 = 1460 }), 0);
