@@ -74,7 +74,7 @@
 	X(accel_syn,           "kernel fast path: pure SYNs with valid checksums") \
 	X(accel_challenges,    "kernel fast path: cookie SYN+ACKs sent from the kernel (auth and proxy)") \
 	X(accel_proxy_challenges, "kernel fast path: proxy cookie SYN+ACKs sent from the kernel") \
-	X(accel_syn_options,   "kernel fast path: SYNs to proxied services with options it leaves to the daemon") \
+	X(accel_syn_options,   "kernel fast path: SYNs with options it leaves to the daemon") \
 	X(accel_syn_verified,  "kernel fast path: SYNs of verified sources passed on") \
 	X(accel_syn_passed,    "kernel fast path: SYNs to services not challenging passed on") \
 	X(accel_unprotected,   "kernel fast path: SYNs and RSTs to ports no service or accel_ports names, passed untouched") \

@@ -221,7 +221,7 @@ struct sg_bpf_svc_stats {
 	X(packets, "packets the program saw") \
 	X(not_tcp, "not IPv4/IPv6 TCP: passed") \
 	X(unprotected, "SYNs and RSTs to destinations neither a service nor accel_ports names: passed") \
-	X(malformed, "truncated or malformed: passed to the daemon") \
+	X(malformed, "truncated or malformed (a SYN's TCP options too): passed to the daemon") \
 	X(fragments, "fragments: passed to the daemon") \
 	X(bad_checksum, "SYN or RST with a bad IP or TCP checksum: passed to the daemon") \
 	X(syn, "pure SYNs") \
@@ -232,7 +232,7 @@ struct sg_bpf_svc_stats {
 	X(trips, "adaptive services the tripwire turned to challenging") \
 	X(challenges, "cookie SYN+ACKs sent (auth and proxy)") \
 	X(proxy_challenges, "proxy cookie SYN+ACKs sent (of proxied services)") \
-	X(syn_options, "SYNs to proxied services with options the program does not read: passed to the daemon") \
+	X(syn_options, "SYNs with options the program does not read (to proxied services; more than 16 to others): passed to the daemon") \
 	X(syn_retransmit, "challenged SYNs seen again in the fallback window: passed") \
 	X(limited_synack_dest, "SYNs not answered: limit_synack_dest of their source's prefix") \
 	X(limited_synack_total, "SYNs not answered: limit_synack_total") \

@@ -605,7 +605,8 @@ static __always_inline int parse_syn(struct frame *f, struct conn *c, __u32 iple
  * the same state, so the verifier checks each step's few paths once
  * instead of every path through the list (and each hook's walk is a
  * global function: once, not on every path to it).  len: the option
- * bytes, 0..40, already in b. */
+ * bytes, 0..40, already in b.  -1: malformed (pkt.c's PKT_MALFORMED),
+ * -2: more than OPT_STEPS options (the rest unread). */
 static __always_inline int walk_opts(const __u8 *b, __u32 len, struct conn *c)
 {
 	__u32 i = 0;
@@ -635,7 +636,7 @@ static __always_inline int walk_opts(const __u8 *b, __u32 len, struct conn *c)
 			c->csack = 1;
 		i = (i + olen) & 63;	/* <= len <= 40: the mask changes nothing */
 	}
-	return i >= len ? 0 : -1;
+	return i >= len ? 0 : -2;
 }
 
 struct opt_buf {
@@ -1378,6 +1379,18 @@ static __always_inline enum verdict proxy_unread(void)
 	return V_PASS;
 }
 
+/* An auth SYN's options walked (rc: the hook's walk): answered only if
+ * they are well-formed as pkt.c reads them, for the daemon drops a SYN
+ * with malformed options and never answers it (counted as malformed); one
+ * with more options than the walk reads is the daemon's too. */
+static __always_inline enum verdict auth_opts(int rc)
+{
+	if (!rc)
+		return V_CHALLENGE;
+	count(rc == -1 ? SG_BPF_malformed : SG_BPF_syn_options);
+	return V_PASS;
+}
+
 /* Everything both hooks do before the frame changes: the verdict, and for
  * a challenge (the fallback and the SYN+ACK limits passed) the answer.
  * V_RST: a RST for judge_rst, once the hook looked conntrack up. */
@@ -1471,6 +1484,8 @@ int sg_xdp(struct xdp_md *ctx)
 		v = judge_stray(&c, conntrack_has_xdp(ctx, &c));
 	else if (v == V_PROXY)
 		v = sg_xdp_opts(ctx, f.l4, &c) < 0 ? proxy_unread() : proxy_answer(&c, &a);
+	else if (v == V_CHALLENGE)
+		v = auth_opts(sg_xdp_opts(ctx, f.l4, &c));
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? XDP_DROP : XDP_PASS;
 	if (bpf_xdp_adjust_tail(ctx, (int)synack_len(&f, &c, &a) - (int)f.len)) {
@@ -1533,6 +1548,8 @@ int sg_tc(struct __sk_buff *skb)
 		v = judge_stray(&c, conntrack_has_tc(skb, &c));
 	else if (v == V_PROXY)
 		v = sg_tc_opts(skb, f.l4, &c) < 0 ? proxy_unread() : proxy_answer(&c, &a);
+	else if (v == V_CHALLENGE)
+		v = auth_opts(sg_tc_opts(skb, f.l4, &c));
 	if (v != V_CHALLENGE)
 		return v == V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 	if (tc_resize(skb, &f, synack_len(&f, &c, &a)) < 0) {

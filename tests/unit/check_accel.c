@@ -26,6 +26,7 @@
 #include "cookie.h"
 #include "ct.h"
 #include "fastpath.h"
+#include "fuzz_fixtures.h"
 #include "pkt.h"
 #include "policy.h"
 #include "unit.h"
@@ -1385,6 +1386,36 @@ START_TEST(accel_tc_passes_and_drops)
 }
 END_TEST
 
+/* A SYN to an auth service whose TCP options pkt.c finds malformed
+ * (fuzz_bpf found the program answering it) is the daemon's, which drops
+ * it: both programs pass it untouched, counted as malformed.  The same SYN
+ * with its MSS option's length right is answered. */
+START_TEST(accel_auth_syn_with_malformed_options_passes)
+{
+	struct sg_bpf_svc_key k = { .family = AF_INET, .port = 80 };
+	struct sg_bpf_svc auth = { .index = 2, .action = SG_BPF_SVC_AUTH };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t l2, len, outlen;
+	struct pkt syn;
+
+	memcpy(k.addr, server4, 4);
+	ck_assert_int_eq(accel_set_service(acc, &k, &auth), 0);
+	ck_assert_int_eq(pkt_parse(fuzz_bpf_badopt_syn, sizeof(fuzz_bpf_badopt_syn), &syn),
+			 PKT_MALFORMED);
+	l2 = accel_fx_eth(in, AF_INET, 0);
+	memcpy(in + l2, fuzz_bpf_badopt_syn, sizeof(fuzz_bpf_badopt_syn));
+	len = l2 + sizeof(fuzz_bpf_badopt_syn);
+	assert_passed(in, len, SG_BPF_malformed);
+	assert_tc_passed(in, len, SG_BPF_malformed);
+	ck_assert_uint_eq(stat(SG_BPF_challenges), 0);
+	in[l2 + 41] = 4;
+	ck_assert_int_eq(pkt_parse(in + l2, len - l2, &syn), PKT_BAD_CSUM);
+	ck_assert_int_eq(pkt_fix_csum(in + l2, len - l2, &syn), 0);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	assert_synack(in, len, out, outlen, l2);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("accel");
@@ -1415,6 +1446,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_nothing_answered_without_keys);
 	tcase_add_test(tc, accel_tc_synack_is_the_xdp_one);
 	tcase_add_test(tc, accel_tc_passes_and_drops);
+	tcase_add_test(tc, accel_auth_syn_with_malformed_options_passes);
 	tcase_add_test(tc, accel_ack_screening);
 	tcase_add_test(tc, accel_ack_of_a_connection_passes);
 	tcase_add_test(tc, accel_auth_screening);
