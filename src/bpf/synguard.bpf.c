@@ -490,8 +490,9 @@ static __always_inline int parse_ip4(struct frame *f, struct conn *c)
 	return 0;
 }
 
-/* IPv6: the extension headers pkt.c walks (hop-by-hop first only, routing,
- * destination options); a fragment header is a fragment. */
+/* IPv6: the extension headers pkt.c walks (hop-by-hop first only, routing
+ * with no segments left, destination options); a fragment header is a
+ * fragment. */
 static __always_inline int parse_ip6(struct frame *f, struct conn *c)
 {
 	struct ipv6hdr *ip = f->data + f->l3;
@@ -514,8 +515,13 @@ static __always_inline int parse_ip6(struct frame *f, struct conn *c)
 		if (next != IPPROTO_DSTOPTS && next != IPPROTO_ROUTING &&
 		    !(next == IPPROTO_HOPOPTS && i == 0))
 			return SG_BPF_not_tcp;
-		if ((void *)(ext + 2) > f->end)
+		if ((void *)(ext + 4) > f->end)
 			return SG_BPF_malformed;
+		/* Segments left: the final destination (the cookie's and
+		 * the pseudo-header's) is inside the routing header, not
+		 * ours to answer for (pkt.c: not TCP, passed). */
+		if (next == IPPROTO_ROUTING && ext[3])
+			return SG_BPF_not_tcp;
 		next = ext[0];
 		off += (ext[1] + 1) * 8;
 		if (off > 4096)

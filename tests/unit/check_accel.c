@@ -1416,6 +1416,35 @@ START_TEST(accel_auth_syn_with_malformed_options_passes)
 }
 END_TEST
 
+/* An IPv6 SYN with a routing header that has segments left (fuzz_bpf
+ * found the program answering it) is for another final destination: both
+ * programs pass it untouched as not TCP, as pkt.c takes it.  With no
+ * segments left it is answered. */
+START_TEST(accel_syn6_with_segments_left_passes)
+{
+	struct sg_bpf_svc_key k = { .family = AF_INET6, .port = 80 };
+	struct sg_bpf_svc auth = { .index = 2, .action = SG_BPF_SVC_AUTH };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t l2, len, outlen;
+	struct pkt syn;
+
+	memcpy(k.addr, server6, 16);
+	ck_assert_int_eq(accel_set_service(acc, &k, &auth), 0);
+	ck_assert_int_eq(pkt_parse(fuzz_bpf_routed_syn6, sizeof(fuzz_bpf_routed_syn6), &syn),
+			 PKT_NOT_TCP);
+	l2 = accel_fx_eth(in, AF_INET6, 0);
+	memcpy(in + l2, fuzz_bpf_routed_syn6, sizeof(fuzz_bpf_routed_syn6));
+	len = l2 + sizeof(fuzz_bpf_routed_syn6);
+	assert_passed(in, len, SG_BPF_not_tcp);
+	assert_tc_passed(in, len, SG_BPF_not_tcp);
+	ck_assert_uint_eq(stat(SG_BPF_challenges), 0);
+	in[l2 + 43] = 0;	/* no segments left: this is the destination */
+	ck_assert_int_eq(pkt_parse(in + l2, len - l2, &syn), PKT_OK);
+	ck_assert_uint_eq(run(in, len, out, &outlen), XDP_TX_);
+	assert_synack(in, len, out, outlen, l2);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("accel");
@@ -1447,6 +1476,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_tc_synack_is_the_xdp_one);
 	tcase_add_test(tc, accel_tc_passes_and_drops);
 	tcase_add_test(tc, accel_auth_syn_with_malformed_options_passes);
+	tcase_add_test(tc, accel_syn6_with_segments_left_passes);
 	tcase_add_test(tc, accel_ack_screening);
 	tcase_add_test(tc, accel_ack_of_a_connection_passes);
 	tcase_add_test(tc, accel_auth_screening);
