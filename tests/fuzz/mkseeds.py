@@ -57,6 +57,24 @@ def put(target, name, data):
     d = os.path.join(root, target); os.makedirs(d, exist_ok=True)
     open(os.path.join(d, name), 'wb').write(data)
 for n, b in pk.items(): put('fuzz_pkt', n, b)
+# bpf: packets with a config byte after them (fuzz_bpf.c; fuzz_pkt's corpus
+# is its seeds as well): every config, the source verified, VLAN tags, the
+# other family's EtherType, echoed cookies, checksums left alone.
+bp = dict((n, pk[n]) for n in ('syn4', 'syn6', 'syn4-mss', 'rst4', 'rst6', 'ack4-data', 'ack6', 'synack4', 'hbh6', 'fin4'))
+bp['syn6-443'] = v6(C6, S6, tcp(40002, 443, 99, 0, SYN, 64240, linux_opts))
+bp['syn4-8080'] = v4(C4, S4, tcp(40003, 8080, 5, 0, SYN, 64240, b'\x02\x04\x05\xb4'))
+bp['syn4-noopt'] = v4(C4, S4, tcp(40004, 80, 6, 0, SYN, 1024))
+bp['ack6-443'] = v6(C6, S6, tcp(40002, 443, 100, 5001, ACK, 502))
+for n, b in bp.items():
+    for cfg in range(5): put('fuzz_bpf', '%s-%d' % (n, cfg), b + bytes([cfg]))
+for bits, name in ((0x08, 'verified'), (0x10, 'vlan1'), (0x20, 'vlan2'), (0x30, 'ethertype'), (0x80, 'raw')):
+    put('fuzz_bpf', 'syn4-' + name, pk['syn4'] + bytes([bits]))
+    put('fuzz_bpf', 'syn6-' + name, pk['syn6'] + bytes([bits | 1]))
+for cfg in range(4):
+    put('fuzz_bpf', 'rst4-echo-%d' % cfg, pk['rst4'] + bytes([0x40 | cfg]))
+    put('fuzz_bpf', 'rst6-echo-prev-%d' % cfg, pk['rst6'] + bytes([0x40 | cfg, 1]))
+    put('fuzz_bpf', 'ack4-echo-%d' % cfg, pk['ack4-data'] + bytes([0x40 | cfg]))
+    put('fuzz_bpf', 'ack6-443-echo-%d' % cfg, bp['ack6-443'] + bytes([0x40 | cfg, 1]))
 # policy: config byte, then records flags, dt, len16, packet
 def rec(flags, dt, b): return bytes([flags, dt]) + struct.pack('!H', len(b)) + b
 for cfg in range(5):
