@@ -408,6 +408,7 @@ void fastpath_tick(struct fastpath *fp, struct policy_ctx *pc)
 	st->accel_ack_cookie += delta(fp, SG_BPF_ack_cookie);
 	st->accel_stray_conn += delta(fp, SG_BPF_stray_conn);
 	st->accel_events_lost += delta(fp, SG_BPF_events_lost);
+	st->accel_syn_fragments += delta(fp, SG_BPF_syn_fragments);
 	for (unsigned i = 0; i < POLICY_SVC_MAX; i++)
 		fold_service(fp, pc, i);
 	/* What the daemon learned from the servers' SYN+ACKs this second. */

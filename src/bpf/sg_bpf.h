@@ -246,7 +246,8 @@ struct sg_bpf_svc_stats {
 	X(stray_conn, "segments without SYN to screened services that conntrack knows: passed") \
 	X(ack_cookie, "ACKs to proxied services acknowledging a valid proxy cookie: passed to the daemon") \
 	X(ack_invalid, "segments without SYN to screened services of no connection, no valid cookie: dropped") \
-	X(tx_errors, "SYN+ACKs that could not be built: passed")
+	X(tx_errors, "SYN+ACKs that could not be built: passed") \
+	X(syn_fragments, "SYNs in IP fragments (or first fragments too short for the flags) to challenging services: dropped")
 
 enum sg_bpf_stat {
 #define X(name, help) SG_BPF_##name,

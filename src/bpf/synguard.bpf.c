@@ -62,6 +62,7 @@ extern void bpf_ct_release(struct nf_conn *ct) __ksym;
 #define OPT_STEPS 16		/* options read of a proxied SYN, NOPs included */
 #define IP_DF_ 0x4000
 #define IP_OFFMASK_ 0x3fff	/* MF and the fragment offset */
+#define IP_MF_ 0x2000
 #define TH_FIN_ 0x01
 #define TH_SYN_ 0x02
 #define TH_RST_ 0x04
@@ -207,6 +208,7 @@ struct conn {
 	__u8 stray;			/* no SYN (but a SYN+ACK), not a pure RST */
 	__u8 flags;			/* a stray's TCP flags */
 	__u8 hlen;			/* the TCP header's bytes */
+	__u8 frag;			/* the first fragment of a segment */
 	__u8 svcf;			/* the service's SG_BPF_SVCF_* */
 	__u32 svc;			/* the daemon's index of the service */
 	/* A proxied SYN's options, as pkt.c reads them: MSS (0: none), window
@@ -477,11 +479,14 @@ static __always_inline int parse_ip4(struct frame *f, struct conn *c)
 	if (ip->protocol != IPPROTO_TCP)
 		return SG_BPF_not_tcp;
 	f->ihl = ip->ihl * 4;
-	if (ip->version != 4 || f->ihl < 20 || bpf_ntohs(ip->tot_len) < f->ihl + 20 ||
-	    f->l3 + bpf_ntohs(ip->tot_len) > f->len)
+	if (ip->version != 4 || f->ihl < 20 || f->l3 + bpf_ntohs(ip->tot_len) > f->len)
 		return SG_BPF_malformed;
-	if (ip->frag_off & bpf_htons(IP_OFFMASK_))
+	if (ip->frag_off & bpf_htons(IP_OFFMASK_ & ~IP_MF_))
 		return SG_BPF_fragments;
+	c->frag = !!(ip->frag_off & bpf_htons(IP_MF_));
+	/* A first fragment holds 8 bytes or more (frag_first judges it). */
+	if (bpf_ntohs(ip->tot_len) < f->ihl + (c->frag ? 8 : 20))
+		return SG_BPF_malformed;
 	c->family = AF_INET;
 	c->alen = 4;
 	__builtin_memcpy(c->src, &ip->saddr, 4);
@@ -492,7 +497,8 @@ static __always_inline int parse_ip4(struct frame *f, struct conn *c)
 
 /* IPv6: the extension headers pkt.c walks (hop-by-hop first only, routing
  * with no segments left, destination options); a fragment header is a
- * fragment. */
+ * fragment, whose first (offset 0, more to come) holds the whole header
+ * chain (RFC 8200 4.5, RFC 7112): walked on, for frag_first. */
 static __always_inline int parse_ip6(struct frame *f, struct conn *c)
 {
 	struct ipv6hdr *ip = f->data + f->l3;
@@ -510,8 +516,17 @@ static __always_inline int parse_ip6(struct frame *f, struct conn *c)
 
 		if (next == IPPROTO_TCP)
 			break;
-		if (next == IPPROTO_FRAGMENT)
-			return SG_BPF_fragments;
+		if (next == IPPROTO_FRAGMENT) {
+			if ((void *)(ext + 8) > f->end)
+				return SG_BPF_malformed;
+			/* Offset (13 bits, 8-byte units) and M, the last bit. */
+			if ((ext[2] << 8 | ext[3]) != 1 || c->frag)
+				return SG_BPF_fragments;
+			c->frag = 1;
+			next = ext[0];
+			off += 8;
+			continue;
+		}
 		if (next != IPPROTO_DSTOPTS && next != IPPROTO_ROUTING &&
 		    !(next == IPPROTO_HOPOPTS && i == 0))
 			return SG_BPF_not_tcp;
@@ -1100,6 +1115,43 @@ static __always_inline void trip(struct sg_bpf_cfg *cfg, __u32 gen, const struct
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* The first fragment of a TCP segment (IPv4: MF, offset 0; IPv6: a
+ * fragment header with offset 0 and M).  No stack fragments a SYN (at most
+ * 60 bytes of header, sent with DF), and a SYN in pieces walks past a
+ * program that cannot reassemble: the kernel's defragmentation, after
+ * this hook, would hand the daemon whole SYNs at the flood's rate, and the
+ * queue would overflow (measured: new clients lost SYNs under a flood of
+ * two-fragment SYNs).  A SYN without ACK to a challenging service, or a
+ * first fragment too short to show the TCP flags (RFC 1858's tiny
+ * fragment), is dropped (syn_fragments); any other is passed on
+ * (fragments), and so is a later fragment: the kernel keeps one whose
+ * first never comes for its reassembly timeout, within its memory bound. */
+static __always_inline enum verdict frag_first(struct frame *f, struct conn *c,
+						const struct sg_bpf_cfg *cfg, __u32 gen, __u32 iplen)
+{
+	__u8 *th;
+	struct sg_bpf_svc svc;
+
+	if (f->l4 > 4096)
+		goto pass;
+	th = f->data + f->l4;
+	if ((void *)(th + 4) > f->end || iplen < 4)
+		goto pass;
+	c->sport = (__u16)(th[0] << 8 | th[1]);
+	c->dport = (__u16)(th[2] << 8 | th[3]);
+	if (iplen >= 14 && (void *)(th + 14) <= f->end &&
+	    (th[13] & (TH_SYN_ | TH_ACK_)) != TH_SYN_)
+		goto pass;
+	svc = service_of(cfg, gen, c);
+	if (svc.action != SG_BPF_SVC_AUTH)
+		goto pass;
+	count(SG_BPF_syn_fragments);
+	return V_DROP;
+pass:
+	count(SG_BPF_fragments);
+	return V_PASS;
+}
+
 static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 					    struct sg_bpf_cfg *cfg, __u32 gen, __u64 *now,
 					    struct sg_bpf_svc_stats **ss)
@@ -1134,6 +1186,8 @@ static __always_inline enum verdict decide(struct frame *f, struct conn *c,
 	} else {
 		rc = SG_BPF_not_tcp;
 	}
+	if (rc == 0 && c->frag)
+		return frag_first(f, c, cfg, gen, iplen);
 	if (rc == 0)
 		rc = parse_syn(f, c, iplen);
 	if (rc) {

@@ -287,10 +287,10 @@ START_TEST(accel_passes_what_it_does_not_decide)
 	len = syn_frame(in, AF_INET, 40302, 1);
 	assert_passed(in, len - 10, SG_BPF_malformed);	/* cut off */
 	len = syn_frame(in, AF_INET, 40303, 1);
-	in[ETH_LEN + 6] |= 0x20;	/* MF: a fragment */
+	in[ETH_LEN + 7] = 3;	/* a later fragment (offset 24 bytes) */
 	assert_passed(in, len, SG_BPF_fragments);
 	len = syn_frame(in, AF_INET6, 40304, 1);
-	in[ETH_LEN + 6] = 44;	/* a fragment header */
+	in[ETH_LEN + 6] = 44;	/* a fragment header, here not one of offset 0 with M */
 	assert_passed(in, len, SG_BPF_fragments);
 	len = syn_frame(in, AF_INET, 40305, 1);
 	in[ETH_LEN + 9] = 17;	/* UDP */
@@ -306,6 +306,44 @@ START_TEST(accel_passes_what_it_does_not_decide)
 		len = frame(in, &(struct seg){ .family = AF_INET6, .sport = 40307, .flags = flags[i] });
 		assert_passed(in, len, SG_BPF_packets);
 	}
+}
+END_TEST
+
+/* A SYN in IP fragments to a challenging service: its first fragment is
+ * dropped, as is a first fragment too short to show the flags (RFC 1858);
+ * a first fragment of another segment, or to a port no service names, is
+ * passed on (the kernel reassembles it). */
+START_TEST(accel_drops_fragmented_syns)
+{
+	uint8_t in[FRAME_MAX], plain[FRAME_MAX], out[FRAME_MAX];
+	size_t len, outlen;
+	uint64_t before = stat(SG_BPF_syn_fragments);
+
+	len = syn_frame(in, AF_INET, 40310, 1);
+	in[ETH_LEN + 6] |= 0x20;	/* MF, offset 0: the first fragment */
+	in[ETH_LEN + 3] = 20 + 24;	/* 24 bytes of the 40-byte header */
+	ck_assert_uint_eq(run(in, ETH_LEN + 44, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(SG_BPF_syn_fragments), before + 1);
+	in[ETH_LEN + 3] = 20 + 8;	/* 8 bytes: ports and sequence, no flags */
+	ck_assert_uint_eq(run(in, ETH_LEN + 28, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(SG_BPF_syn_fragments), before + 2);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40311, .flags = PKT_TH_ACK });
+	in[ETH_LEN + 6] |= 0x20;
+	assert_passed(in, len, SG_BPF_fragments);
+	len = frame(in, &(struct seg){ .family = AF_INET, .sport = 40312, .dport = 9 });
+	in[ETH_LEN + 6] |= 0x20;	/* to a port no service names */
+	assert_passed(in, len, SG_BPF_fragments);
+	/* IPv6: a fragment header of offset 0 with M before the TCP header. */
+	len = syn_frame(plain, AF_INET6, 40313, 1);
+	memcpy(in, plain, ETH_LEN + 40);
+	memcpy(in + ETH_LEN + 40, (uint8_t[]){ 6, 0, 0, 1, 0, 0, 0, 7 }, 8);
+	memcpy(in + ETH_LEN + 48, plain + ETH_LEN + 40, len - ETH_LEN - 40);
+	in[ETH_LEN + 6] = 44;
+	in[ETH_LEN + 5] = (uint8_t)(in[ETH_LEN + 5] + 8);
+	ck_assert_uint_eq(run(in, len + 8, out, &outlen), XDP_DROP_);
+	ck_assert_uint_eq(stat(SG_BPF_syn_fragments), before + 3);
+	in[ETH_LEN + 43] = 0;		/* M = 0: the last fragment (offset 0 too: atomic) */
+	assert_passed(in, len + 8, SG_BPF_fragments);
 }
 END_TEST
 
@@ -1460,6 +1498,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, accel_vlan_tags_kept);
 	tcase_add_test(tc, accel_ip_options_and_extension_headers);
 	tcase_add_test(tc, accel_passes_what_it_does_not_decide);
+	tcase_add_test(tc, accel_drops_fragmented_syns);
 	tcase_add_test(tc, accel_verified_allowed_denied_not_challenging);
 	tcase_add_test(tc, accel_retransmission_fallback);
 	tcase_add_test(tc, accel_retransmission_set_keeps_the_newest);
