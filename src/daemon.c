@@ -175,6 +175,19 @@ static void restore_timeout(struct synguard *sg, const struct pkt *p)
 		  strerror(-err));
 }
 
+static void on_trip(void *arg, unsigned svc)
+{
+	watch_trip(arg, svc, clock_mono_ms());
+}
+
+/* The sources the kernel fast path verified, at once: the client's next
+ * SYN (its retransmission, a second later) must find them verified here. */
+static void take_events(struct synguard *sg)
+{
+	if (fastpath_events(&sg->fast, &sg->policy, on_trip, sg) > 0)
+		fastpath_flush(&sg->fast);
+}
+
 static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uint32_t tag,
 				  uint32_t *mark)
 {
@@ -185,6 +198,13 @@ static enum nfq_verdict on_packet(void *arg, const uint8_t *buf, size_t len, uin
 	uint64_t now_us = clock_mono_us();
 
 	p.mark = *mark;
+	/* A SYN: first what the kernel fast path verified since (its ring, a
+	 * read of two positions when empty).  A new client's RST verifies it
+	 * there, and its SYN, retransmitted ~2 ms later, can reach the daemon
+	 * in the same batch (it does when its checksum is left to offload):
+	 * not knowing yet, the daemon would challenge it once more. */
+	if (st == PKT_OK && (p.flags & (PKT_TH_SYN | PKT_TH_ACK)) == PKT_TH_SYN)
+		take_events(sg);
 	policy_decide(&sg->policy, st, &p, now_us, &r);
 	if (r.ct_restore)
 		restore_timeout(sg, &p);
@@ -221,18 +241,7 @@ static void on_flush(void *arg)
 	fastpath_flush(&sg->fast);
 }
 
-static void on_trip(void *arg, unsigned svc)
-{
-	watch_trip(arg, svc, clock_mono_ms());
-}
 
-/* The sources the kernel fast path verified, at once: the client's next
- * SYN (its retransmission, a second later) must find them verified here. */
-static void take_events(struct synguard *sg)
-{
-	if (fastpath_events(&sg->fast, &sg->policy, on_trip, sg) > 0)
-		fastpath_flush(&sg->fast);
-}
 
 static void events_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -273,13 +282,14 @@ static void read_queue_figures(struct synguard *sg)
 {
 	static char text[4096];
 	struct nfq_proc a = { 0 }, b = { 0 };
-	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
-	size_t n;
+	ssize_t n;
 
-	if (!f)
+	if (sg->qproc_fd < 0)
 		return;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
+	/* A read from offset 0 makes the seq_file start over. */
+	n = pread(sg->qproc_fd, text, sizeof(text) - 1, 0);
+	if (n < 0)
+		return;
 	text[n] = '\0';
 	if (nfq_proc_parse(text, sg->conf.queue, &a) < 0)
 		return;
@@ -519,6 +529,8 @@ int daemon_run(const struct conf *conf, const char *conf_path)
 	sg->conf = *conf;
 	sg->conf_path = conf_path;
 	sg->started_ms = clock_mono_ms();
+	/* The daemon's own network namespace's queues. */
+	sg->qproc_fd = open("/proc/net/netfilter/nfnetlink_queue", O_RDONLY | O_CLOEXEC);
 	log_set_level(conf->log_level);
 	sg->loop = ev_default_loop(EVFLAG_AUTO);
 	sdnotify_init(&sg->notify);
@@ -530,6 +542,8 @@ int daemon_run(const struct conf *conf, const char *conf_path)
 		rc = 0;
 	}
 	teardown(sg);
+	if (sg->qproc_fd >= 0)
+		close(sg->qproc_fd);
 	conf_free(&sg->conf);
 	free(d);
 	return rc;

@@ -3,6 +3,7 @@
  * at an empty slot).  Removal shifts the chain back instead of leaving
  * tombstones, so hours of spoofed churn cannot slowly degrade the index. */
 #include "hh.h"
+#include "prefault.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -130,6 +131,7 @@ int hh_init(struct hh *h, size_t k, const struct siphash_key *seed)
 		hh_free(h);
 		return -1;
 	}
+	prefault(h->index, size * sizeof(*h->index));
 	h->k = k;
 	h->mask = size - 1;
 	h->seed = *seed;

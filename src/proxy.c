@@ -2,6 +2,7 @@
  * associative like table.c, but entries are structs with a slice of the
  * early-data pool each: everything is allocated once at init. */
 #include "proxy.h"
+#include "prefault.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ int proxy_init(struct proxy_table *t, size_t max_entries, size_t early_cap,
 	}
 	for (size_t i = 0; i < n; i++)
 		t->slots[i].early = t->pool ? t->pool + i * early_cap : NULL;
+	if (t->pool)
+		prefault(t->pool, n * early_cap);
 	return 0;
 }
 

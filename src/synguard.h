@@ -72,8 +72,10 @@ struct synguard {
 	struct tx *ptx, *ptx_plain;	/* proxy segments: notracked / through conntrack */
 	struct policy_ctx policy;
 	struct sg_queue syn_q, rst_q;
-	/* Both queues' figures from the kernel, summed; read every tick. */
+	/* Both queues' figures from the kernel, summed; read every tick
+	 * from qproc_fd (opened once: a tick allocates nothing). */
 	struct nfq_proc qproc;
+	int qproc_fd;
 	struct sg_queue *cur_q;		/* queue whose batch is being handled */
 	struct tx *tx;
 	struct fastpath fast;		/* verified sources in the kernel set */

@@ -2,6 +2,7 @@
  * bounded, seeded, counted evictions).  A slot is {expires, value, key};
  * expires == 0 marks it empty. */
 #include "table.h"
+#include "prefault.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -34,7 +35,10 @@ int table_init(struct table *t, size_t max_entries, size_t keylen, const struct 
 	t->slotsize = sizeof(struct slot_hdr) + ((keylen + 7) & ~(size_t)7);
 	t->seed = *seed;
 	t->slots = calloc(t->nbuckets * TABLE_WAYS, t->slotsize);
-	return t->slots ? 0 : -1;
+	if (!t->slots)
+		return -1;
+	prefault(t->slots, t->nbuckets * TABLE_WAYS * t->slotsize);
+	return 0;
 }
 
 void table_free(struct table *t)

@@ -5,7 +5,9 @@
  * sources of a benchmark range, or with -f other segments of no connection
  * (ACK, RST, FIN, SYN+ACK: random sequence and acknowledgment numbers, the
  * timestamp option; -f syn,rst,...: the kinds named, in turn; -f all: every
- * kind in turn), sent through a
+ * kind in turn; and broken SYNs: badsum, a wrong TCP checksum; short, a
+ * data offset past the segment's end; frag, a valid SYN in two IP
+ * fragments, two packets), sent through a
  * header-including raw socket with
  * sendmmsg.  -P LO-HI limits the source ports (default 1024-65535): with -s
  * the lab attacker's own address, segments aimed at its real connections.
@@ -62,19 +64,27 @@ struct flood {
 	double seconds;
 	uint64_t count;  /* 0 = unlimited */
 	int batch;
-	uint8_t kindv[6]; /* -f: the TCP flags bytes sent in turn (default SYN, 0x02) */
+	uint8_t kindv[9]; /* -f: indices in kinds[] sent in turn (default syn) */
 	unsigned nkinds;
+	uint8_t frag2[PKT_MAX]; /* a frag SYN's second fragment, sent next */
+	size_t frag2_len;
 	uint16_t sport_lo, sport_n; /* source ports: sport_lo + [0, sport_n) */
 	unsigned next;   /* the index in kindv of the next packet's kind */
 	uint64_t rng;
 };
 
-/* -f's names and their TCP flags. */
-static const struct { const char *name; uint8_t flags; } kinds[] = {
-	{ "syn", 0x02 }, { "ack", 0x10 }, { "rst", 0x04 }, { "rstack", 0x14 },
-	{ "fin", 0x11 }, { "synack", 0x12 },
+enum breakage { WHOLE, BADSUM, SHORT, FRAG };
+
+/* -f's names, their TCP flags and how they are broken; -f all: the
+ * first NKINDS_ALL. */
+static const struct { const char *name; uint8_t flags; enum breakage how; } kinds[] = {
+	{ "syn", 0x02, WHOLE }, { "ack", 0x10, WHOLE }, { "rst", 0x04, WHOLE },
+	{ "rstack", 0x14, WHOLE }, { "fin", 0x11, WHOLE }, { "synack", 0x12, WHOLE },
+	{ "badsum", 0x02, BADSUM }, { "short", 0x02, SHORT }, { "frag", 0x02, FRAG },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define NKINDS_ALL 6
+#define KINDS_HELP "a comma-separated list of syn, ack, rst, rstack, fin, synack, badsum, short, frag; or all"
 
 /* Ranges the guard allows. Destinations: documentation ranges (RFC 5737, 3849). */
 static const char *const dst_allowed[] = {
@@ -90,7 +100,8 @@ static const char *const src_allowed[] = {
 static void usage(void)
 {
 	fprintf(stderr, "usage: synflood -d DSTADDR -p PORT [-s SRC_CIDR] [-P SPORT_LO-HI] [-r PPS] "
-		"[-t SECONDS] [-n COUNT] [-b BATCH] [-f KIND[,KIND...]|all]\n");
+		"[-t SECONDS] [-n COUNT] [-b BATCH] [-f KIND[,KIND...]|all]\n"
+		"  KIND: syn ack rst rstack fin synack (all: these), badsum short frag\n");
 	exit(2);
 }
 
@@ -107,12 +118,12 @@ static void parse_kinds(struct flood *f, const char *arg)
 
 	f->nkinds = 0;
 	if (strcmp(arg, "all") == 0) {
-		for (size_t k = 0; k < NKINDS; k++)
-			f->kindv[f->nkinds++] = kinds[k].flags;
+		for (size_t k = 0; k < NKINDS_ALL; k++)
+			f->kindv[f->nkinds++] = (uint8_t)k;
 		return;
 	}
 	if (strlen(arg) >= sizeof(buf))
-		die("-f: too long (a comma-separated list of syn, ack, rst, rstack, fin, synack; or all)");
+		die("-f: too long (" KINDS_HELP ")");
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		size_t k, j;
@@ -121,11 +132,11 @@ static void parse_kinds(struct flood *f, const char *arg)
 			if (strcmp(tok, kinds[k].name) == 0)
 				break;
 		if (k == NKINDS)
-			die("-f: unknown segment kind (a comma-separated list of syn, ack, rst, rstack, fin, synack; or all)");
+			die("-f: unknown segment kind (" KINDS_HELP ")");
 		for (j = 0; j < f->nkinds; j++)
-			if (f->kindv[j] == kinds[k].flags)
+			if (f->kindv[j] == k)
 				die("-f: a kind named twice");
-		f->kindv[f->nkinds++] = kinds[k].flags;
+		f->kindv[f->nkinds++] = (uint8_t)k;
 	}
 	if (!f->nkinds)
 		die("-f: no segment kind");
@@ -283,7 +294,7 @@ static void src_random(struct flood *f, uint8_t *out)
  * random acknowledgment number where it carries ACK and only the
  * timestamps (NOP-padded); -f all sends every kind in turn, one packet
  * each.  Checksum left zero. */
-static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
+static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss, uint8_t flags)
 {
 	static const uint8_t opts_tmpl[20] = {
 		2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7,
@@ -292,9 +303,7 @@ static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
 		1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
 	};
 	uint64_t r = rng_next(&f->rng);
-	uint8_t flags = f->kindv[f->next];
 
-	f->next = (f->next + 1) % f->nkinds;
 	if (flags != 0x02) {
 		memset(t, 0, 20);
 		put16(t, (uint16_t)(f->sport_lo + (r % f->sport_n)));
@@ -323,9 +332,33 @@ static void tcp_fill(struct flood *f, uint8_t *t, uint16_t mss)
 	put32(t + 28, (uint32_t)rng_next(&f->rng)); /* TSval; TSecr stays 0 */
 }
 
+/* The next kind in turn. */
+static unsigned next_kind(struct flood *f)
+{
+	unsigned k = f->kindv[f->next];
+
+	f->next = (f->next + 1) % f->nkinds;
+	return k;
+}
+
+/* Breaks a whole segment t of TCP_HLEN bytes, checksum set, as kind k says
+ * (badsum, short); frag is the caller's. */
+static void tcp_break(uint8_t *t, enum breakage how)
+{
+	if (how == BADSUM)
+		t[17] ^= 0x55;
+	else if (how == SHORT)
+		t[12] = 15 << 4;	/* 60 bytes of header in a 40-byte segment */
+}
+
+/* IP fragments carry 8-byte units: the first FRAG1 bytes of the segment,
+ * then the rest. */
+#define FRAG1 24
+
 static size_t build_v4(struct flood *f, uint8_t *p)
 {
 	uint8_t *t = p + IP4_HLEN;
+	unsigned k = next_kind(f);
 	uint32_t sum;
 
 	memset(p, 0, IP4_HLEN);
@@ -339,16 +372,35 @@ static size_t build_v4(struct flood *f, uint8_t *p)
 	memcpy(p + 16, f->dst.addr, 4);
 	put16(p + 10, csum_fold(csum_add(0, p, IP4_HLEN)));
 
-	tcp_fill(f, t, 1460);
+	tcp_fill(f, t, 1460, kinds[k].flags);
 	sum = csum_add(0, p + 12, 8) + IPPROTO_TCP + TCP_HLEN;
 	put16(t + 16, csum_fold(csum_add(sum, t, TCP_HLEN)));
-	return IP4_HLEN + TCP_HLEN;
+	tcp_break(t, kinds[k].how);
+	if (kinds[k].how != FRAG)
+		return IP4_HLEN + TCP_HLEN;
+	/* Second fragment: the same header, offset FRAG1 / 8, no MF. */
+	memcpy(f->frag2, p, IP4_HLEN);
+	memcpy(f->frag2 + IP4_HLEN, t + FRAG1, TCP_HLEN - FRAG1);
+	put16(f->frag2 + 2, IP4_HLEN + TCP_HLEN - FRAG1);
+	put16(f->frag2 + 6, FRAG1 / 8);
+	put16(f->frag2 + 10, 0);
+	put16(f->frag2 + 10, csum_fold(csum_add(0, f->frag2, IP4_HLEN)));
+	f->frag2_len = IP4_HLEN + TCP_HLEN - FRAG1;
+	/* First: MF, offset 0. */
+	put16(p + 2, IP4_HLEN + FRAG1);
+	put16(p + 6, 0x2000);
+	put16(p + 10, 0);
+	put16(p + 10, csum_fold(csum_add(0, p, IP4_HLEN)));
+	return IP4_HLEN + FRAG1;
 }
+
+#define FRAG6_HLEN 8
 
 static size_t build_v6(struct flood *f, uint8_t *p)
 {
 	uint8_t *t = p + IP6_HLEN;
-	uint32_t sum;
+	unsigned k = next_kind(f);
+	uint32_t sum, id;
 
 	memset(p, 0, 8);
 	p[0] = 0x60;
@@ -358,10 +410,31 @@ static size_t build_v6(struct flood *f, uint8_t *p)
 	src_random(f, p + 8);
 	memcpy(p + 24, f->dst.addr, 16);
 
-	tcp_fill(f, t, 1440); /* 1500-byte MTU minus 60: what Linux sends over IPv6 */
+	tcp_fill(f, t, 1440, kinds[k].flags); /* 1500-byte MTU minus 60: what Linux sends over IPv6 */
 	sum = csum_add(0, p + 8, 32) + IPPROTO_TCP + TCP_HLEN;
 	put16(t + 16, csum_fold(csum_add(sum, t, TCP_HLEN)));
-	return IP6_HLEN + TCP_HLEN;
+	tcp_break(t, kinds[k].how);
+	if (kinds[k].how != FRAG)
+		return IP6_HLEN + TCP_HLEN;
+	/* A fragment header (RFC 8200 4.5) after the fixed header in both. */
+	id = (uint32_t)rng_next(&f->rng);
+	memcpy(f->frag2, p, IP6_HLEN);
+	f->frag2[6] = 44;
+	put16(f->frag2 + 4, FRAG6_HLEN + TCP_HLEN - FRAG1);
+	memset(f->frag2 + IP6_HLEN, 0, FRAG6_HLEN);
+	f->frag2[IP6_HLEN] = IPPROTO_TCP;
+	put16(f->frag2 + IP6_HLEN + 2, FRAG1);		/* offset FRAG1 / 8 in bits 15-3, M = 0 */
+	put32(f->frag2 + IP6_HLEN + 4, id);
+	memcpy(f->frag2 + IP6_HLEN + FRAG6_HLEN, t + FRAG1, TCP_HLEN - FRAG1);
+	f->frag2_len = IP6_HLEN + FRAG6_HLEN + TCP_HLEN - FRAG1;
+	memmove(t + FRAG6_HLEN, t, FRAG1);
+	memset(t, 0, FRAG6_HLEN);
+	t[0] = IPPROTO_TCP;
+	put16(t + 2, 1);				/* offset 0, M = 1 */
+	put32(t + 4, id);
+	p[6] = 44;
+	put16(p + 4, FRAG6_HLEN + FRAG1);
+	return IP6_HLEN + FRAG6_HLEN + FRAG1;
 }
 
 static int raw_open(const struct flood *f)
@@ -408,7 +481,7 @@ static void parse_args(int argc, char **argv, struct flood *f)
 	memset(f, 0, sizeof(*f));
 	f->seconds = 5;
 	f->batch = 64;
-	f->kindv[0] = 0x02;
+	f->kindv[0] = 0; /* syn */
 	f->nkinds = 1;
 	f->sport_lo = 1024;
 	f->sport_n = 64512;
@@ -521,9 +594,16 @@ static void flood_run(struct flood *f, int fd, struct result *r)
 					break;
 			}
 		}
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			if (f->frag2_len) {	/* the second fragment of the last */
+				memcpy(bufs[i], f->frag2, f->frag2_len);
+				iov[i].iov_len = f->frag2_len;
+				f->frag2_len = 0;
+				continue;
+			}
 			iov[i].iov_len = f->dst.family == AF_INET ? build_v4(f, bufs[i])
 								  : build_v6(f, bufs[i]);
+		}
 		r->sent += (uint64_t)send_batch(fd, msgs, n, deadline, r);
 		now = now_sec();
 	}
