@@ -45,7 +45,7 @@ static void finish(struct census *c, int err)
 	c->last.failed = err != 0;
 	if (err) {
 		c->stats->census_errors++;
-		log_rl_at(LOG_WARNING, "conntrack census failed: %s", strerror(err));
+		log_kind_at(LOG_WARNING, err, "conntrack census failed: %s", strerror(err));
 	} else {
 		c->stats->census_runs++;
 		memcpy(c->last.count, c->work, sizeof(c->last.count));

@@ -171,8 +171,9 @@ static void restore_timeout(struct synguard *sg, const struct pkt *p)
 		return;
 	}
 	sg->stats.ct_restore_errors++;
-	log_rl_at(LOG_WARNING, "cannot restore a conntrack entry's timeout after an inexact RST: %s",
-		  strerror(-err));
+	log_kind_at(LOG_WARNING, -err,
+		    "cannot restore a conntrack entry's timeout after an inexact RST: %s",
+		    strerror(-err));
 }
 
 static void on_trip(void *arg, unsigned svc)
@@ -228,7 +229,7 @@ static void on_tx_fail(void *arg, uint32_t tag, int err)
 	sg->stats.challenges_failed++;
 	sg->stats.verdict_errors++;
 	nfq_override_verdict(sg->cur_q->nfq, tag, sg_error_verdict(&sg->conf));
-	log_rl_at(LOG_WARNING, "cannot send cookie SYN+ACK: %s", strerror(err));
+	log_kind_at(LOG_WARNING, err, "cannot send cookie SYN+ACK: %s", strerror(err));
 }
 
 static void on_flush(void *arg)

@@ -162,8 +162,8 @@ void fastpath_flush(struct fastpath *fp)
 	if (t.failed)
 		err = t.last_errno;
 	if (t.failed || refused)
-		log_rl_at(LOG_WARNING, "kernel fast-path set update failed: %s (verified "
-			  "sources still pass, through the queue)", strerror(err));
+		log_kind_at(LOG_WARNING, err, "kernel fast-path set update failed: %s (verified "
+			    "sources still pass, through the queue)", ipset_strerror(err));
 }
 
 /* --- the XDP program ----------------------------------------------------------- */
@@ -171,8 +171,8 @@ void fastpath_flush(struct fastpath *fp)
 void fastpath_keys(struct fastpath *fp, const struct cookie_ctx *c, const struct siphash_key *fpk)
 {
 	if (fp->accel && accel_set_keys(fp->accel, c, fpk) < 0)
-		log_rl_at(LOG_WARNING, "kernel fast path: cannot write the cookie keys: %s",
-			  strerror(errno));
+		log_kind_at(LOG_WARNING, errno, "kernel fast path: cannot write the cookie keys: "
+			    "%s", strerror(errno));
 }
 
 /* Service svc's SG_BPF_SVCF_*.  Where the daemon enforces, its segments
@@ -216,8 +216,8 @@ static void sync_svc_opts(struct fastpath *fp, const struct policy_ctx *pc, unsi
 	if (!force && fp->svc_opts_set[svc] && !memcmp(&fp->svc_opts[svc], &o, sizeof(o)))
 		return;
 	if (accel_set_svc_opts(fp->accel, svc, &o) < 0) {
-		log_rl_at(LOG_WARNING, "kernel fast path: cannot write the proxy options of a "
-			  "service: %s", strerror(errno));
+		log_kind_at(LOG_WARNING, errno, "kernel fast path: cannot write the proxy "
+			    "options of a service: %s", strerror(errno));
 		fp->svc_opts_set[svc] = false;
 		return;
 	}
@@ -245,8 +245,8 @@ void fastpath_sync_services(struct fastpath *fp, const struct policy_ctx *pc)
 		return;
 	if (accel_set_catchall(fp->accel, action(pc, POLICY_SVC_CATCHALL),
 			       svc_flags(pc, POLICY_SVC_CATCHALL)) < 0)
-		log_rl_at(LOG_WARNING, "kernel fast path: cannot write the catch-all's action: %s",
-			  strerror(errno));
+		log_kind_at(LOG_WARNING, errno, "kernel fast path: cannot write the catch-all's "
+			    "action: %s", strerror(errno));
 	for (unsigned i = c->nservices; i-- > 0;) {
 		const struct conf_service *s = &c->services[i];
 		struct sg_bpf_svc_key k = { .family = (uint8_t)s->family, .port = s->port };
@@ -298,8 +298,8 @@ static void sync_lists(struct fastpath *fp, const struct policy_ctx *pc)
 static void catchall_range(void *arg, unsigned lo, unsigned hi)
 {
 	if (accel_set_catchall_port(arg, lo, hi) < 0)
-		log_rl_at(LOG_WARNING, "kernel fast path: cannot write accel_ports: %s",
-			  strerror(errno));
+		log_kind_at(LOG_WARNING, errno, "kernel fast path: cannot write accel_ports: %s",
+			    strerror(errno));
 }
 
 void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
@@ -331,8 +331,8 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 	 * the program half the old lists or services and half the new. */
 	accel_stage(fp->accel);
 	if (accel_set_cfg(fp->accel, &cfg) < 0)
-		log_rl_at(LOG_WARNING, "kernel fast path: cannot write its settings: %s",
-			  strerror(errno));
+		log_kind_at(LOG_WARNING, errno, "kernel fast path: cannot write its settings: %s",
+			    strerror(errno));
 	fastpath_sync_services(fp, pc);
 	sync_all_svc_opts(fp, pc, true);
 	/* The catch-all only where the rules protect it: the program never
@@ -342,8 +342,8 @@ void fastpath_sync(struct fastpath *fp, const struct policy_ctx *pc)
 			 "nothing, every SYN goes on to the rules");
 	sync_lists(fp, pc);
 	if (accel_commit(fp->accel) < 0)
-		log_rl_at(LOG_WARNING, "kernel fast path: cannot switch to the new settings: %s",
-			  strerror(errno));
+		log_kind_at(LOG_WARNING, errno, "kernel fast path: cannot switch to the new "
+			    "settings: %s", strerror(errno));
 }
 
 static uint64_t delta(struct fastpath *fp, enum sg_bpf_stat s)
@@ -449,7 +449,8 @@ int fastpath_events(struct fastpath *fp, struct policy_ctx *pc, fastpath_trip_fn
 		return 0;
 	n = accel_events(fp->accel, on_event, &e);
 	if (n < 0)
-		log_rl_at(LOG_WARNING, "kernel fast path: cannot read its events: %s", strerror(-n));
+		log_kind_at(LOG_WARNING, -n, "kernel fast path: cannot read its events: %s",
+			    strerror(-n));
 	return n;
 }
 

@@ -39,8 +39,8 @@ static void send_seg(struct synguard *sg, const struct proxy_conn *c, bool to_se
 	len = pkt_build(buf, sizeof(buf), o);
 	if (!len || tx_send_now(sg->ptx, c->tuple.family, o->dst, buf, len) < 0) {
 		sg->stats.proxy_send_errors++;
-		log_rl_at(LOG_WARNING, "proxy: cannot send a %s segment: %s",
-			  to_server ? "server" : "client", strerror(errno));
+		log_kind_at(LOG_WARNING, errno, "proxy: cannot send a %s segment: %s",
+			    to_server ? "server" : "client", strerror(errno));
 	}
 }
 
@@ -190,8 +190,8 @@ static bool complete(struct synguard *sg, struct proxy_conn *c, const struct pkt
 
 	if (rc < 0) {
 		sg->stats.proxy_failed_ct++;
-		log_rl_at(LOG_WARNING, "proxy: conntrack refused the connection's entry: %s; "
-			  "resetting both sides", strerror(-rc));
+		log_kind_at(LOG_WARNING, -rc, "proxy: conntrack refused the connection's entry: "
+			    "%s; resetting both sides", strerror(-rc));
 		reset_server(sg, c);
 		reset_client(sg, c);
 		return false;

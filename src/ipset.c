@@ -6,6 +6,7 @@
 #include "ipset.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +18,9 @@
 #include <linux/netfilter/ipset/ip_set.h>
 
 #include "nl.h"
+
+/* ipset's own error codes: IPSET_ERR_PRIVATE up to the type-specific ones. */
+#define IPSET_ERR_SPAN 1024
 
 #define IPSET_BUF 8192
 /* The largest ADD/DEL message: headers, protocol, the longer set name, a
@@ -72,6 +76,22 @@ static void put_net32(struct nl_msg *m, uint16_t type, uint32_t v)
 
 /* --- blocking requests (set creation and removal) --------------------------- */
 
+/* A reply's error: ipset's own codes (IPSET_ERR_PRIVATE on, no errno:
+ * e.g. IPSET_ERR_FIND_TYPE, IPSET_ERR_HASH_FULL) as they are, anything else
+ * as nl_error_errno has it.  (nl_error_errno turns every code past the
+ * kernel's MAX_ERRNO into EPROTO, which lost which refusal it was.) */
+static int reply_error(const struct nlmsghdr *nlh)
+{
+	int32_t code;
+
+	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(code)) {
+		memcpy(&code, (const uint8_t *)nlh + NLMSG_HDRLEN, sizeof(code));
+		if (code <= -IPSET_ERR_PRIVATE && code > -(IPSET_ERR_PRIVATE + IPSET_ERR_SPAN))
+			return -code;
+	}
+	return nl_error_errno(nlh);
+}
+
 /* Our request's ACK among the bytes received: 1 with *err (0 or errno),
  * 0 if none of them answers seq. */
 static int find_ack(const uint8_t *buf, size_t len, uint32_t seq, int *err)
@@ -82,7 +102,7 @@ static int find_ack(const uint8_t *buf, size_t len, uint32_t seq, int *err)
 	for (; nl_msg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 		if (nlh->nlmsg_seq != seq || nlh->nlmsg_type != NLMSG_ERROR)
 			continue;
-		*err = nl_error_errno(nlh);
+		*err = reply_error(nlh);
 		return 1;
 	}
 	return 0;
@@ -320,13 +340,40 @@ unsigned ipset_parse_errors(const void *buf, size_t len, int *last_errno)
 
 		if (nlh->nlmsg_type != NLMSG_ERROR)
 			continue;
-		err = nl_error_errno(nlh);
+		err = reply_error(nlh);
 		if (err) {
 			errors++;
 			*last_errno = err;
 		}
 	}
 	return errors;
+}
+
+const char *ipset_strerror(int err)
+{
+	switch (err) {
+	case IPSET_ERR_PROTOCOL:
+		return "ipset protocol version mismatch";
+	case IPSET_ERR_TYPE_MISMATCH:
+		return "the set is of another type";
+	case IPSET_ERR_INVALID_CIDR:
+		return "prefix length refused";
+	case IPSET_ERR_INVALID_FAMILY:
+		return "the set is of another family";
+	case IPSET_ERR_TIMEOUT:
+		return "the set has no timeout support";
+	case IPSET_ERR_TYPE_SPECIFIC:	/* IPSET_ERR_HASH_FULL: the sets are hash:net */
+		return "the set is full";
+	default:
+		break;
+	}
+	if (err >= IPSET_ERR_PRIVATE) {
+		static char other[32];
+
+		snprintf(other, sizeof(other), "ipset error %d", err);
+		return other;
+	}
+	return strerror(err);
 }
 
 unsigned ipset_errors(struct ipset *s, int *last_errno)

@@ -45,5 +45,8 @@ void ipset_flush(struct ipset *s, struct ipset_tally *t);
 unsigned ipset_errors(struct ipset *s, int *last_errno);
 /* The refusals among len received bytes (every length checked). */
 unsigned ipset_parse_errors(const void *buf, size_t len, int *last_errno);
+/* What a refusal's code means: ipset's own codes (>= 4096, no errno) in
+ * words, an errno as strerror() has it. */
+const char *ipset_strerror(int err);
 
 #endif

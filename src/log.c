@@ -71,3 +71,53 @@ void log_rl(struct log_ratelimit *rl, int level, const char *fmt, ...)
 	log_vmsg(level, fmt, ap);
 	va_end(ap);
 }
+
+enum log_kind_action log_kind_note(struct log_kinds *lk, int err, uint64_t now_ms,
+				   uint64_t *repeats)
+{
+	struct log_kind_slot *k = NULL;
+
+	for (unsigned i = 0; i < lk->used && !k; i++)
+		if (lk->k[i].err == err)
+			k = &lk->k[i];
+	if (!k && lk->used == LOG_KINDS)
+		k = &lk->k[LOG_KINDS - 1];	/* other kinds: the shared last slot */
+	if (!k) {
+		k = &lk->k[lk->used++];
+		/* The last slot, once taken, stands for every kind after it. */
+		k->err = lk->used == LOG_KINDS ? -1 : err;
+		k->logged_ms = now_ms;
+		k->repeats = 0;
+		return LOG_KIND_FIRST;
+	}
+	if (now_ms - k->logged_ms < LOG_KIND_PERIOD_MS) {
+		k->repeats++;
+		return LOG_KIND_QUIET;
+	}
+	*repeats = k->repeats;
+	k->repeats = 0;
+	k->logged_ms = now_ms;
+	return LOG_KIND_SUMMARY;
+}
+
+void log_kind(struct log_kinds *lk, int level, int err, const char *fmt, ...)
+{
+	char line[512];
+	uint64_t repeats = 0;
+	enum log_kind_action a;
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	a = log_kind_note(lk, err, clock_mono_ms(), &repeats);
+	if (a == LOG_KIND_QUIET)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (a == LOG_KIND_FIRST)
+		log_msg(level, "%s (repeats counted, logged again at most once a minute)", line);
+	else
+		log_msg(level, "%s (%llu more like it since this was last logged)", line,
+			(unsigned long long)repeats);
+}

@@ -2,8 +2,9 @@
  * packets per system call; their verdicts leave in one sendmsg() as batch
  * verdicts (NFQNL_MSG_VERDICT_BATCH covers every id <= N, so a run of equal
  * verdicts costs one message and the kernel dequeues in FIFO order, O(1)).
- * Packets whose messages were lost to a receive-buffer overrun show up as
- * an id gap; they get the configured error verdict instead of hanging. */
+ * Packets whose messages were lost to a receive-buffer overrun were never
+ * queued (the kernel numbers a packet first, then drops it or, with
+ * fail_open, lets it pass): they show up as an id gap, counted (nfq_lost). */
 #include "nfq.h"
 
 #include <arpa/inet.h>
@@ -171,7 +172,8 @@ static int send_verdicts(void *arg, const void *buf, size_t len, unsigned msgs)
 		return 0;
 	/* The packets stay queued; the next batch verdict covers them. */
 	q->st->verdict_errors++;
-	log_rl_at(LOG_ERR, "nfq: sending %u verdict messages failed: %s", msgs, strerror(errno));
+	log_kind_at(LOG_ERR, errno, "nfq: sending %u verdict messages failed: %s", msgs,
+		    strerror(errno));
 	return -1;
 }
 
@@ -334,8 +336,13 @@ static void add_verdict(struct nfq *q, uint32_t id, uint8_t v, uint32_t mark)
 		q->st->nfq_lost += gap;
 		q->st->verdict_errors += gap;
 		verdict_count(q, q->p.error_verdict, gap);
-		log_rl_at(LOG_WARNING, "nfq: %u queued packets lost their messages (overrun?); "
-			  "giving them the error verdict", gap);
+		/* The kernel numbers a packet before it tries the socket, and
+		 * one that does not fit is not queued: dropped (user_dropped)
+		 * or, with fail_open, accepted.  The error verdict for the gap
+		 * finds nothing queued; it keeps the verdict runs in id order. */
+		log_kind_at(LOG_WARNING, 0, "nfq: the messages of %u packets were lost in a "
+			    "socket overrun (the kernel dropped them, or let them pass with "
+			    "fail_open)", gap);
 		run_add(q, id - 1, (uint8_t)q->p.error_verdict, 0);
 	}
 	verdict_count(q, (enum nfq_verdict)(v & ~NFQ_V_SETMARK), 1);
@@ -405,7 +412,7 @@ static void handle_error(struct nfq *q, const struct nlmsghdr *nlh)
 	if (err == 0)
 		return;
 	q->st->verdict_errors++;
-	log_rl_at(LOG_ERR, "nfq: kernel rejected a message: %s", strerror(err));
+	log_kind_at(LOG_ERR, err, "nfq: kernel rejected a message: %s", strerror(err));
 }
 
 static void handle_datagram(struct nfq *q, const uint8_t *buf, size_t len)
@@ -429,8 +436,8 @@ static int receive_batch(struct nfq *q)
 		/* The socket overflowed: messages are gone, the packets are not.
 		 * Their ids show up as a gap and get the error verdict. */
 		q->st->nfq_overruns++;
-		log_rl_at(LOG_WARNING, "nfq: receive buffer overrun (ENOBUFS); raise rcvbuf "
-			  "if this repeats");
+		log_kind_at(LOG_WARNING, ENOBUFS, "nfq: receive buffer overrun (ENOBUFS); raise "
+			    "rcvbuf if this repeats");
 		return NFQ_RX_MSGS;	/* more is waiting: keep reading */
 	}
 	if (n <= 0)

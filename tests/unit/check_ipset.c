@@ -14,6 +14,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/ipset/ip_set.h>
+#include <linux/netfilter/ipset/ip_set_hash.h>
 
 #include "ipset.h"
 #include "unit.h"
@@ -276,15 +277,28 @@ START_TEST(ipset_error_replies_parsed_safely)
 		off += put_error(buf + off, 0, full);		/* acknowledgments */
 	off += put_error(buf + off, -EEXIST, full);
 	off += put_error(buf + off, INT_MIN, full);		/* no errno: EPROTO */
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 5; i++)
 		off += put_error(buf + off, 0, 4);
+	off += put_error(buf + off, -IPSET_ERR_HASH_FULL, 4);	/* ipset's own: kept */
 	ck_assert_uint_eq(off, 4096 - 16);
 	put_error(buf + off, 0, 0);	/* header only */
-	ck_assert_uint_eq(ipset_parse_errors(buf, 4096, &last), 3);
+	ck_assert_uint_eq(ipset_parse_errors(buf, 4096, &last), 4);
 	ck_assert_int_eq(last, EBADMSG);
-	ck_assert_uint_eq(ipset_parse_errors(buf, 4096 - 16, &last), 2);
+	ck_assert_uint_eq(ipset_parse_errors(buf, 4096 - 16, &last), 3);
+	ck_assert_int_eq(last, IPSET_ERR_HASH_FULL);
+	ck_assert_uint_eq(ipset_parse_errors(buf, 4096 - 36, &last), 2);
 	ck_assert_int_eq(last, EPROTO);
 	free(buf);
+}
+END_TEST
+
+/* Refusals are logged by kind: ipset's own codes (no errno) in words. */
+START_TEST(ipset_strerror_names)
+{
+	ck_assert_str_eq(ipset_strerror(IPSET_ERR_HASH_FULL), "the set is full");
+	ck_assert_str_eq(ipset_strerror(IPSET_ERR_TIMEOUT), "the set has no timeout support");
+	ck_assert_str_eq(ipset_strerror(IPSET_ERR_PRIVATE + 60), "ipset error 4156");
+	ck_assert_str_eq(ipset_strerror(ENOENT), strerror(ENOENT));
 }
 END_TEST
 
@@ -297,6 +311,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, ipset_failed_sends_counted);
 	tcase_add_test(tc, ipset_add_matches_libmnl);
 	tcase_add_test(tc, ipset_error_replies_parsed_safely);
+	tcase_add_test(tc, ipset_strerror_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
