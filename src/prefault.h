@@ -9,15 +9,16 @@
 
 #include <stddef.h>
 
+/* mem: zeroed memory (calloc); a zero is written on every page. */
 static inline void prefault(void *mem, size_t len)
 {
 	volatile unsigned char *b = mem;
 
 	/* 4 KiB steps reach every page of any page size the kernel uses. */
 	for (size_t i = 0; i < len; i += 4096)
-		b[i] = b[i];
+		b[i] = 0;
 	if (len)
-		b[len - 1] = b[len - 1];
+		b[len - 1] = 0;
 }
 
 #endif

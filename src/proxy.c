@@ -42,7 +42,7 @@ int proxy_init(struct proxy_table *t, size_t max_entries, size_t early_cap,
 	t->seed = *seed;
 	n = t->nbuckets * PROXY_WAYS;
 	t->slots = calloc(n, sizeof(*t->slots));
-	t->pool = early_cap ? malloc(n * early_cap) : NULL;
+	t->pool = early_cap ? calloc(n, early_cap) : NULL;
 	if (!t->slots || (early_cap && !t->pool)) {
 		proxy_free(t);
 		return -1;
