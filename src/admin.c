@@ -57,6 +57,11 @@ static void cmd_stats(struct synguard *sg, struct control_reply *r)
 	control_printf(r, "queue_waiting %llu\n", (unsigned long long)sg->qproc.waiting);
 	control_printf(r, "queue_full_dropped %llu\n", (unsigned long long)sg->qproc.dropped);
 	control_printf(r, "queue_socket_dropped %llu\n", (unsigned long long)sg->qproc.user_dropped);
+	control_printf(r, "verdict_latency_p50_us %llu\n",
+		       (unsigned long long)lat_quantile(&sg->lat, 0.5));
+	control_printf(r, "verdict_latency_p99_us %llu\n",
+		       (unsigned long long)lat_quantile(&sg->lat, 0.99));
+	control_printf(r, "verdict_latency_samples %llu\n", (unsigned long long)lat_count(&sg->lat));
 	control_printf(r, "services_under_attack %u\n", watch_attacked(sg));
 	control_printf(r, "uptime_s %llu\n", (unsigned long long)((now - sg->started_ms) / 1000));
 	control_printf(r, "mode %s\n", conf_mode_name(sg->conf.mode));

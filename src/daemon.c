@@ -384,6 +384,7 @@ static int open_queue(struct synguard *sg, struct sg_queue *sq, uint16_t num)
 		.rcvbuf = sg->conf.rcvbuf,
 		.fail_open = sg->conf.fail_open,
 		.error_verdict = sg_error_verdict(&sg->conf),
+		.lat = &sg->lat,
 	};
 
 	/* The priority queue carries the proxy's early client data: whole

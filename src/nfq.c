@@ -8,10 +8,12 @@
 #include "nfq.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -47,6 +49,7 @@ struct nfq {
 	uint32_t pending_id[NFQ_PENDING_MAX];
 	uint8_t pending_v[NFQ_PENDING_MAX];	/* verdict | NFQ_V_SETMARK */
 	uint32_t pending_mark[NFQ_PENDING_MAX];
+	uint64_t pending_ts[NFQ_PENDING_MAX];	/* its receipt, wall-clock us; 0: none */
 	/* verdict run being built */
 	bool have_last;
 	uint32_t last_id;	/* highest id given a verdict (or in the open run) */
@@ -205,6 +208,11 @@ static int setup(struct nfq *q)
 	q->portid = mnl_socket_get_portid(q->nl);
 	/* Tell us about ENOBUFS (counted), and fail verdicts loudly. */
 	mnl_socket_setsockopt(q->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* The kernel stamps received packets (and the queue passes the stamp
+	 * on, NFQA_TIMESTAMP) once any socket asks for timestamps: this one
+	 * does, for the verdict latency.  Without it, no latency, no harm. */
+	if (q->p.lat)
+		(void)setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_TIMESTAMP, &one, sizeof(one));
 	if (set_rcvbuf(q) < 0)
 		log_warn("nfq: cannot set receive buffer to %u bytes: %s", q->p.rcvbuf,
 			 strerror(errno));
@@ -355,10 +363,26 @@ void nfq_override_verdict(struct nfq *q, uint32_t tag, enum nfq_verdict v)
 		q->pending_v[tag] = (uint8_t)(v | (q->pending_v[tag] & NFQ_V_SETMARK));
 }
 
+/* Each verdict's latency, with one look at the clock per batch. */
+static void record_latency(struct nfq *q)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (!q->p.lat || !q->npending)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	for (size_t i = 0; i < q->npending; i++)
+		if (q->pending_ts[i])
+			lat_record(q->p.lat, now > q->pending_ts[i] ? now - q->pending_ts[i] : 0);
+}
+
 static void tx_flush(struct nfq *q)
 {
 	if (q->on_flush)
 		q->on_flush(q->arg);
+	record_latency(q);
 	for (size_t i = 0; i < q->npending; i++)
 		add_verdict(q, q->pending_id[i], q->pending_v[i], q->pending_mark[i]);
 	q->npending = 0;
@@ -390,6 +414,14 @@ static void handle_packet(struct nfq *q, const struct nlmsghdr *nlh)
 		tx_flush(q);
 	tag = (uint32_t)q->npending++;
 	q->pending_id[tag] = ntohl(ph->packet_id);
+	q->pending_ts[tag] = 0;
+	if (attr[NFQA_TIMESTAMP] &&
+	    mnl_attr_get_payload_len(attr[NFQA_TIMESTAMP]) >= sizeof(struct nfqnl_msg_packet_timestamp)) {
+		struct nfqnl_msg_packet_timestamp t;
+
+		memcpy(&t, mnl_attr_get_payload(attr[NFQA_TIMESTAMP]), sizeof(t));
+		q->pending_ts[tag] = be64toh(t.sec) * 1000000u + be64toh(t.usec);
+	}
 	mark_in = attr[NFQA_MARK] && mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4
 			  ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
 	mark = mark_in;

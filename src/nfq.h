@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lat.h"
 #include "stats.h"
 
 enum nfq_verdict { NFQ_ACCEPT, NFQ_DROP };
@@ -19,6 +20,10 @@ struct nfq_params {
 	uint32_t rcvbuf;		/* 0 = leave the kernel default */
 	bool fail_open;
 	enum nfq_verdict error_verdict;	/* for packets whose handling failed */
+	/* NULL, or where each verdict's latency goes: from the kernel's
+	 * receipt of the packet (its NFQA_TIMESTAMP, wall clock) to the
+	 * verdict's send. */
+	struct lat_hist *lat;
 };
 
 /* Called once per queued packet with the copied bytes (from the IP header).

@@ -76,6 +76,7 @@ struct synguard {
 	 * from qproc_fd (opened once: a tick allocates nothing). */
 	struct nfq_proc qproc;
 	int qproc_fd;
+	struct lat_hist lat;		/* verdict latency, both queues */
 	struct sg_queue *cur_q;		/* queue whose batch is being handled */
 	struct tx *tx;
 	struct fastpath fast;		/* verified sources in the kernel set */

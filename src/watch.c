@@ -16,6 +16,7 @@
 
 #define RATIO_DECAY 0.9		/* per second: a ~10 s moving average */
 #define HIST_WINDOW_S 60	/* handshake-time quantiles cover 60..120 s */
+#define LAT_WINDOW_S 10		/* verdict-latency quantiles cover 10..20 s */
 
 static struct detect_cfg detect_cfg_of(const struct conf *c)
 {
@@ -240,6 +241,8 @@ void watch_tick(struct synguard *sg, uint64_t now_ms)
 	snapshot_top(sg);
 	if (sg->ticks % HIST_WINDOW_S == 0)
 		halfopen_rotate_window(&sg->halfopen);
+	if (sg->ticks % LAT_WINDOW_S == 0)
+		lat_rotate(&sg->lat);
 	if (sg->conf.stats_interval_ms && sg->ticks % (sg->conf.stats_interval_ms / 1000) == 0)
 		log_stats(sg);
 }

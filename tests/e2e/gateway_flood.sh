@@ -69,6 +69,15 @@ qdrop=$(( $(lab_queue_dropped "$LAB_G" 0) - qdrop0 ))
 lab_log "protected IPv$FAMILY full rate: $fflood; queue 0 dropped $qdrop; verified client $full"
 connects_ok "$full" "full rate, the verified client"
 [ "$spoof" = 0 ] || fail "full rate: $spoof spoofed SYNs reached the server"
+# The verdict latency, from the queue's own timestamps: the floods' packets
+# were stamped and measured (a p99 below the median would be a broken
+# histogram; one of an hour a broken clock).
+lat50=$(sg_stat verdict_latency_p50_us) lat99=$(sg_stat verdict_latency_p99_us)
+latn=$(sg_stat verdict_latency_samples)
+lab_log "verdict latency: p50 $lat50 us, p99 $lat99 us over $latn packets"
+lab_num "$latn" ">=" 10000 || fail "only $latn packets with a verdict latency (no queue timestamps?)"
+lab_num "$lat50" ">" 0 && lab_num "$lat99" ">=" "$lat50" && lab_num "$lat99" "<" 3600000000 ||
+	fail "verdict latency p50 $lat50 us, p99 $lat99 us"
 sg_stop
 sg_rules "$LAB_G" remove -m gateway -"$FAMILY" -c "$conf"
 
