@@ -38,8 +38,23 @@ static const char *const configs[] = {
 };
 #define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
 
+/* The configs, parsed once (policy_decide only reads its conf). */
+static struct conf confs[NCONFIGS];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	for (unsigned i = 0; i < NCONFIGS; i++) {
+		conf_defaults(&confs[i]);
+		if (conf_parse_text(&confs[i], "fuzz.conf", configs[i], stderr) != 0)
+			abort();
+	}
+	return 0;
+}
+
 struct ctx {
-	struct conf conf;
+	const struct conf *conf;
 	struct stats stats;
 	struct cookie_ctx cookies;
 	struct table verified, retrans;
@@ -56,17 +71,15 @@ static int ctx_init(struct ctx *c, unsigned which)
 						       { 9, 10 }, { 11, 12 }, { 13, 14 } };
 
 	memset(c, 0, sizeof(*c));
-	conf_defaults(&c->conf);
-	if (conf_parse_text(&c->conf, "fuzz.conf", configs[which], stderr) != 0)
-		abort();
+	c->conf = &confs[which];
 	cookie_init(&c->cookies, &master, 100);
 	if (table_init(&c->verified, 256, POLICY_SRCKEY_LEN, &k[0]) ||
 	    table_init(&c->retrans, 256, POLICY_RETRANS_KEYLEN, &k[1]) ||
 	    halfopen_init(&c->ho, 256, HALFOPEN_SVC_MAX, 3000000, &k[2]) ||
 	    bucket_table_init(&c->lim, 256, &k[3]) || hh_init(&c->top, 16, &k[4]) ||
-	    proxy_init(&c->proxy, 64, c->conf.proxy_early_data, &k[5]))
+	    proxy_init(&c->proxy, 64, c->conf->proxy_early_data, &k[5]))
 		abort();
-	c->pc.conf = &c->conf;
+	c->pc.conf = c->conf;
 	c->pc.cookies = &c->cookies;
 	c->pc.verified = &c->verified;
 	c->pc.retrans = &c->retrans;
@@ -88,7 +101,6 @@ static void ctx_free(struct ctx *c)
 	bucket_table_free(&c->lim);
 	hh_free(&c->top);
 	proxy_free(&c->proxy);
-	conf_free(&c->conf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -155,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		if (r.challenge && r.proxy) {
-			size_t n = policy_proxy_synack(out, sizeof(out), &c.conf, &p, &r);
+			size_t n = policy_proxy_synack(out, sizeof(out), c.conf, &p, &r);
 			struct pkt q;
 
 			if (!n || pkt_parse(out, n, &q) != PKT_OK || q.seq != r.synack_seq)
