@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "census.h"
@@ -382,18 +386,111 @@ void admin_load_state(struct synguard *sg)
 	log_info("state: %d verified sources loaded from %s", n, sg->conf.state_file);
 }
 
+/* The periodic writer ended with this wait status (the loop owner reaps
+ * it: libev's default loop reaps every child through its SIGCHLD watcher). */
+void admin_state_written(struct synguard *sg, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		sg->stats.state_saves++;
+	else
+		sg->stats.state_save_errors++;
+	sg->state_writer = 0;
+}
+
+/* At exit: wait for a writer still running (the loop no longer reaps). */
+static void wait_writer(struct synguard *sg)
+{
+	int status;
+	pid_t r;
+
+	if (sg->state_writer <= 0)
+		return;
+	do
+		r = waitpid(sg->state_writer, &status, 0);
+	while (r < 0 && errno == EINTR);
+	if (r == sg->state_writer)
+		admin_state_written(sg, status);
+	sg->state_writer = 0;	/* ECHILD: reaped by the loop, its event lost */
+}
+
+static int write_state(struct synguard *sg)
+{
+	int n = state_save(sg->conf.state_file, &sg->verified, sg->conf.verified_prefix4,
+			   sg->conf.verified_prefix6, clock_mono_ms(), clock_wall_ms());
+
+	if (n < 0)
+		log_err("state: cannot write %s: %s", sg->conf.state_file, strerror(errno));
+	return n;
+}
+
+/* At exit (after the periodic writer, which writes the same temporary
+ * file). */
 void admin_save_state(struct synguard *sg)
 {
 	int n;
 
 	if (!sg->conf.state_file[0] || !sg->running)
 		return;
-	n = state_save(sg->conf.state_file, &sg->verified, sg->conf.verified_prefix4,
-		       sg->conf.verified_prefix6, clock_mono_ms(), clock_wall_ms());
-	if (n < 0)
-		log_err("state: cannot write %s: %s", sg->conf.state_file, strerror(errno));
-	else
-		log_info("state: %d verified sources saved to %s", n, sg->conf.state_file);
+	wait_writer(sg);
+	n = write_state(sg);
+	if (n < 0) {
+		sg->stats.state_save_errors++;
+		return;
+	}
+	sg->stats.state_saves++;
+	log_info("state: %d verified sources saved to %s", n, sg->conf.state_file);
+}
+
+/* Closes every descriptor from 'first' on. */
+static void close_from(int first)
+{
+	long max;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)first, ~0u, 0u) == 0)
+		return;
+#endif
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = first; fd < max; fd++)
+		(void)close(fd);
+}
+
+/* Every state_interval the verified sources are written by a forked child:
+ * it writes a copy-on-write snapshot of the table while the loop goes on
+ * (a table of a million sources takes a second to write), so a kill -9
+ * loses at most one interval's verifications.  The child holds nothing but
+ * the file (every other descriptor closed: no queue stays bound through
+ * it) and dies with its parent; the file is replaced atomically by
+ * state_save (temporary file, fsync, rename). */
+pid_t admin_state_tick(struct synguard *sg, uint64_t now_ms)
+{
+	pid_t pid, parent;
+
+	if (!sg->conf.state_file[0] || !sg->conf.state_interval_ms || !sg->running)
+		return 0;
+	if (!sg->state_due_ms)
+		sg->state_due_ms = now_ms + sg->conf.state_interval_ms;
+	if (now_ms < sg->state_due_ms || sg->state_writer > 0)
+		return 0;
+	sg->state_due_ms = now_ms + sg->conf.state_interval_ms;
+	parent = getpid();
+	pid = fork();
+	if (pid < 0) {
+		sg->stats.state_save_errors++;
+		log_rl_at(LOG_WARNING, "state: cannot fork the writer: %s", strerror(errno));
+		return 0;
+	}
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)	/* it died before the line above */
+			_exit(1);
+		close_from(3);
+		_exit(write_state(sg) < 0 ? 1 : 0);
+	}
+	sg->state_writer = pid;
+	return pid;
 }
 
 /* Append one error line to errs ("; "-separated) and log it. */

@@ -143,6 +143,7 @@ enum conf_when { CONF_W_LIVE, CONF_W_RESTART };
 	X(socket_group,     socket_group,      NAME,     CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(admin_group,      admin_group,       NAME,     CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, "") \
 	X(state_file,       state_file,        PATH,     CONF_F_EMPTY_OK, 0, 0, NULL, LIVE, CONF_DEFAULT_STATE) \
+	X(state_interval,   state_interval_ms, DURATION, CONF_F_ZERO_OK, SEC, DAY, NULL, LIVE, "1m") \
 	X(log_level,        log_level,         ENUM,     0, 0, 0, level_names, LIVE, "info") \
 	X(halfopen_max,     halfopen_max,      SIZE,     0, 64, 64 * MI, NULL, RESTART, "256Ki") \
 	X(halfopen_timeout, halfopen_timeout_ms, DURATION, 0, SEC, 10 * MIN, NULL, LIVE, "30s") \

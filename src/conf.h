@@ -83,6 +83,7 @@ struct conf {
 	char socket_group[CONF_NAME_MAX];	/* "" = the daemon's own group */
 	char admin_group[CONF_NAME_MAX];	/* "" = only root may change state */
 	char state_file[CONF_PATH_MAX];	/* "" = no state kept across restarts */
+	uint32_t state_interval_ms;	/* state_file written this often too; 0 = at exit only */
 	int log_level;			/* LOG_ERR..LOG_DEBUG from <syslog.h> */
 	/* handshake tracking and attack detection */
 	uint32_t halfopen_max;		/* entries */

@@ -14,7 +14,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
+
+/* Seconds on the monotonic clock: the accept tokens and the clients' last
+ * activity must not follow a wall-clock step (ev_now is wall time: 6 h
+ * back, the tokens went 4 million into debt and nothing was accepted). */
+static ev_tstamp mono_now(void)
+{
+	return (ev_tstamp)clock_mono_us() / 1e6;
+}
 
 struct control_client {
 	struct control *ctl;
@@ -188,7 +197,7 @@ static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int events;
 
 	ev_timer_again(loop, &cl->idle);
-	cl->active = ev_now(loop);
+	cl->active = mono_now();
 	if ((revents & EV_READ) && cl->conn.outlen == 0 && !cl->conn.closing &&
 	    client_read(cl) < 0) {
 		client_free(cl);
@@ -268,7 +277,7 @@ static void resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* Take an accept token; without one, stop accepting until there is one. */
 static bool accept_token(struct control *c)
 {
-	ev_tstamp now = ev_now(c->loop);
+	ev_tstamp now = mono_now();
 
 	c->tokens += (now - c->refilled) * CONTROL_ACCEPT_RATE;
 	if (c->tokens > CONTROL_ACCEPT_BURST)
@@ -317,7 +326,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	cl->conn.closing = 0;
 	cl->outoff = 0;
 	cl->ctl = c;
-	cl->active = ev_now(loop);
+	cl->active = mono_now();
 	cl->conn.admin = peer_is_admin(c, fd);
 	c->clients[slot] = cl;
 	ev_io_init(&cl->io, client_cb, fd, EV_READ);
@@ -405,7 +414,7 @@ struct control *control_open(struct ev_loop *loop, const char *path, control_cmd
 	ev_timer_init(&c->pause, resume_cb, 0., 0.);
 	c->pause.data = c;
 	c->tokens = CONTROL_ACCEPT_BURST;
-	c->refilled = ev_now(loop);
+	c->refilled = mono_now();
 	return c;
 }
 

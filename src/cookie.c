@@ -59,7 +59,12 @@ bool cookie_set_epoch(struct cookie_ctx *ctx, uint64_t epoch)
 {
 	if (epoch == ctx->epoch)
 		return false;
-	if (epoch == ctx->epoch + 1)
+	/* One period on: the current keys become the previous.  One period
+	 * back (the wall clock stepped back across a boundary): they do too,
+	 * so the cookies issued just before the step stay valid; the slot of
+	 * their parity would otherwise hold epoch - 2's keys, which issued
+	 * nothing for a period already. */
+	if (epoch == ctx->epoch + 1 || epoch + 1 == ctx->epoch)
 		ctx->key_prev = ctx->key_cur;
 	else
 		ctx->key_prev = epoch_key(&ctx->master, epoch - 1);

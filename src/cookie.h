@@ -16,7 +16,7 @@
 struct cookie_ctx {
 	struct siphash_key master;
 	uint64_t epoch;			/* current epoch number */
-	struct siphash_key key_cur, key_prev;
+	struct siphash_key key_cur, key_prev;	/* key_prev: see cookie_set_epoch */
 };
 
 /* Cookie layout: bit 31 = parity of the epoch that issued it, bits 0..30 =
@@ -40,7 +40,11 @@ void cookie_init(struct cookie_ctx *ctx, const struct siphash_key *master, uint6
  * wall time, not monotonic). */
 uint64_t cookie_epoch_of(uint64_t unix_seconds, uint32_t period_seconds);
 
-/* Move to 'epoch'; returns true if the keys changed. */
+/* Move to 'epoch'; returns true if the keys changed.  key_prev is then
+ * epoch - 1's, except one epoch back (the wall clock stepped back across a
+ * boundary), where it is the epoch left (the same parity): its cookies in
+ * flight stay valid.  Any other jump drops the keys of the cookies issued
+ * before it. */
 bool cookie_set_epoch(struct cookie_ctx *ctx, uint64_t epoch);
 
 /* The cookie for this tuple in the current epoch; never equal to isn + 1

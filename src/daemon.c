@@ -37,6 +37,7 @@ struct daemon {
 	ev_io syn_io, rst_io, events_io;
 	ev_timer tick, watchdog, proxy_tick;
 	ev_signal sig_term, sig_int, sig_hup;
+	ev_child state_writer;		/* the periodic state file writer */
 };
 
 #define SECRET_MAX 4096
@@ -117,7 +118,19 @@ static int keys_init(struct synguard *sg)
 static void rotate_keys(struct synguard *sg)
 {
 	uint64_t epoch = cookie_epoch_of(clock_wall_s(), key_period_s(&sg->conf));
+	uint64_t was = sg->cookies.epoch;
 
+	/* The epoch is the wall clock's: a step moves it straight to the new
+	 * time's, one rotation whatever the distance (no burst of keys
+	 * forwards; backwards, rotation goes on from the earlier epoch). */
+	if (epoch != was && epoch != was + 1) {
+		sg->stats.key_epoch_steps++;
+		log_rl_at(LOG_WARNING, "wall clock stepped: cookie epoch %llu -> %llu (%+lld s); %s",
+			  (unsigned long long)was, (unsigned long long)epoch,
+			  (long long)(epoch - was) * key_period_s(&sg->conf),
+			  epoch + 1 == was ? "cookies of the epoch left stay valid"
+					   : "cookies issued before it are refused (clients retransmit)");
+	}
 	if (cookie_set_epoch(&sg->cookies, epoch)) {
 		fastpath_keys(&sg->fast, &sg->cookies, &sg->policy.fp_key);
 		sg->stats.key_rotations++;
@@ -304,6 +317,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct synguard *sg = w->data;
 	uint64_t now = clock_mono_ms();
+	pid_t writer;
 
 	rotate_keys(sg);
 	/* Reclaim expired slots a slice at a time so the counts stay honest
@@ -317,12 +331,25 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	watch_tick(sg, now);
 	census_tick(sg->census, now);
 	read_queue_figures(sg);
+	writer = admin_state_tick(sg, now);
+	if (writer > 0) {
+		struct daemon *d = (struct daemon *)sg;	/* sg is its first member */
+
+		ev_child_set(&d->state_writer, writer, 0);
+		ev_child_start(loop, &d->state_writer);
+	}
 	if (sg->ticks % 10 == 0)
 		watch_status(sg, "");
 }
 
 /* Ten times a second: attempts the server left unanswered for
  * proxy_timeout are reset within 100 ms of it (the table is small). */
+static void state_writer_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	ev_child_stop(loop, w);
+	admin_state_written(w->data, w->rstatus);
+}
+
 static void proxy_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct synguard *sg = w->data;
@@ -414,6 +441,8 @@ static void start_watchers(struct daemon *d)
 		d->events_io.data = sg;
 		ev_io_start(sg->loop, &d->events_io);
 	}
+	ev_child_init(&d->state_writer, state_writer_cb, 0, 0);
+	d->state_writer.data = sg;
 	ev_timer_init(&d->tick, tick_cb, 1., 1.);
 	d->tick.data = sg;
 	ev_timer_start(sg->loop, &d->tick);

@@ -94,7 +94,10 @@
 	X(accel_ack_cookie,    "kernel fast path: ACKs to proxied services with a valid proxy cookie (passed to the daemon)") \
 	X(accel_stray_conn,    "kernel fast path: segments without SYN to proxied services of connections conntrack knows (passed)") \
 	X(accel_events_lost,   "kernel fast path: sources it verified that the daemon missed (ring buffer full)") \
-	X(accel_syn_fragments, "kernel fast path: SYNs in IP fragments to challenging services (dropped)")
+	X(accel_syn_fragments, "kernel fast path: SYNs in IP fragments to challenging services (dropped)") \
+	X(key_epoch_steps,     "cookie epoch moved by other than one period: the wall clock was stepped") \
+	X(state_saves,         "state file written (periodically and at exit)") \
+	X(state_save_errors,   "state file writes that failed (the previous file stays)")
 
 /* Why each queued packet got its verdict: the decision's leaf.  Every
  * packet the queue delivers is counted under exactly one reason (the sum of

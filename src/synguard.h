@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "bucket.h"
 #include "census.h"
@@ -86,6 +87,8 @@ struct synguard {
 	uint64_t started_ms;
 	unsigned ticks;
 	int running;		/* setup completed: the state file may be written */
+	pid_t state_writer;	/* the child writing the state file, 0 = none */
+	uint64_t state_due_ms;	/* monotonic: the next periodic write */
 };
 
 /* The verdict for a packet the daemon could not handle (error_verdict). */
@@ -101,5 +104,7 @@ int admin_apply_groups(struct synguard *sg, const struct conf *c);
 void admin_load_state(struct synguard *sg);
 void admin_adopt_sources(struct synguard *sg);
 void admin_save_state(struct synguard *sg);
+pid_t admin_state_tick(struct synguard *sg, uint64_t now_ms);
+void admin_state_written(struct synguard *sg, int status);
 
 #endif

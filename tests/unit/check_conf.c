@@ -21,7 +21,7 @@
 #include "conf.h"
 #include "unit.h"
 
-#define NKEYS 57
+#define NKEYS 58
 
 /* Parse text into *c (set to defaults first); *errs gets the messages. */
 static int run(struct conf *c, const char *text, char **errs)
@@ -162,6 +162,7 @@ static const char full_text[] =
 	"socket_group = synguard\n"
 	"admin_group = 4242\n"
 	"state_file =\n"
+	"state_interval = 0\n"
 	"log_level = debug\n";
 
 /* Every key full_text leaves out, each off its default, and services. */
@@ -222,6 +223,7 @@ static void check_full(const struct conf *c)
 	ck_assert_str_eq(c->socket_group, "synguard");
 	ck_assert_str_eq(c->admin_group, "4242");
 	ck_assert_str_eq(c->state_file, "");
+	ck_assert_uint_eq(c->state_interval_ms, 0);
 	ck_assert_int_eq(c->log_level, LOG_DEBUG);
 }
 
@@ -741,6 +743,7 @@ START_TEST(conf_print_defaults)
 		"socket_group =\n"
 		"admin_group =\n"
 		"state_file = /var/lib/synguard/verified.state\n"
+		"state_interval = 1m\n"
 		"log_level = info\n"
 		"halfopen_max = 256Ki\n"
 		"halfopen_timeout = 30s\n"
@@ -931,7 +934,8 @@ START_TEST(conf_keys_listed)
 		"queue", "rst_queue", "mode", "copy_range", "queue_maxlen", "rcvbuf", "fail_open", "mark",
 		"error_verdict", "key_rotate", "secret_file", "verified_ttl", "verified_max",
 		"verified_prefix4", "verified_prefix6", "retransmit_min", "retransmit_max",
-		"retransmit_table", "socket", "socket_group", "admin_group", "state_file", "log_level",
+		"retransmit_table", "socket", "socket_group", "admin_group", "state_file", "state_interval",
+		"log_level",
 		"halfopen_max", "halfopen_timeout", "track_mark", "done_mark", "attack_halfopen_high",
 		"attack_halfopen_low", "attack_synrate_high", "attack_synrate_low", "attack_hold",
 		"limit_prefix4", "limit_prefix6", "limit_table", "limit_syn_source",

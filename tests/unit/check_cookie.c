@@ -277,6 +277,44 @@ START_TEST(cookie_proxy_epochs)
 }
 END_TEST
 
+/* The wall clock stepped back: one epoch back, the cookies of the epoch left
+ * stay valid (auth and proxy) and rotation goes on from there; further
+ * back, or forward by more than one, they are refused, and one rotation
+ * later still. */
+START_TEST(cookie_epoch_steps)
+{
+	struct cookie_ctx c = ctx_at(1001, 7);
+	struct sg_tuple t = tuple4(9, 1234), t6 = tuple6(9);
+	struct cookie_opts out;
+	uint32_t v = cookie_make(&c, &t, 0), k = cookie_proxy_make(&c, &t6, 77, &opts_default);
+	uint32_t w;
+
+	ck_assert(cookie_set_epoch(&c, 1000));			/* a few seconds back */
+	ck_assert_int_eq(cookie_check(&c, &t, v), COOKIE_VALID_PREVIOUS);
+	ck_assert_int_eq(cookie_proxy_check(&c, &t6, 77, k, &out), COOKIE_VALID_PREVIOUS);
+	w = cookie_make(&c, &t, 0);				/* issued back in 1000 */
+	ck_assert_int_eq(cookie_check(&c, &t, w), COOKIE_VALID_CURRENT);
+	ck_assert(cookie_set_epoch(&c, 1001));			/* the clock catches up */
+	ck_assert_int_eq(cookie_check(&c, &t, w), COOKIE_VALID_PREVIOUS);
+	ck_assert_int_eq(cookie_check(&c, &t, v), COOKIE_VALID_CURRENT);
+	ck_assert(cookie_set_epoch(&c, 1002));
+	ck_assert_int_eq(cookie_check(&c, &t, w), COOKIE_INVALID);
+	ck_assert_int_eq(cookie_check(&c, &t, v), COOKIE_VALID_PREVIOUS);
+	/* Hours back: the cookies in flight are refused, new ones work. */
+	v = cookie_make(&c, &t, 0);
+	ck_assert(cookie_set_epoch(&c, 1002 - 180));
+	ck_assert_int_eq(cookie_check(&c, &t, v), COOKIE_INVALID);
+	w = cookie_make(&c, &t, 0);
+	ck_assert_int_eq(cookie_check(&c, &t, w), COOKIE_VALID_CURRENT);
+	ck_assert(cookie_set_epoch(&c, 1002 - 179));
+	ck_assert_int_eq(cookie_check(&c, &t, w), COOKIE_VALID_PREVIOUS);
+	/* Hours forward: the same. */
+	ck_assert(cookie_set_epoch(&c, 1002 + 180));
+	ck_assert_int_eq(cookie_check(&c, &t, w), COOKIE_INVALID);
+	ck_assert_int_eq(cookie_check(&c, &t, cookie_make(&c, &t, 0)), COOKIE_VALID_CURRENT);
+}
+END_TEST
+
 START_TEST(cookie_proxy_binds_everything)
 {
 	struct cookie_ctx c = ctx_at(1000, 7);
@@ -419,6 +457,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, cookie_roundtrip_v4_v6);
 	tcase_add_test(tc, cookie_binds_every_tuple_field);
 	tcase_add_test(tc, cookie_epochs);
+	tcase_add_test(tc, cookie_epoch_steps);
 	tcase_add_test(tc, cookie_never_isn_plus_one);
 	tcase_add_test(tc, cookie_shared_secret_is_deterministic);
 	tcase_add_test(tc, cookie_random_guesses_fail);
