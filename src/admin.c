@@ -48,7 +48,6 @@ static void cmd_stats(struct synguard *sg, struct control_reply *r)
 	uint64_t now = clock_mono_ms();
 
 	stats_foreach(&sg->stats, put_stat, r);
-	stats_foreach_reason(&sg->stats, put_reason, r);
 	control_printf(r, "verified_sources %zu\n", sg->verified.count);
 	control_printf(r, "verified_capacity %zu\n", table_capacity(&sg->verified));
 	control_printf(r, "challenged_syns %zu\n", sg->retrans.count);
@@ -69,6 +68,8 @@ static void cmd_stats(struct synguard *sg, struct control_reply *r)
 	control_printf(r, "services_under_attack %u\n", watch_attacked(sg));
 	control_printf(r, "uptime_s %llu\n", (unsigned long long)((now - sg->started_ms) / 1000));
 	control_printf(r, "mode %s\n", conf_mode_name(sg->conf.mode));
+	/* Labelled lines after every plain one (JSON groups them at the end). */
+	stats_foreach_reason(&sg->stats, put_reason, r);
 	for (unsigned i = 0; i < POLICY_SVC_MAX; i++)
 		if (watch_shown(sg, i))
 			put_service(sg, i, r);
