@@ -17,7 +17,8 @@
 #     auto through a proxied connection: the source is unverified first);
 #   - no spoofed segment reaches the server's stack (a counter after every
 #     filter hook, in the security table), but the random ACK that is a valid
-#     proxy cookie (its MAC has 24 bits: one in 2^24) and its hand-off;
+#     proxy cookie (its MAC has 24 bits: one in 2^24), its hand-off, and
+#     later SYNs of the source the hand-off verified;
 #   - with the fast path: at least 70 % of the flood was answered or dropped (limits included)
 #     by the program (the rest is lost before it, in the receiving device's
 #     backlog, at the generator's full rate), and few packets reached the
@@ -110,7 +111,7 @@ SUMMARY=$LAB_TMP/summary
 # round CHALLENGE FAMILY KIND: one flood with its clients and transfer.
 round() {
 	local ch=$1 fam=$2 kind=$3 label="$1 IPv$2 $3" r0 c0 k0 p0 ord str xline sum sent
-	local reached done extra want handled packets t0
+	local reached done extra want handled packets t0 vsrc ssyn hits
 	r0=$(reached_server "$fam")
 	c0=$(sg_stat proxy_completed)
 	k0=$(kernel_handled)
@@ -158,8 +159,23 @@ round() {
 	# own (counted in $done beyond $want, at most two segments at the server
 	# each).  Three of them in a round of <= 3 M segments: chance < 1e-3.
 	lab_num "$extra" "<=" 2 || sg_die "$label: $extra spoofed ACKs were handed over"
-	lab_num "$reached" "<=" "$((2 * extra))" ||
-		sg_die "$label: $reached spoofed segments reached the server ($extra cookie hand-offs)"
+	# A handed-over spoofed source is verified (it completed a handshake)
+	# for the rest of the phase: the flood's later SYNs from the same
+	# address pass as a verified source's. With V such sources (this
+	# round's included) and S SYNs spread over the spoofed range's
+	# prefixes (2^17 /32s, 2^24 /64s), V*S/range of them is expected at
+	# the server; allowed: 3 times that + 6 (Poisson: > 1e-4 rare).
+	# Seen in CI at 921 kpps: 8 SYNs in the all-kinds round after earlier
+	# rounds' hand-offs.
+	eval "vsrc=\$((VSPOOF$fam + extra))"
+	case $kind in syn) ssyn=$sent ;; all) ssyn=$((sent / 6)) ;; *) ssyn=0 ;; esac
+	hits=$(awk -v v="$vsrc" -v s="$ssyn" -v f="$fam" 'BEGIN {
+		mu = v * s / (f == 4 ? 131072 : 16777216)
+		print (v > 0 && s > 0) ? int(3 * mu + 0.999) + 6 : 0 }')
+	lab_num "$reached" "<=" "$((2 * extra + hits))" ||
+		sg_die "$label: $reached spoofed segments reached the server ($extra cookie hand-offs," \
+			"$vsrc spoofed sources verified by hand-offs, $hits SYNs of theirs allowed)"
+	eval "VSPOOF$fam=\$vsrc"
 	if [ "$VEC_FAST" = 1 ]; then
 		lab_num "$handled" ">=" "$((sent * 70 / 100))" ||
 			sg_die "$label: the program answered or dropped $handled of $sent"
@@ -234,6 +250,7 @@ phase() {
 	fi
 	lab_connect 4 "$PORT" 1 -T "$CT" >/dev/null	# auth: the client verified
 	lab_connect 6 "$PORT" 1 -T "$CT" >/dev/null
+	VSPOOF4=0 VSPOOF6=0	# spoofed sources verified by cookie hand-offs (a new daemon)
 	ABASE=$((41000 + 16 * PHASE_N))
 	PHASE_N=$((PHASE_N + 1))
 	for fam in 4 6; do
