@@ -50,13 +50,6 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define XDP_ABORTED_ 0
-#define XDP_DROP_ 1
-#define XDP_PASS_ 2
-#define XDP_TX_ 3
-#define TC_ACT_OK_ 0
-#define TC_ACT_SHOT_ 2
-#define TC_ACT_REDIRECT_ 7
 #define IN_MAX 2048		/* an IP packet and padding: within both hooks' test-run sizes */
 #define FRAME_MAX (IN_MAX + 32)
 #define OUT_MAX 4096

@@ -20,6 +20,16 @@
 #include "fastpath.h"
 #include "pkt.h"
 #include "policy.h"
+
+/* The hooks' return codes (linux/bpf.h, linux/pkt_cls.h), without their
+ * headers' clash with the userspace ones. */
+#define XDP_ABORTED_ 0
+#define XDP_DROP_ 1
+#define XDP_PASS_ 2
+#define XDP_TX_ 3
+#define TC_ACT_OK_ 0
+#define TC_ACT_SHOT_ 2
+#define TC_ACT_REDIRECT_ 7
 #include "proxy.h"
 #include "stats.h"
 #include "table.h"

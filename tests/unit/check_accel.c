@@ -31,12 +31,6 @@
 #include "policy.h"
 #include "unit.h"
 
-#define XDP_DROP_ 1
-#define XDP_PASS_ 2
-#define XDP_TX_ 3
-#define TC_ACT_OK_ 0
-#define TC_ACT_SHOT_ 2
-#define TC_ACT_REDIRECT_ 7
 #define ETH_LEN 14
 #define FRAME_MAX 512
 
